@@ -1,0 +1,172 @@
+// The composition root. Starts outputs first (store, uplink), then the stream and the local
+// broker, then sources; stops in reverse, so every reading that got in is written and, time
+// permitting, delivered.
+import cron, { type ScheduledTask } from 'node-cron';
+import type { AgentConfig } from '../config/load.js';
+import type { Logger } from '../ops/logger.js';
+import type { Source, Clock } from '../sources/source.js';
+import type { GpioDriver } from '../sources/gpio/gpio-driver.js';
+import { openStore } from '../store/open-store.js';
+import { openOutbox, type Outbox } from '../store/outbox.js';
+import { createOutboxWriter, type OutboxWriter } from '../store/outbox-writer.js';
+import type { Database } from '../store/sqlite.js';
+import { createForwarder, type Forwarder } from '../uplink/forwarder.js';
+import { createStream, type Stream, type StreamOutput } from '../stream/stream.js';
+import { createAdmission, type Admission } from '../stream/admission.js';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../broker/embedded-broker.js';
+import { createIngest, type Ingest } from './ingest.js';
+import { buildSources } from './build-sources.js';
+import { createStats, bump, type Stats } from '../ops/stats.js';
+import { buildHealth, type Health } from '../ops/health.js';
+import { createMetrics } from '../ops/metrics.js';
+import { startHttpServer, type HttpServer } from '../ops/http-server.js';
+
+export interface AgentOptions {
+  config: AgentConfig;
+  log: Logger;
+  clock?: Clock;
+  gpioDriver?: GpioDriver;
+  /** How long a graceful stop waits for in-flight PUBACKs (ms). */
+  stopTimeoutMs?: number;
+}
+
+export interface Agent {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  health(): Promise<Health>;
+  /** Health plus the latest summary per sensor (the /status endpoint). */
+  status(): Promise<Health & { latest: unknown[] }>;
+  /** Actual ports, useful when the config asked for port 0. */
+  readonly brokerPort: number | undefined;
+  readonly httpPort: number | undefined;
+}
+
+const TICK_MS = 1000;
+
+export function createAgent(opts: AgentOptions): Agent {
+  const { config, log } = opts;
+  const clock = opts.clock ?? Date.now;
+  const stats: Stats = createStats(clock());
+
+  let db: Database | undefined;
+  let outbox: Outbox | undefined;
+  let writer: OutboxWriter | undefined;
+  let forwarder: Forwarder | undefined;
+  let stream: Stream | undefined;
+  let admission: Admission | undefined;
+  let ingest: Ingest | undefined;
+  let broker: EmbeddedBroker | undefined;
+  let http: HttpServer | undefined;
+  let sources: Source[] = [];
+  const started: Source[] = [];
+  let ticker: NodeJS.Timeout | undefined;
+  let healthTask: ScheduledTask | undefined;
+  let rate = { at: clock(), readings: 0, perS: 0 };
+
+  const health = async (): Promise<Health> =>
+    buildHealth({
+      device: config.device.id,
+      now: clock(),
+      stats,
+      ratePerS: rate.perS,
+      sensors: admission?.knownSensors() ?? 0,
+      openWindows: stream?.openWindows() ?? 0,
+      outbox: outbox ? await outbox.stats() : { rows: 0, bytes: 0, oldestCreatedAt: null },
+      uplink: forwarder?.status() ?? { state: 'stopped', since: stats.startedAt, lastError: null, inflight: 0, delivered: 0, connects: 0 },
+      storeWritable: writer?.writable() ?? false,
+      storeWaiting: writer?.waiting() ?? 0,
+    });
+
+  const tick = () => {
+    const now = clock();
+    const out: StreamOutput[] = [];
+    stream!.tick(now, out);
+    if (out.length > 0) ingest!.emit(out);
+    // Ingest rate, smoothed over about ten ticks.
+    const dt = (now - rate.at) / 1000;
+    if (dt > 0) {
+      const instant = (stats.readings - rate.readings) / dt;
+      rate = { at: now, readings: stats.readings, perS: rate.perS === 0 ? instant : rate.perS * 0.9 + instant * 0.1 };
+    }
+  };
+
+  return {
+    get brokerPort() {
+      return broker?.port;
+    },
+    get httpPort() {
+      return http?.port;
+    },
+    health,
+    async status() {
+      return { ...(await health()), latest: (ingest?.latest() ?? []).slice(0, 50) };
+    },
+
+    async start() {
+      // 1. Outputs: the store, then the uplink that drains it.
+      db = await openStore(config.storage.path);
+      outbox = await openOutbox(db);
+      const f = createForwarder({ uplink: config.uplink, outbox, log, clock });
+      forwarder = f;
+      writer = createOutboxWriter({
+        db,
+        outbox,
+        device: config.device.id,
+        flushIntervalMs: config.storage.flushInterval,
+        log,
+        onCommitted: () => f.wake(),
+      });
+      f.start();
+
+      // 2. The stream and the door into it.
+      stream = createStream(config.pipelines);
+      admission = createAdmission(config.limits);
+      ingest = createIngest({ admission, stream, writer, stats, clock, log, maxLatest: config.limits.maxSensors });
+      ticker = setInterval(tick, TICK_MS);
+
+      // 3. Observability, then the local broker and the sources.
+      if (config.http.enabled) {
+        const box = outbox;
+        const metrics = createMetrics({ stats, outbox: () => box.stats(), uplink: () => f.status(), openWindows: () => stream?.openWindows() ?? 0, clock });
+        http = await startHttpServer(config.http.host, config.http.port, { healthy: () => writer?.writable() ?? false, status: () => this.status(), metrics }, log);
+      }
+      if (config.broker.enabled) {
+        broker = await startEmbeddedBroker({
+          host: config.broker.host,
+          port: config.broker.port,
+          users: config.broker.auth?.users,
+          log,
+          onRejected: (reason) => bump(stats.brokerRejections, reason),
+        });
+      }
+      sources = buildSources({ config, localFeed: broker, clock, log, gpioDriver: opts.gpioDriver });
+      for (const s of sources) {
+        await s.start(ingest.sinkFor(s.name));
+        started.push(s);
+      }
+      healthTask = cron.schedule(config.schedules.health, async () => {
+        forwarder?.publishLive('health', JSON.stringify(await health()), true);
+      }, { noOverlap: true });
+      log.info({ device: config.device.id, sources: sources.map((s) => s.name), pipelines: config.pipelines.length, uplink: config.uplink.url }, 'outpost running');
+    },
+
+    async stop() {
+      await healthTask?.stop();
+      for (const s of started.reverse()) await s.stop().catch((err: Error) => log.warn({ source: s.name, err: err.message }, 'source did not stop cleanly'));
+      started.length = 0;
+      await broker?.close();
+      clearInterval(ticker);
+      if (stream && ingest) {
+        // Open windows go out as partial summaries rather than vanish with the process.
+        const out: StreamOutput[] = [];
+        stream.flush(out);
+        ingest.emit(out);
+      }
+      await writer?.close();
+      await forwarder?.stop(opts.stopTimeoutMs ?? 3000);
+      await http?.close();
+      await db?.close();
+      log.info('outpost stopped');
+    },
+  };
+}

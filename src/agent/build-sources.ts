@@ -1,0 +1,44 @@
+// Config -> Source objects. Explicit wiring: no plugin registers itself by being imported.
+import type { AgentConfig } from '../config/load.js';
+import type { Source, Clock } from '../sources/source.js';
+import type { MessageFeed } from '../sources/mqtt/message-feed.js';
+import { createMqttSource } from '../sources/mqtt/mqtt-source.js';
+import { createClientFeed } from '../sources/mqtt/client-feed.js';
+import { createSimulatedSource } from '../sources/simulated/simulated-source.js';
+import { createGpioSource } from '../sources/gpio/gpio-source.js';
+import type { GpioDriver } from '../sources/gpio/gpio-driver.js';
+import { createOnoffDriver } from '../sources/gpio/onoff-driver.js';
+import { createSimulatedGpioDriver } from '../sources/gpio/simulated-driver.js';
+import type { Logger } from '../ops/logger.js';
+
+export interface SourceDeps {
+  config: AgentConfig;
+  /** The embedded broker, when enabled. */
+  localFeed?: MessageFeed;
+  clock: Clock;
+  log: Logger;
+  /** Replaces the onoff driver (tests). */
+  gpioDriver?: GpioDriver;
+}
+
+export function buildSources({ config, localFeed, clock, log, gpioDriver }: SourceDeps): Source[] {
+  return config.sources.map((s, i): Source => {
+    switch (s.type) {
+      case 'mqtt': {
+        const feed = s.url
+          ? createClientFeed({ url: s.url, clientId: `outpost-${config.device.id}-src${i}`, username: s.username, password: s.password, log })
+          : localFeed;
+        if (!feed) throw new Error(`sources[${i}]: broker.enabled is false and no url is given`);
+        return createMqttSource({ topic: s.topic, format: s.format, maxPayloadBytes: config.limits.maxPayloadBytes, feed, clock });
+      }
+      case 'simulated':
+        return createSimulatedSource({ sensors: s.sensors, seed: s.seed, clock });
+      case 'gpio':
+        return createGpioSource({
+          ...s,
+          driver: s.simulate ? createSimulatedGpioDriver() : (gpioDriver ?? createOnoffDriver()),
+          clock,
+        });
+    }
+  });
+}

@@ -1,0 +1,81 @@
+// Where sources meet the stream: admission checks, then the stream, then the outbox writer.
+// Each source gets its own sink so counters say which source a reading came from.
+import type { SourceSink } from '../sources/source.js';
+import type { Admission } from '../stream/admission.js';
+import type { Stream, StreamOutput, Summary } from '../stream/stream.js';
+import type { OutboxWriter } from '../store/outbox-writer.js';
+import type { Stats } from '../ops/stats.js';
+import { bump } from '../ops/stats.js';
+import type { Logger } from '../ops/logger.js';
+
+export interface Ingest {
+  sinkFor(source: string): SourceSink;
+  /** Routes stream outputs produced outside a reading (tick, flush) to the writer. */
+  emit(outputs: StreamOutput[]): void;
+  /** Latest summary per sensor, for `outpost status`. */
+  latest(): Summary[];
+}
+
+export interface IngestOptions {
+  admission: Admission;
+  stream: Stream;
+  writer: OutboxWriter;
+  stats: Stats;
+  clock: () => number;
+  log: Logger;
+  maxLatest: number;
+}
+
+export function createIngest(o: IngestOptions): Ingest {
+  const out: StreamOutput[] = [];
+  const latest = new Map<string, Summary>();
+  const warnedUnrouted = new Set<string>();
+
+  const emit = (outputs: StreamOutput[]) => {
+    const now = o.clock();
+    for (const x of outputs) {
+      o.writer.write(x, now);
+      if (x.kind === 'summary') {
+        o.stats.summaries++;
+        if (latest.size < o.maxLatest || latest.has(x.sensor)) latest.set(x.sensor, x);
+      } else o.stats.anomalies++;
+    }
+    outputs.length = 0;
+  };
+
+  return {
+    sinkFor(source) {
+      return {
+        reading(r) {
+          const problem = o.admission.check(r, o.clock());
+          if (problem) {
+            this.reject({ ...problem, source, receivedAt: r.receivedAt, payload: JSON.stringify({ sensor: r.sensor, ts: r.ts, value: r.value }) });
+            return;
+          }
+          o.stats.readings++;
+          bump(o.stats.readingsBySource, source);
+          const outcome = o.stream.ingest(r, out);
+          if (outcome === 'late') o.stats.late++;
+          else if (outcome === 'unrouted') {
+            o.stats.unrouted++;
+            if (!warnedUnrouted.has(r.sensor) && warnedUnrouted.size < 100) {
+              warnedUnrouted.add(r.sensor);
+              o.log.warn({ sensor: r.sensor, source }, 'sensor matches no pipeline: its readings are counted (outpost_unrouted_readings_total) but not summarized; add a pipeline whose match covers it');
+            }
+          }
+          if (out.length > 0) emit(out);
+        },
+        reject(rejection) {
+          bump(o.stats.deadLettersByReason, rejection.reason);
+          o.writer.reject(rejection);
+          // Log the 1st, 10th, 100th, ... of each reason: visible, but a flood cannot fill the journal.
+          const n = o.stats.deadLettersByReason.get(rejection.reason)!;
+          const level = Number.isInteger(Math.log10(n)) ? 'warn' : 'debug';
+          o.log[level]({ source, topic: rejection.topic, reason: rejection.reason, detail: rejection.detail, count: n }, 'input dead-lettered (see `outpost status`, table dead_letters)');
+        },
+      };
+    },
+    emit,
+    latest: () => [...latest.values()].sort((a, b) => b.end - a.end),
+  };
+}

@@ -1,0 +1,83 @@
+#!/usr/bin/env node
+// The `outpost` command. Each subcommand lives in its own file and returns an exit code.
+import { Command, InvalidArgumentError } from 'commander';
+import { processIo } from './io.js';
+import { checkConfig } from './check-config.js';
+import { run } from './run.js';
+import { status } from './status.js';
+import { simulate } from './simulate.js';
+import { demo } from './demo.js';
+import { configJsonSchema } from '../config/json-schema.js';
+
+const int = (v: string) => {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError('must be a whole number');
+  return n;
+};
+const positive = (v: string) => {
+  const n = Number(v);
+  if (!(n > 0)) throw new InvalidArgumentError('must be a positive number');
+  return n;
+};
+const exit = (code: number) => {
+  process.exitCode = code;
+};
+
+const program = new Command('outpost')
+  .description('Edge stream runtime: sensors in over MQTT and GPIO, windows and anomalies out to a fleet broker')
+  .showHelpAfterError();
+
+program
+  .command('run')
+  .description('run the agent')
+  .requiredOption('-c, --config <file>', 'YAML config file')
+  .action(async (o: { config: string }) => exit(await run(o.config, processIo)));
+
+program
+  .command('check-config')
+  .description('validate a config file: exit 0, or 78 with every problem as "path: message"')
+  .argument('<file>')
+  .option('--no-secrets', 'do not read ${env:} and ${file:} references (check a device config elsewhere)')
+  .action((file: string, o: { secrets: boolean }) => exit(checkConfig(file, processIo, { resolveSecrets: o.secrets })));
+
+program
+  .command('schema')
+  .description('print the config JSON Schema')
+  .action(() => processIo.out(JSON.stringify(configJsonSchema(), null, 2)));
+
+program
+  .command('status')
+  .description('backlog, uplink state and latest summaries, from the running agent or its database')
+  .requiredOption('-c, --config <file>', 'YAML config file')
+  .option('--json', 'print JSON')
+  .action(async (o: { config: string; json?: boolean }) => exit(await status(o.config, processIo, o)));
+
+program
+  .command('simulate')
+  .description('publish simulated sensor readings to a broker')
+  .option('-u, --url <url>', 'broker to publish to', 'mqtt://127.0.0.1:1883')
+  .option('-c, --config <file>', 'take the sensors of this config\'s simulated sources')
+  .option('-n, --sensors <n>', 'number of generated sine sensors (without --config)', int, 10)
+  .option('-r, --rate <hz>', 'readings per second per generated sensor', positive, 1)
+  .option('-p, --prefix <topic>', 'topic prefix; the sensor id follows it', 'sensors/')
+  .option('--seed <n>', 'random seed', int, 1)
+  .option('--qos <0|1>', 'MQTT QoS', int, 0)
+  .option('-d, --duration <duration>', 'stop after this long, e.g. 60s')
+  .option('--username <name>')
+  .option('--password <secret>')
+  .action(async (o: { url: string; config?: string; sensors: number; rate: number; prefix: string; seed: number; qos: number; duration?: string; username?: string; password?: string }) =>
+    exit(await simulate({ ...o, qos: o.qos === 1 ? 1 : 0 }, processIo)),
+  );
+
+program
+  .command('demo')
+  .description('the whole story on this machine: simulated sensors, the agent, a stand-in fleet broker')
+  .option('-d, --duration <duration>', 'stop after this long (default: until Ctrl-C)')
+  .option('--outage-at <duration>', 'when the fleet broker goes down', '30s')
+  .option('--outage-for <duration>', 'how long it stays down', '10s')
+  .action(async (o: { duration?: string; outageAt: string; outageFor: string }) => exit(await demo(o, processIo)));
+
+await program.parseAsync();
+// Every command has finished its work here (run only returns after a stop signal); timers that
+// libraries leave behind must not keep the process alive.
+process.exit(process.exitCode ?? 0);

@@ -1,0 +1,75 @@
+// `outpost status --config FILE`: asks the running agent (/status); when it is not running,
+// reads the database directly for what it can tell (backlog, dead letters, next seq).
+import { existsSync } from 'node:fs';
+import { loadConfigFile } from '../config/load.js';
+import { openDatabase } from '../store/sqlite.js';
+import { countDeadLetters } from '../store/dead-letters.js';
+import { reportProblems } from './check-config.js';
+import type { Io } from './io.js';
+
+interface StatusDoc {
+  device: string;
+  uptimeS?: number;
+  ingest?: { readings: number; ratePerS: number; sensors: number; openWindows: number; late: number };
+  backlog: { rows: number; bytes: number; oldestAgeS: number | null };
+  uplink?: { state: string; since: string; lastError: string | null; delivered: number };
+  deadLetters: { total: number; byReason: Record<string, number> };
+  latest?: Array<{ sensor: string; start: number; end: number; count: number; values: Record<string, number> }>;
+}
+
+export async function status(file: string, io: Io, opts: { json?: boolean } = {}): Promise<number> {
+  const loaded = loadConfigFile(file);
+  if (!loaded.ok) return reportProblems(file, loaded, io);
+  const cfg = loaded.config;
+  let doc: StatusDoc | undefined;
+  let source = 'running agent';
+  if (cfg.http.enabled) {
+    const host = cfg.http.host === '0.0.0.0' || cfg.http.host === '::' ? '127.0.0.1' : cfg.http.host;
+    try {
+      const res = await fetch(`http://${host}:${cfg.http.port}/status`, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) doc = (await res.json()) as StatusDoc;
+    } catch {
+      // not running, or http disabled: fall back to the database
+    }
+  }
+  if (!doc) {
+    if (!existsSync(cfg.storage.path)) {
+      io.err(`outpost status: the agent is not answering on http://${cfg.http.host}:${cfg.http.port} and ${cfg.storage.path} does not exist yet`);
+      return 1;
+    }
+    source = `database ${cfg.storage.path} (agent not answering)`;
+    const db = await openDatabase(cfg.storage.path, { readonly: true });
+    try {
+      const b = await db.get<{ rows: number; bytes: number | null; oldest: number | null }>(
+        'SELECT COUNT(*) AS rows, SUM(length(CAST(payload AS BLOB))) AS bytes, MIN(created_at) AS oldest FROM outbox',
+      );
+      const byReason = await countDeadLetters(db);
+      doc = {
+        device: cfg.device.id,
+        backlog: { rows: b?.rows ?? 0, bytes: b?.bytes ?? 0, oldestAgeS: b?.oldest ? Math.round((Date.now() - b.oldest) / 1000) : null },
+        deadLetters: { total: Object.values(byReason).reduce((a, n) => a + n, 0), byReason },
+      };
+    } finally {
+      await db.close();
+    }
+  }
+  if (opts.json) {
+    io.out(JSON.stringify(doc, null, 2));
+    return 0;
+  }
+  io.out(`Outpost ${doc.device}  (from ${source})`);
+  if (doc.uptimeS !== undefined) io.out(`  uptime      ${doc.uptimeS} s`);
+  if (doc.uplink) io.out(`  uplink      ${doc.uplink.state} since ${doc.uplink.since}${doc.uplink.lastError ? ` (last error: ${doc.uplink.lastError})` : ''}, ${doc.uplink.delivered} delivered`);
+  io.out(`  backlog     ${doc.backlog.rows} messages, ${doc.backlog.bytes} bytes${doc.backlog.oldestAgeS !== null ? `, oldest ${doc.backlog.oldestAgeS} s` : ''}`);
+  if (doc.ingest) io.out(`  ingest      ${doc.ingest.readings} readings (${doc.ingest.ratePerS}/s), ${doc.ingest.sensors} sensors, ${doc.ingest.openWindows} open windows, ${doc.ingest.late} late`);
+  const reasons = Object.entries(doc.deadLetters.byReason).map(([r, n]) => `${r} ${n}`).join(', ');
+  io.out(`  dead letters ${doc.deadLetters.total}${reasons ? ` (${reasons})` : ''}`);
+  if (doc.latest && doc.latest.length > 0) {
+    io.out('  latest summaries:');
+    for (const s of doc.latest.slice(0, 20)) {
+      const mean = s.values.mean !== undefined ? ` mean ${s.values.mean.toFixed(2)}` : '';
+      io.out(`    ${s.sensor.padEnd(28)} ${new Date(s.start).toISOString()}  n=${s.count}${mean}`);
+    }
+  }
+  return 0;
+}

@@ -1,0 +1,119 @@
+// Reads a YAML config, resolves ${env:}/${file:} references, validates it against the schema,
+// and returns either a ready-to-use config or every problem at once (never just the first).
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { LineCounter, parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { configSchema, type Config } from './schema.js';
+import { interpolate } from './interpolate.js';
+import { formatPath } from './format-path.js';
+import type { ConfigProblem } from './problems.js';
+
+/** Config with defaults that depend on other fields filled in and paths made absolute. */
+export type AgentConfig = Config & {
+  uplink: Config['uplink'] & { topicPrefix: string; clientId: string };
+};
+
+export type LoadResult = { ok: true; config: AgentConfig } | { ok: false; problems: ConfigProblem[] };
+
+export interface LoadOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Relative paths in the config resolve against this (default: the config file's directory). */
+  dir?: string;
+  /** Name used in YAML syntax error locations. */
+  label?: string;
+  /** false: leave ${env:}/${file:} unread (validate a device's config on another machine). */
+  resolveSecrets?: boolean;
+}
+
+export function loadConfigFile(file: string, opts: LoadOptions = {}): LoadResult {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    return { ok: false, problems: [{ path: file, message: `cannot read config file (${(err as NodeJS.ErrnoException).code ?? err})` }] };
+  }
+  return parseConfigText(text, { dir: dirname(resolve(file)), label: file, ...opts });
+}
+
+export function parseConfigText(text: string, opts: LoadOptions = {}): LoadResult {
+  const dir = opts.dir ?? process.cwd();
+  const label = opts.label ?? 'config';
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, lineCounter: lines });
+  if (doc.errors.length > 0) {
+    return {
+      ok: false,
+      problems: doc.errors.map((e) => {
+        const at = lines.linePos(e.pos[0]);
+        return { path: `${label}:${at.line}:${at.col}`, message: e.message.split('\n')[0]! };
+      }),
+    };
+  }
+  const problems: ConfigProblem[] = [];
+  const raw = interpolate(doc.toJS() ?? {}, { env: opts.env ?? process.env, dir, resolve: opts.resolveSecrets }, problems);
+  const parsed = configSchema.safeParse(raw, { reportInput: true });
+  if (!parsed.success) {
+    // A missing ${env:X} already explains why its field is empty or invalid: say it once.
+    const explained = new Set(problems.map((p) => p.path));
+    problems.push(...parsed.error.issues.flatMap(toProblems).filter((p) => !explained.has(p.path)));
+  }
+  if (problems.length > 0 || !parsed.success) return { ok: false, problems: dedupe(problems) };
+  return { ok: true, config: finish(parsed.data, dir) };
+}
+
+function finish(cfg: Config, dir: string): AgentConfig {
+  const tls = cfg.uplink.tls && {
+    ...cfg.uplink.tls,
+    ca: cfg.uplink.tls.ca && resolve(dir, cfg.uplink.tls.ca),
+    cert: cfg.uplink.tls.cert && resolve(dir, cfg.uplink.tls.cert),
+    key: cfg.uplink.tls.key && resolve(dir, cfg.uplink.tls.key),
+  };
+  return {
+    ...cfg,
+    storage: { ...cfg.storage, path: resolve(dir, cfg.storage.path) },
+    uplink: {
+      ...cfg.uplink,
+      tls,
+      topicPrefix: (cfg.uplink.topicPrefix ?? `outpost/${cfg.device.id}`).replace(/\/+$/, ''),
+      clientId: cfg.uplink.clientId ?? `outpost-${cfg.device.id}`,
+    },
+  };
+}
+
+function toProblems(issue: z.core.$ZodIssue): ConfigProblem[] {
+  const path = issue.path;
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return issue.keys.map((k) => ({ path: formatPath([...path, k]), message: 'unknown key (check the spelling; `outpost schema` lists the keys)' }));
+    case 'invalid_type':
+      if (issue.input === undefined) return [{ path: formatPath(path), message: `is required (${issue.expected})` }];
+      return [{ path: formatPath(path), message: `must be a ${issue.expected}, not ${describe(issue.input, isSecret(path))}` }];
+    case 'invalid_value':
+      return [{ path: formatPath(path), message: `must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}` }];
+    default:
+      return [{ path: formatPath(path), message: issue.message }];
+  }
+}
+
+function describe(value: unknown, secret: boolean): string {
+  if (Array.isArray(value)) return 'a list';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'a mapping';
+  return secret ? `a ${typeof value}` : `${typeof value} ${JSON.stringify(value)}`;
+}
+
+/** Problems are printed and logged: never echo what may be a secret. */
+function isSecret(path: readonly PropertyKey[]): boolean {
+  return /password|secret|token|key/i.test(String(path[path.length - 1] ?? ''));
+}
+
+function dedupe(problems: ConfigProblem[]): ConfigProblem[] {
+  const seen = new Set<string>();
+  return problems.filter((p) => {
+    const key = `${p.path}\u0000${p.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}

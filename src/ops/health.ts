@@ -1,0 +1,61 @@
+// The health report: published retained on <prefix>/health, served on /status, printed by
+// `outpost status`. One shape for all three.
+import { existsSync } from 'node:fs';
+import type { Stats } from './stats.js';
+import { total } from './stats.js';
+import type { OutboxStats } from '../store/outbox.js';
+import type { UplinkStatus } from '../uplink/forwarder.js';
+
+export interface Health {
+  v: 1;
+  device: string;
+  ts: string;
+  uptimeS: number;
+  ingest: { readings: number; ratePerS: number; late: number; unrouted: number; sensors: number; openWindows: number };
+  emitted: { summaries: number; anomalies: number };
+  backlog: { rows: number; bytes: number; oldestAgeS: number | null };
+  uplink: { state: string; since: string; lastError: string | null; delivered: number; inflight: number };
+  deadLetters: { total: number; byReason: Record<string, number> };
+  evictions: number;
+  merges: number;
+  clock: { synchronized: boolean | null };
+  store: { writable: boolean; waiting: number };
+}
+
+export interface HealthInputs {
+  device: string;
+  now: number;
+  stats: Stats;
+  ratePerS: number;
+  sensors: number;
+  openWindows: number;
+  outbox: OutboxStats;
+  uplink: UplinkStatus;
+  storeWritable: boolean;
+  storeWaiting: number;
+}
+
+// systemd-timesyncd creates this file once the clock has been synchronized since boot.
+const TIMESYNC_FLAG = '/run/systemd/timesync/synchronized';
+
+export function buildHealth(i: HealthInputs): Health {
+  return {
+    v: 1,
+    device: i.device,
+    ts: new Date(i.now).toISOString(),
+    uptimeS: Math.round((i.now - i.stats.startedAt) / 1000),
+    ingest: { readings: i.stats.readings, ratePerS: Math.round(i.ratePerS * 10) / 10, late: i.stats.late, unrouted: i.stats.unrouted, sensors: i.sensors, openWindows: i.openWindows },
+    emitted: { summaries: i.stats.summaries, anomalies: i.stats.anomalies },
+    backlog: {
+      rows: i.outbox.rows,
+      bytes: i.outbox.bytes,
+      oldestAgeS: i.outbox.oldestCreatedAt === null ? null : Math.max(0, Math.round((i.now - i.outbox.oldestCreatedAt) / 1000)),
+    },
+    uplink: { state: i.uplink.state, since: new Date(i.uplink.since).toISOString(), lastError: i.uplink.lastError, delivered: i.uplink.delivered, inflight: i.uplink.inflight },
+    deadLetters: { total: total(i.stats.deadLettersByReason), byReason: Object.fromEntries(i.stats.deadLettersByReason) },
+    evictions: i.stats.evictions,
+    merges: i.stats.merges,
+    clock: { synchronized: existsSync('/run/systemd') ? existsSync(TIMESYNC_FLAG) : null },
+    store: { writable: i.storeWritable, waiting: i.storeWaiting },
+  };
+}

@@ -1,0 +1,52 @@
+// /healthz (200 when serving, 503 when the store cannot commit), /metrics (Prometheus text),
+// /status (the health report plus the latest summaries, for `outpost status`).
+import { createServer, type Server } from 'node:http';
+import type { Registry } from 'prom-client';
+import type { Logger } from './logger.js';
+
+export interface HttpHandlers {
+  healthy: () => boolean;
+  status: () => Promise<unknown>;
+  metrics: Registry;
+}
+
+export interface HttpServer {
+  readonly port: number;
+  close(): Promise<void>;
+}
+
+export async function startHttpServer(host: string, port: number, h: HttpHandlers, log: Logger): Promise<HttpServer | undefined> {
+  const server: Server = createServer((req, res) => {
+    const send = (code: number, type: string, body: string) => {
+      res.writeHead(code, { 'content-type': type });
+      res.end(body);
+    };
+    const route = async () => {
+      if (req.url === '/healthz') {
+        const ok = h.healthy();
+        send(ok ? 200 : 503, 'application/json', JSON.stringify({ status: ok ? 'ok' : 'store not writable' }));
+      } else if (req.url === '/metrics') send(200, h.metrics.contentType, await h.metrics.metrics());
+      else if (req.url === '/status') send(200, 'application/json', JSON.stringify(await h.status()));
+      else send(404, 'text/plain', 'not found: try /healthz, /metrics or /status\n');
+    };
+    route().catch((err: Error) => send(500, 'text/plain', `${err.message}\n`));
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+  } catch (err) {
+    // Metrics are not worth stopping the data path for: say so and carry on.
+    log.error({ err: (err as Error).message, host, port }, 'http endpoint not started (set http.port to a free port, or http.enabled: false); the agent runs without /healthz and /metrics');
+    return undefined;
+  }
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : port,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
+}

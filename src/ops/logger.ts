@@ -1,0 +1,14 @@
+// JSON logs to stdout, which systemd sends to the journal; nothing is written to the SD card
+// by the logger itself.
+import { pino, type Logger as PinoLogger, type DestinationStream } from 'pino';
+
+export type Logger = PinoLogger;
+
+export function createLogger(level: string, destination?: DestinationStream): Logger {
+  return pino({ level, base: undefined, redact: { paths: ['*.password', 'password'], censor: '[redacted]' } }, destination);
+}
+
+/** A logger that discards everything (tests, CLI commands that print for humans). */
+export function silentLogger(): Logger {
+  return pino({ level: 'silent' });
+}

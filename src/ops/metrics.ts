@@ -1,0 +1,69 @@
+// Prometheus metrics, read from the plain counters at scrape time so the hot path never
+// touches prom-client. One registry per agent (no global default registry).
+import { Registry, Counter, Gauge, collectDefaultMetrics } from 'prom-client';
+import type { Stats } from './stats.js';
+import type { OutboxStats } from '../store/outbox.js';
+import type { UplinkStatus } from '../uplink/forwarder.js';
+
+export interface MetricsInputs {
+  stats: Stats;
+  outbox: () => Promise<OutboxStats>;
+  uplink: () => UplinkStatus;
+  openWindows: () => number;
+  clock: () => number;
+}
+
+export function createMetrics(i: MetricsInputs): Registry {
+  const register = new Registry();
+  collectDefaultMetrics({ register, prefix: 'outpost_' });
+
+  const fromMap = (name: string, help: string, label: string, read: () => Map<string, number>) =>
+    new Counter({
+      name,
+      help,
+      labelNames: [label],
+      registers: [register],
+      collect() {
+        this.reset();
+        for (const [k, v] of read()) this.inc({ [label]: k }, v);
+      },
+    });
+  const fromValue = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers: [register],
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+
+  fromMap('outpost_readings_total', 'Readings accepted into the stream, by source', 'source', () => i.stats.readingsBySource);
+  fromMap('outpost_dead_letters_total', 'Inputs rejected to the dead-letter table, by reason', 'reason', () => i.stats.deadLettersByReason);
+  fromMap('outpost_broker_rejections_total', 'Clients and packets refused by the local broker', 'reason', () => i.stats.brokerRejections);
+  fromValue('outpost_late_readings_total', 'Readings that arrived after their window closed', () => i.stats.late);
+  fromValue('outpost_unrouted_readings_total', 'Readings whose sensor matches no pipeline', () => i.stats.unrouted);
+  fromValue('outpost_summaries_total', 'Window summaries emitted', () => i.stats.summaries);
+  fromValue('outpost_anomalies_total', 'Anomaly events emitted', () => i.stats.anomalies);
+  fromValue('outpost_uplink_delivered_total', 'Messages acknowledged by the fleet broker', () => i.uplink().delivered);
+  fromValue('outpost_outbox_evictions_total', 'Outbox rows dropped to stay within storage.maxBytes', () => i.stats.evictions);
+
+  new Gauge({ name: 'outpost_open_windows', help: 'Windows currently open', registers: [register], collect() { this.set(i.openWindows()); } });
+  new Gauge({ name: 'outpost_uplink_connected', help: '1 when connected to the fleet broker', registers: [register], collect() { this.set(i.uplink().state === 'online' ? 1 : 0); } });
+  new Gauge({ name: 'outpost_uplink_inflight', help: 'QoS 1 messages awaiting PUBACK', registers: [register], collect() { this.set(i.uplink().inflight); } });
+  const rows = new Gauge({ name: 'outpost_outbox_rows', help: 'Messages waiting to go upstream', registers: [register] });
+  const bytes = new Gauge({ name: 'outpost_outbox_bytes', help: 'Payload bytes waiting to go upstream', registers: [register] });
+  new Gauge({
+    name: 'outpost_outbox_oldest_age_seconds',
+    help: 'Age of the oldest message waiting to go upstream',
+    registers: [register],
+    async collect() {
+      const s = await i.outbox();
+      rows.set(s.rows);
+      bytes.set(s.bytes);
+      this.set(s.oldestCreatedAt === null ? 0 : (i.clock() - s.oldestCreatedAt) / 1000);
+    },
+  });
+  return register;
+}

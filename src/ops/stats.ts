@@ -1,0 +1,41 @@
+// Plain counters bumped on the hot path (cheap), read by /metrics, health and status.
+export interface Stats {
+  startedAt: number;
+  readingsBySource: Map<string, number>;
+  readings: number;
+  deadLettersByReason: Map<string, number>;
+  late: number;
+  unrouted: number;
+  summaries: number;
+  anomalies: number;
+  brokerRejections: Map<string, number>;
+  /** Outbox rows merged or dropped to stay in budget (the store issue fills these). */
+  merges: number;
+  evictions: number;
+}
+
+export function createStats(now: number): Stats {
+  return {
+    startedAt: now,
+    readingsBySource: new Map(),
+    readings: 0,
+    deadLettersByReason: new Map(),
+    late: 0,
+    unrouted: 0,
+    summaries: 0,
+    anomalies: 0,
+    brokerRejections: new Map(),
+    merges: 0,
+    evictions: 0,
+  };
+}
+
+export function bump(map: Map<string, number>, key: string, by = 1): void {
+  map.set(key, (map.get(key) ?? 0) + by);
+}
+
+export function total(map: Map<string, number>): number {
+  let n = 0;
+  for (const v of map.values()) n += v;
+  return n;
+}

@@ -1,0 +1,161 @@
+// Ingest payloads (DESIGN.md): a bare number, a JSON object {"value","ts","unit","seq"}, or a
+// SenML pack (RFC 8428). Pure: bytes in, readings and problems out. A pack may yield both:
+// its good records are kept and each bad one is reported on its own.
+import type { Reading } from '../../stream/reading.js';
+import type { Problem } from '../../stream/rejection.js';
+
+export type PayloadFormat = 'auto' | 'number' | 'json' | 'senml';
+
+export interface ParseResult {
+  readings: Reading[];
+  problems: Problem[];
+}
+
+export interface ParseContext {
+  /** Sensor id from the topic; SenML names are appended to it as further levels. */
+  sensor: string;
+  receivedAt: number;
+  format: PayloadFormat;
+  maxBytes: number;
+}
+
+const NUMBER_RE = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
+const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
+// Epoch milliseconds before 1973-03-03 are almost certainly epoch seconds sent by mistake.
+const MIN_EPOCH_MS = 1e11;
+// RFC 8428 section 4.5.3: SenML times below 2^28 are relative to now.
+const SENML_RELATIVE_LIMIT = 2 ** 28;
+
+const decoder = new TextDecoder('utf-8', { fatal: true });
+
+export function parsePayload(payload: Uint8Array, ctx: ParseContext): ParseResult {
+  if (payload.length > ctx.maxBytes) {
+    return fail('payload-too-large', `payload is ${payload.length} bytes; limits.maxPayloadBytes is ${ctx.maxBytes}`);
+  }
+  let text: string;
+  try {
+    text = decoder.decode(payload);
+  } catch {
+    return fail('bad-format', 'payload is not valid UTF-8 text');
+  }
+  const lead = text.trimStart()[0];
+  const format = ctx.format !== 'auto' ? ctx.format : lead === '[' ? 'senml' : lead === '{' ? 'json' : 'number';
+  if (format === 'number') return parseNumber(text, ctx);
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
+    return fail('bad-json', `not valid JSON: ${(err as Error).message}`);
+  }
+  return format === 'senml' ? parseSenml(doc, ctx) : parseObject(doc, ctx);
+}
+
+function fail(reason: Problem['reason'], detail: string): ParseResult {
+  return { readings: [], problems: [{ reason, detail }] };
+}
+
+function parseNumber(text: string, ctx: ParseContext): ParseResult {
+  if (!NUMBER_RE.test(text)) {
+    const trimmed = text.trim();
+    if (/^[-+]?(nan|inf(inity)?)$/i.test(trimmed)) return fail('non-finite', `value ${trimmed} is not a finite number`);
+    return fail('not-a-number', `expected a number, a JSON object or a SenML pack; got ${JSON.stringify(trimmed.slice(0, 40))}`);
+  }
+  const value = Number(text);
+  if (!Number.isFinite(value)) return fail('non-finite', `value ${text.trim()} is out of range`);
+  return { readings: [{ sensor: ctx.sensor, ts: ctx.receivedAt, value, receivedAt: ctx.receivedAt }], problems: [] };
+}
+
+function parseObject(doc: unknown, ctx: ParseContext): ParseResult {
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) {
+    return fail('bad-format', 'expected a JSON object like {"value": 21.5}');
+  }
+  const o = doc as Record<string, unknown>;
+  const value = checkValue(o.value, 'value');
+  if (typeof value !== 'number') return { readings: [], problems: [value] };
+  let ts = ctx.receivedAt;
+  if (o.ts !== undefined) {
+    const parsed = parseTimestamp(o.ts);
+    if (typeof parsed !== 'number') return { readings: [], problems: [parsed] };
+    ts = parsed;
+  }
+  const reading: Reading = { sensor: ctx.sensor, ts, value, receivedAt: ctx.receivedAt };
+  if (typeof o.unit === 'string') reading.unit = o.unit;
+  if (typeof o.seq === 'number' && Number.isInteger(o.seq)) reading.seq = o.seq;
+  return { readings: [reading], problems: [] };
+}
+
+function checkValue(v: unknown, field: string): number | Problem {
+  if (typeof v !== 'number') {
+    return v === undefined
+      ? { reason: 'not-a-number', detail: `missing "${field}"` }
+      : { reason: 'not-a-number', detail: `"${field}" must be a number, got ${JSON.stringify(v)?.slice(0, 40)}` };
+  }
+  if (!Number.isFinite(v)) return { reason: 'non-finite', detail: `"${field}" is not finite` };
+  return v;
+}
+
+/** Epoch milliseconds or ISO 8601 with a zone, as epoch milliseconds. */
+function parseTimestamp(ts: unknown): number | Problem {
+  if (typeof ts === 'number') {
+    if (!Number.isFinite(ts)) return { reason: 'bad-timestamp', detail: '"ts" is not finite' };
+    if (ts < MIN_EPOCH_MS) {
+      return { reason: 'bad-timestamp', detail: `"ts" ${ts} looks like epoch seconds; send epoch milliseconds or ISO 8601` };
+    }
+    return Math.round(ts);
+  }
+  if (typeof ts === 'string' && ISO_RE.test(ts)) {
+    const ms = Date.parse(ts);
+    if (Number.isFinite(ms)) return ms;
+  }
+  return { reason: 'bad-timestamp', detail: `"ts" must be epoch milliseconds or ISO 8601 with Z or an offset, got ${JSON.stringify(ts)?.slice(0, 40)}` };
+}
+
+function parseSenml(doc: unknown, ctx: ParseContext): ParseResult {
+  if (!Array.isArray(doc) || doc.length === 0) return fail('bad-senml', 'a SenML pack is a non-empty JSON array of records');
+  const out: ParseResult = { readings: [], problems: [] };
+  let bn = '';
+  let bt = 0;
+  let bu: string | undefined;
+  let bv = 0;
+  doc.forEach((rec: unknown, i) => {
+    if (rec === null || typeof rec !== 'object' || Array.isArray(rec)) {
+      out.problems.push({ reason: 'bad-senml', detail: `record ${i} is not an object` });
+      return;
+    }
+    const r = rec as Record<string, unknown>;
+    if (typeof r.bn === 'string') bn = r.bn;
+    if (typeof r.bt === 'number') bt = r.bt;
+    if (typeof r.bu === 'string') bu = r.bu;
+    if (typeof r.bv === 'number') bv = r.bv;
+    const hasValue = ['v', 'vs', 'vb', 'vd', 's'].some((k) => k in r);
+    if (!hasValue) {
+      // A record with only base fields sets context for the ones after it.
+      if (['bn', 'bt', 'bu', 'bv', 'bver'].some((k) => k in r)) return;
+      out.problems.push({ reason: 'bad-senml', detail: `record ${i} has no value` });
+      return;
+    }
+    if (!('v' in r)) {
+      out.problems.push({ reason: 'not-a-number', detail: `record ${i} carries a string, boolean or data value; only "v" is numeric` });
+      return;
+    }
+    const v = checkValue(r.v, `[${i}].v`);
+    if (typeof v !== 'number') {
+      out.problems.push(v);
+      return;
+    }
+    const t = bt + (typeof r.t === 'number' ? r.t : 0);
+    if (!Number.isFinite(t)) {
+      out.problems.push({ reason: 'bad-timestamp', detail: `record ${i} has a non-finite time` });
+      return;
+    }
+    const hasTime = typeof r.t === 'number' || bt !== 0;
+    const ts = !hasTime ? ctx.receivedAt : t < SENML_RELATIVE_LIMIT ? ctx.receivedAt + t * 1000 : Math.round(t * 1000);
+    const name = bn + (typeof r.n === 'string' ? r.n : '');
+    const sensor = name === '' ? ctx.sensor : ctx.sensor === '' ? name : `${ctx.sensor}/${name}`;
+    const reading: Reading = { sensor, ts, value: v + bv, receivedAt: ctx.receivedAt };
+    const unit = typeof r.u === 'string' ? r.u : bu;
+    if (unit !== undefined) reading.unit = unit;
+    out.readings.push(reading);
+  });
+  return out;
+}

@@ -1,0 +1,19 @@
+// The contract every input keeps. A source turns the outside world into readings; it never
+// throws at the agent: what it cannot turn into a reading it hands back as a rejection.
+import type { Reading } from '../stream/reading.js';
+import type { Rejection } from '../stream/rejection.js';
+
+export interface SourceSink {
+  reading(reading: Reading): void;
+  reject(rejection: Rejection): void;
+}
+
+export interface Source {
+  /** For logs and metrics, e.g. "mqtt:sensors/#". */
+  readonly name: string;
+  start(sink: SourceSink): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Wall clock in epoch milliseconds; injected so tests can control time. */
+export type Clock = () => number;

@@ -1,0 +1,42 @@
+// Inputs that could not become readings, kept with their reason so nothing is dropped silently.
+import type { Database, Executor } from './sqlite.js';
+import { insertRows } from './sqlite.js';
+import type { Rejection } from '../stream/rejection.js';
+
+/** Bytes of an offending payload kept for inspection; the rest is cut (and the detail says so). */
+export const DEAD_LETTER_PAYLOAD_BYTES = 4096;
+
+export interface DeadLetterRow {
+  id: number;
+  received_at: number;
+  source: string;
+  topic: string | null;
+  reason: string;
+  detail: string;
+  payload: Buffer | null;
+}
+
+export async function insertDeadLettersTx(tx: Executor, rejections: readonly Rejection[]): Promise<void> {
+  const rows = rejections.map((r) => {
+    const payload = r.payload === undefined ? null : Buffer.from(r.payload);
+    const cut = payload !== null && payload.length > DEAD_LETTER_PAYLOAD_BYTES;
+    return [
+      r.receivedAt,
+      r.source,
+      r.topic ?? null,
+      r.reason,
+      cut ? `${r.detail} (payload cut to ${DEAD_LETTER_PAYLOAD_BYTES} bytes)` : r.detail,
+      cut ? payload.subarray(0, DEAD_LETTER_PAYLOAD_BYTES) : payload,
+    ];
+  });
+  await insertRows(tx, 'INSERT INTO dead_letters (received_at, source, topic, reason, detail, payload)', 6, rows);
+}
+
+export async function countDeadLetters(db: Database): Promise<Record<string, number>> {
+  const rows = await db.all<{ reason: string; n: number }>('SELECT reason, COUNT(*) AS n FROM dead_letters GROUP BY reason');
+  return Object.fromEntries(rows.map((r) => [r.reason, r.n]));
+}
+
+export async function listDeadLetters(db: Database, limit: number): Promise<DeadLetterRow[]> {
+  return db.all<DeadLetterRow>('SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?', [limit]);
+}

@@ -1,0 +1,42 @@
+// Schema versions, applied in order and recorded in PRAGMA user_version. Append only: a
+// released migration is never edited, so every device upgrades along the same path.
+import type { Database } from './sqlite.js';
+
+const MIGRATIONS: readonly string[] = [
+  // 1: outbox, per-device seq counter, dead letters
+  `CREATE TABLE outbox (
+     seq INTEGER PRIMARY KEY,            -- the message id's seq; also drain order
+     kind TEXT NOT NULL,                 -- 'summary' | 'anomaly'
+     sensor TEXT NOT NULL,
+     payload TEXT NOT NULL,              -- the JSON sent upstream, id included
+     created_at INTEGER NOT NULL         -- epoch ms
+   );
+   CREATE TABLE meta (key TEXT PRIMARY KEY, value INTEGER NOT NULL);
+   INSERT INTO meta (key, value) VALUES ('next_seq', 1);
+   CREATE TABLE dead_letters (
+     id INTEGER PRIMARY KEY,
+     received_at INTEGER NOT NULL,
+     source TEXT NOT NULL,
+     topic TEXT,
+     reason TEXT NOT NULL,
+     detail TEXT NOT NULL,
+     payload BLOB
+   );
+   CREATE INDEX dead_letters_received ON dead_letters (received_at);`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export async function migrate(db: Database): Promise<void> {
+  const row = await db.get<{ user_version: number }>('PRAGMA user_version');
+  const current = row?.user_version ?? 0;
+  if (current > SCHEMA_VERSION) {
+    throw new Error(`${db.path} has schema version ${current}, newer than this Outpost (${SCHEMA_VERSION}): upgrade Outpost, or move the file aside`);
+  }
+  for (let v = current; v < SCHEMA_VERSION; v++) {
+    await db.transaction(async (tx) => {
+      await tx.exec(MIGRATIONS[v]!);
+      await tx.exec(`PRAGMA user_version = ${v + 1}`);
+    });
+  }
+}

@@ -1,0 +1,84 @@
+// A small promise layer over node-sqlite3 (callback-only). Every statement goes through one
+// queue, so a transaction is never interleaved with another caller's statements on the shared
+// connection, and readers never see a batch that is later rolled back.
+import sqlite3 from 'sqlite3';
+
+export type Params = readonly unknown[];
+
+export interface Executor {
+  run(sql: string, params?: Params): Promise<{ changes: number; lastID: number }>;
+  all<T>(sql: string, params?: Params): Promise<T[]>;
+  get<T>(sql: string, params?: Params): Promise<T | undefined>;
+  exec(sql: string): Promise<void>;
+}
+
+export interface Database extends Executor {
+  readonly path: string;
+  /** Runs `fn` inside BEGIN IMMEDIATE ... COMMIT; rolls back if it throws. */
+  transaction<T>(fn: (tx: Executor) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+export async function openDatabase(path: string, opts: { readonly?: boolean } = {}): Promise<Database> {
+  const mode = opts.readonly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
+  const db = await new Promise<sqlite3.Database>((resolve, reject) => {
+    const handle = new sqlite3.Database(path, mode, (err) => (err ? reject(err) : resolve(handle)));
+  });
+  const direct: Executor = {
+    run: (sql, params = []) =>
+      new Promise((resolve, reject) =>
+        db.run(sql, params as unknown[], function (this: sqlite3.RunResult, err) {
+          if (err) reject(err);
+          else resolve({ changes: this.changes, lastID: this.lastID });
+        }),
+      ),
+    all: <T>(sql: string, params: Params = []) =>
+      new Promise<T[]>((resolve, reject) => db.all(sql, params as unknown[], (err, rows) => (err ? reject(err) : resolve(rows as T[])))),
+    get: <T>(sql: string, params: Params = []) =>
+      new Promise<T | undefined>((resolve, reject) => db.get(sql, params as unknown[], (err, row) => (err ? reject(err) : resolve(row as T | undefined)))),
+    exec: (sql) => new Promise<void>((resolve, reject) => db.exec(sql, (err) => (err ? reject(err) : resolve()))),
+  };
+
+  let tail: Promise<unknown> = Promise.resolve();
+  const enqueue = <T>(task: () => Promise<T>): Promise<T> => {
+    const result = tail.then(task, task);
+    tail = result.catch(() => undefined);
+    return result;
+  };
+
+  return {
+    path,
+    run: (sql, params) => enqueue(() => direct.run(sql, params)),
+    all: <T>(sql: string, params?: Params) => enqueue(() => direct.all<T>(sql, params)),
+    get: <T>(sql: string, params?: Params) => enqueue(() => direct.get<T>(sql, params)),
+    exec: (sql) => enqueue(() => direct.exec(sql)),
+    transaction: <T>(fn: (tx: Executor) => Promise<T>) =>
+      enqueue(async () => {
+        await direct.exec('BEGIN IMMEDIATE');
+        try {
+          const result = await fn(direct);
+          await direct.exec('COMMIT');
+          return result;
+        } catch (err) {
+          await direct.exec('ROLLBACK').catch(() => undefined);
+          throw err;
+        }
+      }),
+    close: () => enqueue(() => new Promise<void>((resolve, reject) => db.close((err) => (err ? reject(err) : resolve())))),
+  };
+}
+
+/** Runs `sql` with rows of `width` parameters in multi-row INSERTs of at most `perStatement` rows. */
+export async function insertRows(
+  tx: Executor,
+  head: string,
+  width: number,
+  rows: readonly unknown[][],
+  perStatement = 200,
+): Promise<void> {
+  const tuple = `(${new Array(width).fill('?').join(',')})`;
+  for (let i = 0; i < rows.length; i += perStatement) {
+    const chunk = rows.slice(i, i + perStatement);
+    await tx.run(`${head} VALUES ${new Array(chunk.length).fill(tuple).join(',')}`, chunk.flat());
+  }
+}

@@ -1,0 +1,42 @@
+// Checks a parsed reading against the device's limits before it enters the stream: a valid,
+// bounded sensor id, a bounded number of distinct sensors, and no timestamps from the future.
+import type { Reading } from './reading.js';
+import type { Problem } from './rejection.js';
+import { isValidSensorId } from './sensor-id.js';
+
+export interface AdmissionLimits {
+  maxSensorIdLength: number;
+  maxSensors: number;
+  /** Milliseconds a reading may be stamped ahead of the agent's clock. */
+  maxFutureSkew: number;
+}
+
+export interface Admission {
+  check(reading: Reading, now: number): Problem | undefined;
+  knownSensors(): number;
+}
+
+export function createAdmission(limits: AdmissionLimits): Admission {
+  const known = new Set<string>();
+  return {
+    check(r, now) {
+      if (!known.has(r.sensor)) {
+        if (r.sensor.length > limits.maxSensorIdLength) {
+          return { reason: 'sensor-id-too-long', detail: `sensor id is ${r.sensor.length} characters; limits.maxSensorIdLength is ${limits.maxSensorIdLength}` };
+        }
+        if (!isValidSensorId(r.sensor)) {
+          return { reason: 'bad-sensor-id', detail: `sensor id ${JSON.stringify(r.sensor)} must be letters, digits, "_", ".", ":", "-" in "/"-separated levels` };
+        }
+        if (known.size >= limits.maxSensors) {
+          return { reason: 'too-many-sensors', detail: `already tracking limits.maxSensors = ${limits.maxSensors} sensors; ${JSON.stringify(r.sensor)} is one more` };
+        }
+      }
+      if (r.ts > now + limits.maxFutureSkew) {
+        return { reason: 'future-timestamp', detail: `timestamp ${new Date(r.ts).toISOString()} is ${Math.round((r.ts - now) / 1000)} s ahead of the agent's clock (limits.maxFutureSkew ${limits.maxFutureSkew} ms)` };
+      }
+      known.add(r.sensor);
+      return undefined;
+    },
+    knownSensors: () => known.size,
+  };
+}

@@ -1,0 +1,46 @@
+// Upstream payloads (DESIGN.md "Upstream messages"). Rendered in two steps because the id
+// (`<device>:<seq>`) is only known when the outbox assigns the seq: the stream renders the
+// body, the outbox wraps it with `{"v":1,"id":...,` when it commits the row.
+import type { Anomaly, Summary, StreamOutput } from './stream.js';
+
+const SUMMARY_ORDER = ['min', 'max', 'mean', 'stddev', 'first', 'last', 'sum'] as const;
+
+export function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** JSON members after "v" and "id", without braces. */
+export function renderBody(device: string, o: StreamOutput): string {
+  return o.kind === 'summary' ? summaryBody(device, o) : anomalyBody(device, o);
+}
+
+export function wrapBody(device: string, seq: number, body: string): string {
+  return `{"v":1,"id":${JSON.stringify(`${device}:${seq}`)},${body}}`;
+}
+
+function summaryBody(device: string, s: Summary): string {
+  const fields: Record<string, unknown> = {
+    device,
+    sensor: s.sensor,
+    window: { start: iso(s.start), end: iso(s.end) },
+    count: s.count,
+  };
+  for (const k of SUMMARY_ORDER) if (s.values[k] !== undefined) fields[k] = s.values[k];
+  fields.late = s.late;
+  if (s.partial) fields.partial = true;
+  return JSON.stringify(fields).slice(1, -1);
+}
+
+function anomalyBody(device: string, a: Anomaly): string {
+  return JSON.stringify({
+    device,
+    sensor: a.sensor,
+    ts: iso(a.ts),
+    value: a.value,
+    detector: a.verdict.detector,
+    severity: a.verdict.severity,
+    score: a.verdict.score,
+    message: a.verdict.message,
+    evidence: a.verdict.evidence,
+  }).slice(1, -1);
+}

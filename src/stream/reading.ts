@@ -1,0 +1,11 @@
+/** One measurement, as every source delivers it to the stream. Times are epoch milliseconds. */
+export interface Reading {
+  sensor: string;
+  /** Event time: the sensor's timestamp, or the agent's receive time when it sent none. */
+  ts: number;
+  value: number;
+  /** Agent wall-clock time at receipt. */
+  receivedAt: number;
+  unit?: string;
+  seq?: number;
+}

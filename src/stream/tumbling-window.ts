@@ -1,0 +1,115 @@
+// Tumbling event-time windows per sensor, aligned to the epoch and half-open [start, end).
+//
+// Invariants, per sensor:
+// - watermark = max event time seen - lateness; a window closes once watermark >= its end;
+// - when a sensor goes quiet, event time is advanced by the wall-clock time since its last
+//   reading, so its last window still closes about `lateness` after its end;
+// - a reading whose window has already closed is counted as late, never folded in; the count
+//   travels in the sensor's next summary (`late`).
+import type { Reading } from './reading.js';
+import { addValue, emptyMoments, type Moments } from './moments.js';
+
+export interface WindowResult {
+  sensor: string;
+  start: number;
+  end: number;
+  moments: Moments;
+  /** Late readings of this sensor dropped since its previous summary. */
+  late: number;
+  /** Closed early by a shutdown, not by time. */
+  partial: boolean;
+}
+
+export interface TumblingWindowOptions {
+  sizeMs: number;
+  latenessMs: number;
+}
+
+interface OpenWindow {
+  start: number;
+  moments: Moments;
+}
+
+interface SensorWindows {
+  open: OpenWindow[]; // sorted by start; usually one or two
+  closedBefore: number; // every window ending at or before this has been emitted
+  maxTs: number;
+  lastArrival: number;
+  late: number;
+}
+
+export interface TumblingWindows {
+  /** Adds a reading; appends any windows it closes to `out`. Returns false if it was late. */
+  add(reading: Reading, out: WindowResult[]): boolean;
+  /** Closes windows of quiet sensors by wall clock. */
+  tick(now: number, out: WindowResult[]): void;
+  /** Emits every open window as partial (shutdown). */
+  flush(out: WindowResult[]): void;
+  openWindows(): number;
+}
+
+export function createTumblingWindows({ sizeMs, latenessMs }: TumblingWindowOptions): TumblingWindows {
+  const sensors = new Map<string, SensorWindows>();
+
+  const emit = (sensor: string, s: SensorWindows, w: OpenWindow, partial: boolean, out: WindowResult[]) => {
+    out.push({ sensor, start: w.start, end: w.start + sizeMs, moments: w.moments, late: s.late, partial });
+    s.late = 0;
+  };
+
+  const closeUpTo = (sensor: string, s: SensorWindows, watermark: number, out: WindowResult[]) => {
+    const boundary = Math.floor(watermark / sizeMs) * sizeMs;
+    if (boundary <= s.closedBefore) return;
+    s.closedBefore = boundary;
+    let n = 0;
+    while (n < s.open.length && s.open[n]!.start + sizeMs <= boundary) emit(sensor, s, s.open[n++]!, false, out);
+    if (n > 0) s.open.splice(0, n);
+  };
+
+  return {
+    add(r, out) {
+      let s = sensors.get(r.sensor);
+      if (!s) {
+        s = { open: [], closedBefore: -Infinity, maxTs: -Infinity, lastArrival: r.receivedAt, late: 0 };
+        sensors.set(r.sensor, s);
+      }
+      const start = Math.floor(r.ts / sizeMs) * sizeMs;
+      if (start + sizeMs <= s.closedBefore) {
+        s.late++;
+        return false;
+      }
+      s.lastArrival = r.receivedAt;
+      const open = s.open;
+      let i = open.length - 1;
+      while (i >= 0 && open[i]!.start > start) i--;
+      let w = i >= 0 ? open[i]! : undefined;
+      if (!w || w.start !== start) {
+        w = { start, moments: emptyMoments() };
+        open.splice(i + 1, 0, w);
+      }
+      addValue(w.moments, r.ts, r.value);
+      if (r.ts > s.maxTs) {
+        s.maxTs = r.ts;
+        closeUpTo(r.sensor, s, r.ts - latenessMs, out);
+      }
+      return true;
+    },
+    tick(now, out) {
+      for (const [sensor, s] of sensors) {
+        if (s.open.length === 0) continue;
+        const idle = Math.max(0, now - s.lastArrival);
+        closeUpTo(sensor, s, s.maxTs + idle - latenessMs, out);
+      }
+    },
+    flush(out) {
+      for (const [sensor, s] of sensors) {
+        for (const w of s.open) emit(sensor, s, w, true, out);
+        s.open = [];
+      }
+    },
+    openWindows() {
+      let n = 0;
+      for (const s of sensors.values()) n += s.open.length;
+      return n;
+    },
+  };
+}

@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseConfigText, loadConfigFile } from '../../src/config/load.js';
+import { parseDuration, parseSize } from '../../src/config/units.js';
+import { configJsonSchema } from '../../src/config/json-schema.js';
+
+const minimal = `
+device: { id: dev-1 }
+sources: [ { type: mqtt } ]
+pipelines: [ { match: ["**"], window: { type: tumbling, size: 60s } } ]
+uplink: { url: "mqtt://localhost:1883" }
+`;
+
+const problems = (text: string, opts = {}) => {
+  const r = parseConfigText(text, opts);
+  if (r.ok) throw new Error('expected problems');
+  return r.problems.map((p) => `${p.path}: ${p.message}`);
+};
+
+describe('units', () => {
+  it('parses durations to milliseconds', () => {
+    expect(parseDuration('500ms')).toBe(500);
+    expect(parseDuration('5s')).toBe(5000);
+    expect(parseDuration('10m')).toBe(600_000);
+    expect(parseDuration('1.5h')).toBe(5_400_000);
+    expect(parseDuration('2d')).toBe(172_800_000);
+    expect(parseDuration('5')).toBeUndefined();
+    expect(parseDuration('5 parsecs')).toBeUndefined();
+  });
+  it('parses decimal and binary sizes to bytes', () => {
+    expect(parseSize('256MB')).toBe(256_000_000);
+    expect(parseSize('64KiB')).toBe(65_536);
+    expect(parseSize('1GiB')).toBe(1024 ** 3);
+    expect(parseSize('100b')).toBe(100);
+    expect(parseSize('12 furlongs')).toBeUndefined();
+  });
+});
+
+describe('config', () => {
+  it('fills defaults and derived fields', () => {
+    const r = parseConfigText(minimal, { dir: '/srv/outpost' });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config.uplink.topicPrefix).toBe('outpost/dev-1');
+    expect(r.config.uplink.clientId).toBe('outpost-dev-1');
+    expect(r.config.storage.path).toBe('/srv/outpost/data/outpost.db');
+    expect(r.config.storage.maxBytes).toBe(256_000_000);
+    expect(r.config.pipelines[0]!.window).toEqual({ type: 'tumbling', size: 60_000, lateness: 0 });
+    expect(r.config.broker).toMatchObject({ enabled: true, port: 1883 });
+    expect(r.config.sources[0]).toMatchObject({ type: 'mqtt', topic: 'sensors/#', format: 'auto' });
+  });
+
+  it('lists every problem with its path, not just the first', () => {
+    const list = problems(`
+device: { id: "has space" }
+broker: { prot: 1 }
+sources:
+  - { type: mqtt }
+  - { type: gpi, pin: 3 }
+  - { type: simulated, sensors: [ { id: a, rateHz: -1 } ] }
+pipelines:
+  - match: ["x"]
+    window: { type: tumbling, size: 5x }
+    detectors: [ { type: threshold }, { type: zscore, threshold: "x" } ]
+uplink: { url: "http://x" }
+storage: { maxBytes: 10QB }
+schedules: { health: "every now and then" }
+`);
+    expect(list).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^device\.id: must be/),
+        expect.stringMatching(/^broker\.prot: unknown key/),
+        expect.stringMatching(/^sources\[1\]\.type: type must be one of mqtt, gpio, simulated/),
+        expect.stringMatching(/^sources\[2\]\.sensors\[0\]\.rateHz: /),
+        expect.stringMatching(/^pipelines\[0\]\.window\.size: "5x" is not a duration/),
+        expect.stringMatching(/^pipelines\[0\]\.detectors\[0\]: needs min, max or both/),
+        'pipelines[0].detectors[1].threshold: must be a number, not string "x"',
+        expect.stringMatching(/^uplink\.url: must start with mqtt:\/\//),
+        expect.stringMatching(/^storage\.maxBytes: "10QB" is not a size/),
+        'schedules.health: is not a valid cron expression',
+      ]),
+    );
+    expect(list).toHaveLength(10);
+  });
+
+  it('reports missing required sections', () => {
+    expect(problems('device: { id: d }')).toEqual([
+      'sources: is required (array)',
+      'pipelines: is required (array)',
+      'uplink: is required (object)',
+    ]);
+  });
+
+  it('reports YAML syntax errors with line and column', () => {
+    const [first] = problems('device: { id: d\nsources: [', { label: 'bad.yaml' });
+    expect(first).toMatch(/^bad\.yaml:\d+:\d+: /);
+  });
+
+  it('checks cross-field rules', () => {
+    const list = problems(minimal.replace('device: { id: dev-1 }', 'device: { id: dev-1 }\nbroker: { enabled: false }') +
+      'sources:\n'.slice(0, 0));
+    expect(list).toEqual(['sources[0].url: is required when broker.enabled is false (which broker should this source read?)']);
+    const dup = problems(minimal.replace('sources: [ { type: mqtt } ]', 'sources: [ { type: simulated, sensors: [ {id: a/b}, {id: a/b} ] } ]'));
+    expect(dup).toEqual(['sources[0].sensors[1].id: sensor "a/b" is already produced by sources[0].sensors[0].id']);
+  });
+
+  it('resolves ${env:} and ${file:} relative to the config, and names what is missing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outpost-cfg-'));
+    writeFileSync(join(dir, 'pw.txt'), 's3cret\n');
+    const text = minimal.replace('uplink: { url: "mqtt://localhost:1883" }', 'uplink: { url: "${env:FLEET_URL}", password: "${file:pw.txt}" }');
+    const ok = parseConfigText(text, { dir, env: { FLEET_URL: 'mqtts://fleet:8883' } });
+    expect(ok.ok && ok.config.uplink).toMatchObject({ url: 'mqtts://fleet:8883', password: 's3cret' });
+    expect(problems(text, { dir: '/nonexistent', env: {} })).toEqual([
+      'uplink.url: environment variable FLEET_URL is not set',
+      'uplink.password: cannot read /nonexistent/pw.txt: ENOENT',
+    ]);
+    expect(parseConfigText(text, { dir: '/nonexistent', env: {}, resolveSecrets: false }).ok).toBe(false); // url placeholder is not a url
+  });
+
+  it('never echoes a secret in a problem', () => {
+    const list = problems(minimal.replace('uplink: { url: "mqtt://localhost:1883" }', 'uplink: { url: "mqtt://x", password: 123456 }'));
+    expect(list).toEqual(['uplink.password: must be a string, not a number']);
+  });
+
+  it('reads files and reports a missing one', () => {
+    const r = loadConfigFile('/definitely/not/here.yaml');
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.problems[0]!.message).toMatch(/cannot read config file \(ENOENT\)/);
+  });
+
+  it('derives a JSON Schema that describes user input', () => {
+    const schema = configJsonSchema() as { properties: Record<string, { properties?: Record<string, unknown> }>; required: string[] };
+    expect(schema.required).toEqual(expect.arrayContaining(['device', 'sources', 'pipelines', 'uplink']));
+    expect(schema.properties.storage!.properties!.maxBytes).toMatchObject({ type: 'string' });
+  });
+});

@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { loadConfigFile } from '../../src/config/load.js';
+import { configJsonSchema } from '../../src/config/json-schema.js';
+
+describe('shipped device configs', () => {
+  for (const name of ['demo', 'laptop-sim']) {
+    it(`${name}.yaml is valid`, () => {
+      const r = loadConfigFile(`device-configs/${name}.yaml`);
+      expect(r.ok ? [] : r.problems).toEqual([]);
+    });
+  }
+
+  it('pi-greenhouse.yaml is valid, and names the secrets it needs when they are missing', () => {
+    const shape = loadConfigFile('device-configs/pi-greenhouse.yaml', { resolveSecrets: false });
+    expect(shape.ok ? [] : shape.problems).toEqual([]);
+    const r = loadConfigFile('device-configs/pi-greenhouse.yaml', { env: {} });
+    expect(r.ok ? [] : r.problems.map((p) => p.path)).toEqual([
+      'broker.auth.users[0].password',
+      'broker.auth.users[1].password',
+      'uplink.password',
+    ]);
+  });
+
+  it('the committed JSON Schema is the one the code derives', () => {
+    const committed = JSON.parse(readFileSync('device-configs/outpost.schema.json', 'utf8'));
+    expect(committed).toEqual(configJsonSchema());
+  });
+});
