@@ -64,6 +64,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   let deleting: Promise<void> = Promise.resolve();
   let pumping = false;
   let again = false;
+  let exhausted = false; // the last read found nothing new
   let stopping = false;
 
   const setState = (next: UplinkState) => {
@@ -114,7 +115,8 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
           if (bufferAt >= buffer.length) {
             const rows = await outbox.readAfter(cursor, Math.max(256, uplink.maxInflight));
             if (c !== client || state !== 'online') break;
-            if (rows.length === 0) break;
+            exhausted = rows.length === 0;
+            if (exhausted) break;
             cursor = rows[rows.length - 1]!.seq;
             buffer = rows.filter((r) => !ackedSeqs.has(r.seq) && !inflight.has(r.seq));
             bufferAt = 0;
@@ -199,7 +201,10 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
 
   return {
     start: connect,
-    wake: () => void pump(),
+    wake: () => {
+      exhausted = false;
+      void pump();
+    },
     publishLive(subtopic, payload, retain) {
       if (!client || state !== 'online') return false;
       client.publish(`${uplink.topicPrefix}/${subtopic}`, payload, { qos: 1, retain });
@@ -207,10 +212,14 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     },
     status: () => ({ state, since, lastError, inflight: inflight.size, delivered, connects }),
     async stop(timeoutMs) {
-      stopping = true;
       clearTimeout(reconnectTimer);
+      reconnectTimer = undefined;
+      // One bounded final drain: what is left after the deadline stays in the outbox for next time.
       const deadline = clock() + timeoutMs;
-      while (inflight.size > 0 && state === 'online' && clock() < deadline) await new Promise((r) => setTimeout(r, 20));
+      const drained = () => inflight.size === 0 && exhausted && !pumping;
+      if (state === 'online') void pump();
+      while (state === 'online' && !drained() && clock() < deadline) await new Promise((r) => setTimeout(r, 20));
+      stopping = true;
       await flushDeletes();
       const c = client;
       if (c && state === 'online') {

@@ -6,19 +6,17 @@ export interface ThresholdOptions {
   severity: Severity;
 }
 
-/** Fires when a value leaves [min, max]; re-arms once a value is back inside. */
+/** Fires when a value leaves [min, max] (or crosses to the other side); re-arms once back inside. */
 export function createThresholdDetector({ min, max, severity }: ThresholdOptions): Detector {
-  let alarmed = false;
+  let side: 'in' | 'below' | 'above' = 'in';
   return {
     observe(_ts, value): Verdict | undefined {
       const below = min !== undefined && value < min;
       const above = max !== undefined && value > max;
-      if (!below && !above) {
-        alarmed = false;
-        return undefined;
-      }
-      if (alarmed) return undefined;
-      alarmed = true;
+      const now = below ? 'below' : above ? 'above' : 'in';
+      const changed = now !== side;
+      side = now;
+      if (now === 'in' || !changed) return undefined;
       const evidence: Record<string, number> = {};
       if (min !== undefined) evidence.min = min;
       if (max !== undefined) evidence.max = max;

@@ -1,0 +1,186 @@
+// Sensors -> embedded broker -> stream -> SQLite outbox -> uplink -> fleet broker, for real:
+// real TCP sockets, a real SQLite file, real MQTT clients on both sides.
+import { afterEach, describe, expect, it } from 'vitest';
+import { createAgent, type Agent } from '../../src/agent/agent.js';
+import { silentLogger } from '../../src/ops/logger.js';
+import { openDatabase } from '../../src/store/sqlite.js';
+import { startFleet, seqOf, dedupe, type Fleet } from '../helpers/fleet.js';
+import { testConfig, baseYaml, tempDir } from '../helpers/agent-config.js';
+import { connectPublisher } from '../helpers/publisher.js';
+import { waitFor } from '../helpers/wait.js';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
+});
+
+async function startAgent(yaml: string, dir?: string): Promise<Agent> {
+  const agent = createAgent({ config: testConfig(yaml, dir), log: silentLogger() });
+  await agent.start();
+  cleanups.push(() => agent.stop());
+  return agent;
+}
+
+async function fleet(): Promise<Fleet> {
+  const f = await startFleet();
+  cleanups.push(() => f.stop());
+  return f;
+}
+
+// Ten minutes ago, on a 10 s boundary: in the past, so no wall-clock rule interferes.
+const T0 = Math.floor((Date.now() - 600_000) / 10_000) * 10_000;
+
+describe('end to end', () => {
+  it('turns published readings into exactly the expected summaries upstream', async () => {
+    const f = await fleet();
+    const agent = await startAgent(baseYaml({ fleetUrl: f.url }));
+    const pub = await connectPublisher(agent.brokerPort!);
+    cleanups.push(() => pub.endAsync());
+
+    // window [T0, T0+10s): 1..10 as JSON; [T0+10s, +20s): bare numbers 10, 20, 30 (receive
+    // time would be "now", so those go in with ts via SenML); a reading at T0+20s closes both.
+    for (let i = 0; i < 10; i++) await pub.publishAsync('sensors/greenhouse/temp1', JSON.stringify({ value: i + 1, ts: T0 + i * 1000 }), { qos: 1 });
+    await pub.publishAsync('sensors/greenhouse', JSON.stringify([{ bn: 'temp1', bt: (T0 + 10_000) / 1000, v: 10 }, { bn: 'temp1', bt: (T0 + 12_000) / 1000, v: 20 }, { bn: 'temp1', bt: (T0 + 15_000) / 1000, v: 50 }]), { qos: 1 });
+    await pub.publishAsync('sensors/greenhouse/temp1', JSON.stringify({ value: 5, ts: new Date(T0 + 20_000).toISOString() }), { qos: 1 });
+
+    await waitFor('two summaries upstream', () => f.received.filter((r) => r.topic.includes('/summary/')).length >= 2);
+    const summaries = f.received.filter((r) => r.topic.includes('/summary/')).map((r) => r.json!);
+    const anomalies = f.received.filter((r) => r.topic.includes('/anomaly/'));
+    expect(f.received.find((r) => r.topic === 'outpost/test-01/status')?.payload).toBe('online');
+    expect(summaries[0]).toEqual({
+      v: 1,
+      id: expect.stringMatching(/^test-01:\d+$/),
+      device: 'test-01',
+      sensor: 'greenhouse/temp1',
+      window: { start: new Date(T0).toISOString(), end: new Date(T0 + 10_000).toISOString() },
+      count: 10,
+      min: 1,
+      max: 10,
+      mean: 5.5,
+      stddev: expect.closeTo(Math.sqrt(82.5 / 9), 10),
+      first: 1,
+      last: 10,
+      late: 0,
+    });
+    expect(summaries[1]).toMatchObject({ sensor: 'greenhouse/temp1', count: 3, min: 10, max: 50, first: 10, last: 50, window: { start: new Date(T0 + 10_000).toISOString() } });
+    expect(anomalies).toHaveLength(1);
+    expect(anomalies[0]!.topic).toBe('outpost/test-01/anomaly/greenhouse/temp1');
+    expect(anomalies[0]!.json).toMatchObject({ v: 1, device: 'test-01', sensor: 'greenhouse/temp1', value: 50, detector: 'threshold', severity: 'critical', ts: new Date(T0 + 15_000).toISOString() });
+    // ids rise by one per message in emission order: the anomaly came before the window closed
+    expect(f.ids().map(seqOf)).toEqual([1, 2, 3]);
+    expect(anomalies[0]!.json!.id).toBe('test-01:2');
+  });
+
+  it('dead-letters bad input with its reason and keeps running', async () => {
+    const f = await fleet();
+    const dir = tempDir();
+    const agent = await startAgent(baseYaml({ fleetUrl: f.url, extra: 'limits: { maxPayloadBytes: 64B }' }), dir);
+    const pub = await connectPublisher(agent.brokerPort!);
+    cleanups.push(() => pub.endAsync());
+    const bad: Array<[string, string]> = [
+      ['sensors/a', '{"value": 1'],
+      ['sensors/a', 'twenty'],
+      ['sensors/a', 'NaN'],
+      ['sensors/a', JSON.stringify({ value: 1, ts: 1795428000 })],
+      ['sensors/a', '9'.repeat(65)],
+      ['sensors/bad id', '1'],
+      ['sensors/a', JSON.stringify({ value: 1, ts: Date.now() + 3_600_000 })],
+    ];
+    for (const [topic, payload] of bad) await pub.publishAsync(topic, payload, { qos: 1 });
+    await pub.publishAsync('sensors/a', '21.5', { qos: 1 });
+    await waitFor('dead letters counted', async () => (await agent.health()).deadLetters.total === bad.length);
+    const h = await agent.health();
+    expect(h.deadLetters.byReason).toEqual({
+      'bad-json': 1,
+      'not-a-number': 1,
+      'non-finite': 1,
+      'bad-timestamp': 1,
+      'payload-too-large': 1,
+      'bad-sensor-id': 1,
+      'future-timestamp': 1,
+    });
+    expect(h.ingest.readings).toBe(1);
+    await agent.stop();
+    const db = await openDatabase(`${dir}/outpost.db`, { readonly: true });
+    const rows = await db.all<{ topic: string; reason: string; payload: Buffer }>('SELECT topic, reason, payload FROM dead_letters ORDER BY id');
+    await db.close();
+    expect(rows.map((r) => r.reason)).toEqual(['bad-json', 'not-a-number', 'non-finite', 'bad-timestamp', 'payload-too-large', 'bad-sensor-id', 'future-timestamp']);
+    expect(rows[0]).toMatchObject({ topic: 'sensors/a' });
+    expect(rows[0]!.payload.toString()).toBe('{"value": 1');
+  });
+
+  it('delivers every summary through an upstream outage: seq order, no gap', async () => {
+    const f = await fleet();
+    const agent = await startAgent(baseYaml({ fleetUrl: f.url, windowSize: '100ms', detectors: '[]' }));
+    const pub = await connectPublisher(agent.brokerPort!);
+    cleanups.push(() => pub.endAsync());
+    await waitFor('uplink online', async () => (await agent.health()).uplink.state === 'online');
+
+    // 3 sensors, one reading every 10 ms each, for 3 s; the fleet broker is down from 0.8 s to 2 s.
+    let stop = false;
+    let published = 0;
+    const publishing = (async () => {
+      const t0 = Date.now();
+      while (!stop) {
+        for (const s of ['a', 'b', 'c']) pub.publish(`sensors/line/${s}`, JSON.stringify({ value: published % 7, ts: Date.now() }), { qos: 1 });
+        published += 3;
+        await new Promise((r) => setTimeout(r, 10));
+        if (Date.now() - t0 > 3000) stop = true;
+      }
+    })();
+    await new Promise((r) => setTimeout(r, 800));
+    await f.stop();
+    await waitFor('agent notices the outage', async () => (await agent.health()).uplink.state !== 'online');
+    await new Promise((r) => setTimeout(r, 1200));
+    const during = await agent.health();
+    expect(during.backlog.rows).toBeGreaterThan(0);
+    await f.restart();
+    await publishing;
+
+    // once every window has closed and the backlog drained, compare what arrived with what was made
+    await waitFor('backlog drained', async () => {
+      const h = await agent.health();
+      return h.ingest.openWindows === 0 && h.backlog.rows === 0 && h.store.waiting === 0;
+    }, 15_000);
+    const h = await agent.health();
+    expect(h.ingest.readings).toBe(published);
+    const { unique } = dedupe(f.ids());
+    const seqs = unique.map(seqOf);
+    const made = h.emitted.summaries + h.emitted.anomalies;
+    expect(seqs).toEqual(Array.from({ length: made }, (_, i) => i + 1));
+    // the summaries that arrived account for every reading
+    const counted = new Map<string, number>();
+    for (const r of f.received.filter((x) => x.topic.includes('/summary/'))) counted.set(String(r.json!.id), Number(r.json!.count));
+    expect([...counted.values()].reduce((a, n) => a + n, 0)).toBe(published);
+  });
+
+  it('continues seq across a graceful restart without re-sending anything', async () => {
+    const f = await fleet();
+    const dir = tempDir();
+    const yaml = baseYaml({ fleetUrl: f.url, windowSize: '1s', detectors: '[]' });
+    const send = async (agent: Agent, from: number, n: number) => {
+      const pub = await connectPublisher(agent.brokerPort!);
+      for (let i = 0; i < n; i++) await pub.publishAsync(`sensors/r/${i % 2}`, JSON.stringify({ value: i, ts: T0 + (from + i) * 1000 }), { qos: 1 });
+      await pub.endAsync();
+    };
+
+    const first = createAgent({ config: testConfig(yaml, dir), log: silentLogger() });
+    await first.start();
+    await send(first, 0, 10);
+    await waitFor('first run delivers', async () => (await first.health()).uplink.delivered >= 8);
+    await first.stop(); // the two open windows go out as partial summaries
+    const firstIds = dedupe(f.ids()).unique.map(seqOf);
+    expect(firstIds).toEqual(Array.from({ length: firstIds.length }, (_, i) => i + 1));
+    const partial = f.received.filter((r) => r.json?.partial === true);
+    expect(partial.map((r) => r.json!.sensor).sort()).toEqual(['r/0', 'r/1']);
+
+    const second = await startAgent(yaml, dir);
+    await send(second, 100, 10);
+    await waitFor('second run delivers', async () => (await second.health()).uplink.delivered >= 8);
+    const all = f.ids();
+    const { unique, duplicates } = dedupe(all);
+    expect(duplicates).toBe(0);
+    expect(unique.map(seqOf)).toEqual(Array.from({ length: unique.length }, (_, i) => i + 1));
+    expect(unique.length).toBeGreaterThan(firstIds.length);
+  });
+});

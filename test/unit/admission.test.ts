@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { createAdmission } from '../../src/stream/admission.js';
+
+const NOW = 1_795_428_000_000;
+const r = (sensor: string, ts = NOW) => ({ sensor, ts, value: 1, receivedAt: NOW });
+
+describe('admission', () => {
+  it('accepts valid ids up to the sensor limit, then refuses new ones but keeps known ones', () => {
+    const a = createAdmission({ maxSensorIdLength: 16, maxSensors: 2, maxFutureSkew: 60_000 });
+    expect(a.check(r('a/b'), NOW)).toBeUndefined();
+    expect(a.check(r('urn:dev:1'), NOW)).toBeUndefined();
+    expect(a.check(r('c'), NOW)?.reason).toBe('too-many-sensors');
+    expect(a.check(r('a/b'), NOW)).toBeUndefined();
+    expect(a.knownSensors()).toBe(2);
+  });
+  it.each([
+    ['a'.repeat(17), 'sensor-id-too-long'],
+    ['a//b', 'bad-sensor-id'],
+    ['a/+/b', 'bad-sensor-id'],
+    ['', 'bad-sensor-id'],
+    ['temp 1', 'bad-sensor-id'],
+  ])('rejects %j as %s', (id, reason) => {
+    const a = createAdmission({ maxSensorIdLength: 16, maxSensors: 10, maxFutureSkew: 60_000 });
+    expect(a.check(r(id), NOW)?.reason).toBe(reason);
+  });
+  it('dead-letters readings stamped further ahead than the allowed skew', () => {
+    const a = createAdmission({ maxSensorIdLength: 16, maxSensors: 10, maxFutureSkew: 60_000 });
+    expect(a.check(r('s', NOW + 60_000), NOW)).toBeUndefined();
+    expect(a.check(r('s', NOW + 60_001), NOW)?.reason).toBe('future-timestamp');
+  });
+});
