@@ -55,6 +55,10 @@ export const seqOf = (id: string) => Number(id.slice(id.lastIndexOf(':') + 1));
 export function dedupe(ids: string[]): { unique: string[]; duplicates: number } {
   const seen = new Set<string>();
   const unique: string[] = [];
-  for (const id of ids) if (!seen.has(id)) (seen.add(id), unique.push(id));
+  for (const id of ids) {
+    if (seen.has(id)) continue;
+    seen.add(id);
+    unique.push(id);
+  }
   return { unique, duplicates: ids.length - unique.length };
 }

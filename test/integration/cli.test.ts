@@ -1,0 +1,110 @@
+// The `outpost` command as users run it: real processes, real exit codes, real signals.
+import { afterEach, describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createServer } from 'node:net';
+import { runCli, start } from '../helpers/cli.js';
+import { tempDir } from '../helpers/agent-config.js';
+import { startFleet } from '../helpers/fleet.js';
+import { waitFor } from '../helpers/wait.js';
+
+const cleanups: Array<() => Promise<unknown>> = [];
+afterEach(async () => {
+  while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
+});
+
+const BAD = `
+device: { id: "two words" }
+sources: [ { type: mqtt, topic: "sensors/#" } ]
+pipelines: [ { match: ["**"], window: { type: tumbling, size: soon } } ]
+uplink: { url: "mqtt://127.0.0.1:1", password: "\${env:OUTPOST_TEST_UNSET}" }
+`;
+
+const agentYaml = (fleetUrl: string, brokerPort = 0) => `
+device: { id: cli-01 }
+broker: { host: 127.0.0.1, port: ${brokerPort} }
+sources: [ { type: simulated, sensors: [ { id: sim/a, rateHz: 20 } ] } ]
+pipelines: [ { match: ["**"], window: { type: tumbling, size: 1s } } ]
+uplink: { url: "${fleetUrl}" }
+storage: { path: ./data/agent.db }
+http: { enabled: false }
+`;
+
+describe('outpost CLI', () => {
+  it('check-config prints every problem as path: message and exits 78', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'bad.yaml'), BAD);
+    const r = await runCli(['check-config', join(dir, 'bad.yaml')]);
+    expect(r.code).toBe(78);
+    expect(r.stderr.trim().split('\n').slice(1)).toEqual([
+      'uplink.password: environment variable OUTPOST_TEST_UNSET is not set',
+      'device.id: must be 1-64 letters, digits, "_", "." or "-"',
+      'pipelines[0].window.size: "soon" is not a duration; write e.g. 500ms, 5s, 10m, 1h',
+    ]);
+  });
+
+  it('check-config accepts the shipped configs', async () => {
+    const r = await runCli(['check-config', 'device-configs/demo.yaml']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/demo\.yaml: ok/);
+  });
+
+  it('run refuses a bad config with 78 and starts nothing', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'bad.yaml'), BAD);
+    const r = await runCli(['run', '--config', join(dir, 'bad.yaml')]);
+    expect(r.code).toBe(78);
+    expect(r.stderr).toMatch(/pipelines\[0\]\.window\.size: /);
+  });
+
+  it('run says in one line what to change when the broker port is taken, and exits 1', async () => {
+    const squatter = createServer();
+    await new Promise<void>((r) => squatter.listen(0, '127.0.0.1', () => r()));
+    cleanups.push(() => new Promise((r) => squatter.close(r)));
+    const port = (squatter.address() as { port: number }).port;
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a.yaml'), agentYaml('mqtt://127.0.0.1:1', port));
+    const r = await runCli(['run', '--config', join(dir, 'a.yaml')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim()).toBe(`outpost: broker.port ${port} on 127.0.0.1 is already in use (another MQTT broker such as Mosquitto?): set broker.port to a free port, or set broker.enabled: false and give the mqtt source a url to use the broker that is there`);
+  });
+
+  it('run forwards summaries, and on SIGTERM flushes, says offline and exits 0', async () => {
+    const fleet = await startFleet();
+    cleanups.push(() => fleet.stop());
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a.yaml'), agentYaml(fleet.url));
+    const p = start(['run', '--config', join(dir, 'a.yaml')]);
+    cleanups.push(async () => p.child.kill('SIGKILL'));
+    await waitFor('a summary upstream', () => fleet.ids().length >= 2, 15_000);
+    p.child.kill('SIGTERM');
+    const r = await p.done;
+    expect(r.code).toBe(0);
+    const logs = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { msg: string });
+    expect(logs.map((l) => l.msg)).toEqual(expect.arrayContaining(['outpost running', 'stopping', 'outpost stopped']));
+    const statuses = fleet.received.filter((m) => m.topic === 'outpost/cli-01/status').map((m) => m.payload);
+    expect(statuses).toEqual(['online', 'offline']);
+    expect(fleet.received.some((m) => m.json?.partial === true)).toBe(true);
+  });
+
+  it('schema prints the JSON Schema', async () => {
+    const r = await runCli(['schema']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ title: 'Outpost configuration', type: 'object' });
+  });
+
+  it('status reads the database when the agent is not running', async () => {
+    const fleet = await startFleet();
+    cleanups.push(() => fleet.stop());
+    const dir = tempDir();
+    writeFileSync(join(dir, 'a.yaml'), agentYaml(fleet.url));
+    const p = start(['run', '--config', join(dir, 'a.yaml')]);
+    await waitFor('a summary upstream', () => fleet.ids().length >= 1, 15_000);
+    p.child.kill('SIGTERM');
+    await p.done;
+    const r = await runCli(['status', '--config', join(dir, 'a.yaml')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/Outpost cli-01 \s*\(from database .*agent\.db \(agent not answering\)\)/);
+    expect(r.stdout).toMatch(/backlog\s+0 messages/);
+  });
+});
