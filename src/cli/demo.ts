@@ -79,7 +79,7 @@ export async function demo(a: DemoArgs, io: Io): Promise<number> {
   io.out('');
 
   const sim = await startSimulatedPublisher({ url: localUrl, sensors: DEMO_SENSORS, seed: 42, prefix: 'sensors/', qos: 1 });
-  const viewer = mqtt.connect(fleetUrl, { reconnectPeriod: 500, clientId: `outpost-demo-viewer-${process.pid}` });
+  const viewer = mqtt.connect(fleetUrl, { reconnectPeriod: 500, clientId: `outpost-demo-viewer-${process.pid}`, writeCache: false });
   viewer.on('error', () => undefined);
   viewer.on('connect', () => viewer.subscribe(`${prefix}/#`, { qos: 1 }));
   viewer.on('message', (topic, payload) => {

@@ -245,6 +245,8 @@ function clientOptions(uplink: AgentConfig['uplink'], statusTopic: string): ICli
     connectTimeout: 10_000,
     keepalive: Math.max(1, Math.round(uplink.keepalive / 1000)),
     protocolVersion: 4,
+    // mqtt-packet would otherwise pre-build 65,536 Buffers (~8 MB of heap) for message ids.
+    writeCache: false,
     username: uplink.username,
     password: uplink.password,
     will: { topic: statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true },

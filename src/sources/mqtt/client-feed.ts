@@ -22,6 +22,7 @@ export function createClientFeed(opts: ClientFeedOptions): MessageFeed {
         password: opts.password,
         reconnectPeriod: 2_000,
         protocolVersion: 4,
+        writeCache: false, // see uplink/forwarder.ts
       });
       let reported = false;
       client.on('connect', () => {

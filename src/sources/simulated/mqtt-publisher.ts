@@ -21,7 +21,7 @@ export interface SimulatedPublisher {
 }
 
 export async function startSimulatedPublisher(o: SimulatedPublisherOptions): Promise<SimulatedPublisher> {
-  const client = mqtt.connect(o.url, { username: o.username, password: o.password, reconnectPeriod: 1000, protocolVersion: 4 });
+  const client = mqtt.connect(o.url, { username: o.username, password: o.password, reconnectPeriod: 1000, protocolVersion: 4, writeCache: false });
   client.on('error', () => undefined); // reconnects on its own; the broker may start after us
   let published = 0;
   const stopSim = runSimulation({ sensors: o.sensors, seed: o.seed, clock: o.clock ?? Date.now }, (sensor, ts, value) => {
