@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createServer } from 'node:net';
+import { freePort } from '../test/helpers/ports.js';
 import mqtt from 'mqtt';
 import { startEmbeddedBroker } from '../src/broker/embedded-broker.js';
 import { silentLogger } from '../src/ops/logger.js';
@@ -24,14 +24,6 @@ export interface IngestResult {
   summarizedReadings: number;
   rssMaxMB: number;
   rssEndMB: number;
-}
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 const rssMB = (pid: number) => {

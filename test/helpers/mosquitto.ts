@@ -2,7 +2,10 @@
 // keeps queued messages for persistent-session subscribers, as a production fleet broker does.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { connect } from 'node:net';
+import { freePort } from './ports.js';
+
+export { freePort };
 import { join } from 'node:path';
 import { tempDir } from './agent-config.js';
 import { waitFor } from './wait.js';
@@ -15,14 +18,6 @@ export function requireMosquitto(): void {
       throw new Error(`${bin} is not installed: apt-get install -y mosquitto mosquitto-clients (.ci/run does this)`);
     }
   }
-}
-
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', () => r()));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
 }
 
 const portOpen = (port: number) =>

@@ -108,3 +108,28 @@ describe('outpost CLI', () => {
     expect(r.stdout).toMatch(/backlog\s+0 messages/);
   });
 });
+
+describe('outpost simulate and demo', () => {
+  it('simulate publishes seeded sensors to any broker', async () => {
+    const fleet = await startFleet();
+    cleanups.push(() => fleet.stop());
+    const r = await runCli(['simulate', '--url', fleet.url, '--sensors', '3', '--rate', '20', '--duration', '1s', '--qos', '1']);
+    expect(r.code).toBe(0);
+    const topics = new Set(fleet.received.map((m) => m.topic));
+    expect(topics).toEqual(new Set(['sensors/sim/s0', 'sensors/sim/s1', 'sensors/sim/s2']));
+    expect(fleet.received[0]!.json).toEqual({ value: expect.any(Number), ts: expect.any(Number) });
+    expect(r.stdout).toMatch(/published \d+ readings/);
+  });
+
+  it('demo shows summaries and anomalies arriving upstream within seconds', async () => {
+    const r = await runCli(['demo', '--duration', '12s', '--outage-at', '5s', '--outage-for', '2s']);
+    expect(r.code).toBe(0);
+    const lines = r.stdout.split('\n');
+    expect(lines.some((l) => /mosquitto_sub -h 127\.0\.0\.1 -p \d+ -t 'outpost\/demo-01\/#' -v/.test(l))).toBe(true);
+    expect(lines.filter((l) => /summary\s+greenhouse\/temp1\s+\[/.test(l)).length).toBeGreaterThanOrEqual(2);
+    expect(lines.some((l) => /ANOMALY\s+greenhouse\/temp1 .* threshold\/critical: value [\d.]+ is above the maximum 45/.test(l))).toBe(true);
+    expect(lines.some((l) => /fleet broker DOWN/.test(l))).toBe(true);
+    expect(lines.some((l) => /fleet broker back UP/.test(l))).toBe(true);
+    expect(r.stdout).toMatch(/demo stopped\./);
+  }, 40_000);
+});

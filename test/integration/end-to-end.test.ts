@@ -184,3 +184,48 @@ describe('end to end', () => {
     expect(unique.length).toBeGreaterThan(firstIds.length);
   });
 });
+
+describe('around the data path', () => {
+  it('publishes a retained health report on its schedule', async () => {
+    const f = await fleet();
+    const agent = await startAgent(baseYaml({ fleetUrl: f.url, extra: 'schedules: { health: "* * * * * *" }' }));
+    const pub = await connectPublisher(agent.brokerPort!);
+    cleanups.push(() => pub.endAsync());
+    await pub.publishAsync('sensors/a', '1', { qos: 1 });
+    await pub.publishAsync('sensors/a', 'oops', { qos: 1 });
+    await waitFor('health upstream', () => f.received.some((r) => r.topic === 'outpost/test-01/health' && (r.json as { deadLetters?: { total: number } }).deadLetters?.total === 1), 5_000);
+    const health = f.received.filter((r) => r.topic === 'outpost/test-01/health').at(-1)!.json!;
+    expect(health).toMatchObject({
+      v: 1,
+      device: 'test-01',
+      uptimeS: expect.any(Number),
+      ingest: { readings: 1, ratePerS: expect.any(Number), sensors: 1 },
+      backlog: { rows: expect.any(Number), bytes: expect.any(Number) },
+      uplink: { state: 'online' },
+      deadLetters: { total: 1, byReason: { 'not-a-number': 1 } },
+      evictions: 0,
+      clock: { synchronized: expect.toBeOneOf([true, false, null]) },
+    });
+  });
+
+  it('attaches to a broker already on the device when its own is disabled', async () => {
+    const f = await fleet();
+    const existing = await startFleet(); // stands in for a Mosquitto already running locally
+    cleanups.push(() => existing.stop());
+    const agent = await startAgent(
+      baseYaml({ fleetUrl: f.url }).replace('broker: { enabled: true, host: 127.0.0.1, port: 0 }', 'broker: { enabled: false }')
+        .replace('sources: [ { type: mqtt, topic: "sensors/#" } ]', `sources: [ { type: mqtt, topic: "sensors/#", url: "${existing.url}" } ]`),
+    );
+    expect(agent.brokerPort).toBeUndefined();
+    const pub = await connectPublisher(existing.port);
+    cleanups.push(() => pub.endAsync());
+    await waitFor('agent subscribed', async () => {
+      await pub.publishAsync('sensors/probe', JSON.stringify({ value: 1, ts: T0 }), { qos: 1 });
+      return (await agent.health()).ingest.readings > 0;
+    });
+    for (let i = 0; i < 5; i++) await pub.publishAsync('sensors/ext/t', JSON.stringify({ value: i, ts: T0 + i * 1000 }), { qos: 1 });
+    await pub.publishAsync('sensors/ext/t', JSON.stringify({ value: 0, ts: T0 + 10_000 }), { qos: 1 });
+    await waitFor('summary upstream', () => f.received.some((r) => r.topic === 'outpost/test-01/summary/ext/t'));
+    expect(f.received.find((r) => r.topic === 'outpost/test-01/summary/ext/t')!.json).toMatchObject({ count: 5, min: 0, max: 4, mean: 2 });
+  });
+});

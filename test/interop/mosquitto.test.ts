@@ -128,4 +128,34 @@ http: { enabled: false }
     expect(upstream.messages().some((m) => m.topic.includes('/anomaly/'))).toBe(true);
     console.log(`interop outage: ${next - 1} messages, ${duplicates} duplicate deliveries`);
   });
+
+  it('reads sensors from a Mosquitto already on the device (broker.enabled: false)', async () => {
+    const local = await startMosquitto(); // the device's own broker; `fleet` stays the upstream
+    cleanups.push(() => local.stop());
+    const upstream = sub('outpost/interop-03/#', 'interop-sub-3');
+    const httpPort = await freePort();
+    const agent = await runAgent(`
+device: { id: interop-03 }
+broker: { enabled: false }
+sources: [ { type: mqtt, topic: "site/+/temp", url: "${local.url}" } ]
+pipelines: [ { match: ["**"], window: { type: tumbling, size: 10s } } ]
+uplink: { url: "${fleet.url}" }
+storage: { path: ./outpost.db }
+http: { host: 127.0.0.1, port: ${httpPort} }
+`);
+    await waitFor('status online upstream', () => upstream.lines.includes('outpost/interop-03/status online'), 15_000);
+    const ingested = async () => ((await (await fetch(`http://127.0.0.1:${httpPort}/status`)).json()) as { ingest: { readings: number } }).ingest.readings;
+    const t0 = Math.floor((Date.now() - 600_000) / 10_000) * 10_000;
+    // The agent subscribes once connected; publish until a first reading is seen going through.
+    const senml = (t: number, v: number) => JSON.stringify([{ bt: t / 1000, v }]);
+    await waitFor('agent subscribed to the local broker', async () => {
+      await publishLines(local.port, 'site/probe/temp', [senml(t0 - 60_000, 0)]);
+      return (await ingested()) > 0;
+    }, 10_000);
+    await publishLines(local.port, 'site/bay1/temp', [senml(t0, 20), senml(t0 + 2_000, 22), senml(t0 + 4_000, 24), senml(t0 + 10_000, 0)]);
+    await waitFor('summary upstream', () => upstream.messages().some((m) => m.topic === 'outpost/interop-03/summary/bay1/temp'), 10_000);
+    expect(upstream.messages().find((m) => m.topic === 'outpost/interop-03/summary/bay1/temp')!.json).toMatchObject({ count: 3, min: 20, max: 24, mean: 22 });
+    agent.child.kill('SIGTERM');
+    expect((await agent.done).code).toBe(0);
+  });
 });
