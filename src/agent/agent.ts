@@ -8,10 +8,12 @@ import type { Source, Clock } from '../sources/source.js';
 import type { GpioDriver } from '../sources/gpio/gpio-driver.js';
 import { openStore } from '../store/open-store.js';
 import { openOutbox, type Outbox } from '../store/outbox.js';
-import { createOutboxWriter, type OutboxWriter } from '../store/outbox-writer.js';
+import { createGroupCommit, type GroupCommit } from '../store/group-commit.js';
+import { trimJournal } from '../store/journal.js';
+import { recoverStream } from './recovery.js';
 import type { Database } from '../store/sqlite.js';
 import { createForwarder, type Forwarder } from '../uplink/forwarder.js';
-import { createStream, type Stream, type StreamOutput } from '../stream/stream.js';
+import type { Stream, StreamOutput } from '../stream/stream.js';
 import { createAdmission, type Admission } from '../stream/admission.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../broker/embedded-broker.js';
 import { createIngest, type Ingest } from './ingest.js';
@@ -47,10 +49,11 @@ export function createAgent(opts: AgentOptions): Agent {
   const { config, log } = opts;
   const clock = opts.clock ?? Date.now;
   const stats: Stats = createStats(clock());
+  const specsJson = JSON.stringify(config.pipelines);
 
   let db: Database | undefined;
   let outbox: Outbox | undefined;
-  let writer: OutboxWriter | undefined;
+  let writer: GroupCommit | undefined;
   let forwarder: Forwarder | undefined;
   let stream: Stream | undefined;
   let admission: Admission | undefined;
@@ -61,6 +64,8 @@ export function createAgent(opts: AgentOptions): Agent {
   const started: Source[] = [];
   let ticker: NodeJS.Timeout | undefined;
   let healthTask: ScheduledTask | undefined;
+  let housekeeping: NodeJS.Timeout | undefined;
+  let lastCheckpointAt = 0;
   let rate = { at: clock(), readings: 0, perS: 0 };
 
   const health = async (): Promise<Health> =>
@@ -80,8 +85,12 @@ export function createAgent(opts: AgentOptions): Agent {
   const tick = () => {
     const now = clock();
     const out: StreamOutput[] = [];
-    stream!.tick(now, out);
+    if (stream!.tick(now, out)) writer!.tick(now);
     if (out.length > 0) ingest!.emit(out);
+    if (now - lastCheckpointAt >= config.storage.checkpointInterval) {
+      lastCheckpointAt = now;
+      writer!.requestCheckpoint();
+    }
     // Ingest rate, smoothed over about ten ticks.
     const dt = (now - rate.at) / 1000;
     if (dt > 0) {
@@ -108,18 +117,32 @@ export function createAgent(opts: AgentOptions): Agent {
       outbox = await openOutbox(db);
       const f = createForwarder({ uplink: config.uplink, outbox, log, clock });
       forwarder = f;
-      writer = createOutboxWriter({
+      writer = createGroupCommit({
         db,
         outbox,
         device: config.device.id,
-        flushIntervalMs: config.storage.flushInterval,
+        commitIntervalMs: config.storage.commitInterval,
+        commitReadings: config.storage.commitReadings,
+        journal: config.storage.journal.enabled,
+        snapshot: () => ({ specs: specsJson, state: JSON.stringify(stream!.save()) }),
+        clock,
         log,
         onCommitted: () => f.wake(),
       });
       f.start();
 
-      // 2. The stream and the door into it.
-      stream = createStream(config.pipelines);
+      // 2. The stream, as the checkpoint and journal left it, and the door into it.
+      const recovered = await recoverStream({ db, outbox, writer, pipelines: config.pipelines, journal: config.storage.journal.enabled, clock, log });
+      stream = recovered.stream;
+      writer.requestCheckpoint(); // the next restart starts from here, not from the old checkpoint
+      await writer.flush();
+      lastCheckpointAt = clock();
+      const db2 = db;
+      const w = writer;
+      housekeeping = setInterval(() => {
+        const cutoff = clock() - config.storage.journal.retention;
+        trimJournal(db2, cutoff, w.checkpointedJournalId()).catch((err: Error) => log.warn({ err: err.message }, 'journal retention failed'));
+      }, 60_000);
       admission = createAdmission(config.limits);
       ingest = createIngest({ admission, stream, writer, stats, clock, log, maxLatest: config.limits.maxSensors });
       ticker = setInterval(tick, TICK_MS);
@@ -152,12 +175,14 @@ export function createAgent(opts: AgentOptions): Agent {
 
     async stop() {
       await healthTask?.stop();
+      clearInterval(housekeeping);
       for (const s of started.reverse()) await s.stop().catch((err: Error) => log.warn({ source: s.name, err: err.message }, 'source did not stop cleanly'));
       started.length = 0;
       await broker?.close();
       clearInterval(ticker);
       if (stream && ingest) {
-        // Open windows go out as partial summaries rather than vanish with the process.
+        // Open windows go out as partial summaries; they stay in the checkpoint that close()
+        // saves and continue after a restart, ending in a complete summary.
         const out: StreamOutput[] = [];
         stream.flush(out);
         ingest.emit(out);

@@ -3,7 +3,7 @@
 import type { SourceSink } from '../sources/source.js';
 import type { Admission } from '../stream/admission.js';
 import type { Stream, StreamOutput, Summary } from '../stream/stream.js';
-import type { OutboxWriter } from '../store/outbox-writer.js';
+import type { GroupCommit } from '../store/group-commit.js';
 import type { Stats } from '../ops/stats.js';
 import { bump } from '../ops/stats.js';
 import type { Logger } from '../ops/logger.js';
@@ -19,7 +19,7 @@ export interface Ingest {
 export interface IngestOptions {
   admission: Admission;
   stream: Stream;
-  writer: OutboxWriter;
+  writer: GroupCommit;
   stats: Stats;
   clock: () => number;
   log: Logger;
@@ -55,6 +55,7 @@ export function createIngest(o: IngestOptions): Ingest {
           o.stats.readings++;
           bump(o.stats.readingsBySource, source);
           const outcome = o.stream.ingest(r, out);
+          o.writer.reading(r.sensor, r.ts, r.value, r.receivedAt, outcome === 'late');
           if (outcome === 'late') o.stats.late++;
           else if (outcome === 'unrouted') {
             o.stats.unrouted++;

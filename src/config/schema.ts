@@ -179,7 +179,17 @@ const uplink = z.strictObject({
 const storage = z.strictObject({
   path: z.string().min(1).default('./data/outpost.db').describe('relative to the config file'),
   maxBytes: size('256MB').default(256_000_000),
-  flushInterval: duration('50ms').default(50).describe('outbox group-commit interval'),
+  commitInterval: duration('100ms')
+    .default(100)
+    .describe('group commit: readings acknowledged within this interval before a power cut or crash may be lost'),
+  commitReadings: z.number().int().min(1).max(100_000).default(500).describe('commit sooner once this many readings wait'),
+  checkpointInterval: duration('30s').default(30_000).describe('how often the stream state is saved; a restart replays the journal after it'),
+  journal: z
+    .strictObject({
+      enabled: z.boolean().default(true).describe('false: no replay; windows open at a crash are lost'),
+      retention: duration('24h').default(86_400_000).describe('raw readings older than this are deleted'),
+    })
+    .default({ enabled: true, retention: 86_400_000 }),
 });
 
 const http = z.strictObject({
@@ -210,7 +220,7 @@ export const configSchema = z
     sources: z.array(source).min(1, 'needs at least one source'),
     pipelines: z.array(pipeline).min(1, 'needs at least one pipeline'),
     uplink,
-    storage: storage.default({ path: './data/outpost.db', maxBytes: 256_000_000, flushInterval: 50 }),
+    storage: storage.default({ path: './data/outpost.db', maxBytes: 256_000_000, commitInterval: 100, commitReadings: 500, checkpointInterval: 30_000, journal: { enabled: true, retention: 86_400_000 } }),
     http: http.default({ enabled: true, host: '127.0.0.1', port: 9464 }),
     limits: limits.default({ maxPayloadBytes: 16_384, maxSensorIdLength: 128, maxSensors: 1000, maxFutureSkew: 300_000 }),
     schedules: schedules.default({ health: '*/15 * * * * *' }),

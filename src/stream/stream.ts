@@ -4,7 +4,7 @@
 import type { Reading } from './reading.js';
 import type { AggregateName } from './aggregate-names.js';
 import { compileGlobs, type GlobMatcher } from './glob.js';
-import { createTumblingWindows, type TumblingWindows, type WindowResult } from './tumbling-window.js';
+import { createTumblingWindows, type SavedWindows, type TumblingWindows, type WindowResult } from './tumbling-window.js';
 import { aggregateValues } from './moments.js';
 import type { Detector, Severity, Verdict } from './detectors/detector.js';
 import { createThresholdDetector } from './detectors/threshold.js';
@@ -47,36 +47,71 @@ export type IngestOutcome = 'ok' | 'late' | 'unrouted';
 
 export interface Stream {
   ingest(reading: Reading, out: StreamOutput[]): IngestOutcome;
-  /** Closes the windows of quiet sensors; call about once a second with the wall clock. */
-  tick(now: number, out: StreamOutput[]): void;
-  /** Emits every open window as a partial summary (graceful shutdown). */
-  flush(out: StreamOutput[]): void;
+  /**
+   * Closes the windows of quiet sensors; call about once a second with the wall clock.
+   * Returns whether any state changed (the journal records such ticks, for exact replay).
+   */
+  tick(now: number, out: StreamOutput[]): boolean;
+  /**
+   * Emits a partial summary of every open window (graceful shutdown); windows stay open and
+   * continue after a restart. `which` limits it to the pipelines it accepts.
+   */
+  flush(out: StreamOutput[], which?: (fingerprint: string) => boolean): void;
   openWindows(): number;
+  /** JSON-safe state of every pipeline, for a checkpoint. */
+  save(): SavedStream;
+}
+
+export interface SavedPipeline {
+  fingerprint: string;
+  windows: SavedWindows;
+  detectors: Array<[string, unknown[]]>;
+}
+
+export interface SavedStream {
+  pipelines: SavedPipeline[];
 }
 
 interface PipelineState {
   spec: PipelineSpec;
+  fingerprint: string;
   matches: GlobMatcher;
   windows: TumblingWindows;
   detectors: Map<string, Detector[]>;
 }
 
-export function createDetector(spec: DetectorSpec): Detector {
+export function createDetector(spec: DetectorSpec, saved?: unknown): Detector {
   switch (spec.type) {
     case 'threshold':
-      return createThresholdDetector(spec);
+      return createThresholdDetector(spec, saved);
     case 'zscore':
-      return createZScoreDetector(spec);
+      return createZScoreDetector(spec, saved);
   }
 }
 
-export function createStream(specs: readonly PipelineSpec[]): Stream {
-  const pipelines: PipelineState[] = specs.map((spec) => ({
-    spec,
-    matches: compileGlobs(spec.match),
-    windows: createTumblingWindows({ sizeMs: spec.window.size, latenessMs: spec.window.lateness }),
-    detectors: new Map(),
-  }));
+/** What a pipeline's state depends on: two pipelines with equal fingerprints can share state. */
+export function pipelineFingerprint(spec: PipelineSpec): string {
+  return JSON.stringify({ match: spec.match, window: { size: spec.window.size, lateness: spec.window.lateness }, aggregates: spec.aggregates, detectors: spec.detectors });
+}
+
+/**
+ * A stream for `specs`; with `saved`, each pipeline takes over the saved state of the first
+ * not-yet-taken saved pipeline with the same fingerprint (a changed pipeline starts empty).
+ */
+export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream): Stream {
+  const unclaimed = [...(saved?.pipelines ?? [])];
+  const pipelines: PipelineState[] = specs.map((spec) => {
+    const fingerprint = pipelineFingerprint(spec);
+    const i = unclaimed.findIndex((p) => p.fingerprint === fingerprint);
+    const prior = i >= 0 ? unclaimed.splice(i, 1)[0] : undefined;
+    return {
+      spec,
+      fingerprint,
+      matches: compileGlobs(spec.match),
+      windows: createTumblingWindows({ sizeMs: spec.window.size, latenessMs: spec.window.lateness }, prior?.windows),
+      detectors: new Map((prior?.detectors ?? []).map(([sensor, states]) => [sensor, spec.detectors.map((d, j) => createDetector(d, states[j]))])),
+    };
+  });
   const routes = new Map<string, PipelineState | null>();
   const closed: WindowResult[] = [];
 
@@ -111,7 +146,7 @@ export function createStream(specs: readonly PipelineSpec[]): Stream {
       if (!p) return 'unrouted';
       let dets = p.detectors.get(r.sensor);
       if (!dets) {
-        dets = p.spec.detectors.map(createDetector);
+        dets = p.spec.detectors.map((d) => createDetector(d));
         p.detectors.set(r.sensor, dets);
       }
       for (const d of dets) {
@@ -123,19 +158,31 @@ export function createStream(specs: readonly PipelineSpec[]): Stream {
       return onTime ? 'ok' : 'late';
     },
     tick(now, out) {
+      let changed = false;
       for (const p of pipelines) {
-        p.windows.tick(now, closed);
+        if (p.windows.tick(now, closed)) changed = true;
         drainClosed(p, out);
       }
+      return changed;
     },
-    flush(out) {
+    flush(out, which) {
       for (const p of pipelines) {
+        if (which && !which(p.fingerprint)) continue;
         p.windows.flush(closed);
         drainClosed(p, out);
       }
     },
     openWindows() {
       return pipelines.reduce((n, p) => n + p.windows.openWindows(), 0);
+    },
+    save() {
+      return {
+        pipelines: pipelines.map((p) => ({
+          fingerprint: p.fingerprint,
+          windows: p.windows.save(),
+          detectors: [...p.detectors].map(([sensor, dets]): [string, unknown[]] => [sensor, dets.map((d) => d.save())]),
+        })),
+      };
     },
   };
 }

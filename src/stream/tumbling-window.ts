@@ -41,28 +41,43 @@ interface SensorWindows {
 export interface TumblingWindows {
   /** Adds a reading; appends any windows it closes to `out`. Returns false if it was late. */
   add(reading: Reading, out: WindowResult[]): boolean;
-  /** Closes windows of quiet sensors by wall clock. */
-  tick(now: number, out: WindowResult[]): void;
-  /** Emits every open window as partial (shutdown). */
+  /** Closes windows of quiet sensors by wall clock. Returns whether any state changed. */
+  tick(now: number, out: WindowResult[]): boolean;
+  /** Emits a partial copy of every open window (shutdown); the windows stay open. */
   flush(out: WindowResult[]): void;
   openWindows(): number;
+  /** Plain JSON-safe state, in sensor insertion order (iteration order is part of the state). */
+  save(): SavedWindows;
 }
 
-export function createTumblingWindows({ sizeMs, latenessMs }: TumblingWindowOptions): TumblingWindows {
+/** [sensor, open windows as [start, moments], closedBefore, maxTs, lastArrival, late]; null = -Infinity. */
+export type SavedWindows = Array<[string, Array<[number, Moments]>, number | null, number | null, number, number]>;
+
+export function createTumblingWindows({ sizeMs, latenessMs }: TumblingWindowOptions, saved?: SavedWindows): TumblingWindows {
   const sensors = new Map<string, SensorWindows>();
+  for (const [sensor, open, closedBefore, maxTs, lastArrival, late] of saved ?? []) {
+    sensors.set(sensor, {
+      open: open.map(([start, moments]) => ({ start, moments: { ...moments } })),
+      closedBefore: closedBefore ?? -Infinity,
+      maxTs: maxTs ?? -Infinity,
+      lastArrival,
+      late,
+    });
+  }
 
   const emit = (sensor: string, s: SensorWindows, w: OpenWindow, partial: boolean, out: WindowResult[]) => {
     out.push({ sensor, start: w.start, end: w.start + sizeMs, moments: w.moments, late: s.late, partial });
     s.late = 0;
   };
 
-  const closeUpTo = (sensor: string, s: SensorWindows, watermark: number, out: WindowResult[]) => {
+  const closeUpTo = (sensor: string, s: SensorWindows, watermark: number, out: WindowResult[]): boolean => {
     const boundary = Math.floor(watermark / sizeMs) * sizeMs;
-    if (boundary <= s.closedBefore) return;
+    if (boundary <= s.closedBefore) return false;
     s.closedBefore = boundary;
     let n = 0;
     while (n < s.open.length && s.open[n]!.start + sizeMs <= boundary) emit(sensor, s, s.open[n++]!, false, out);
     if (n > 0) s.open.splice(0, n);
+    return true;
   };
 
   return {
@@ -94,17 +109,22 @@ export function createTumblingWindows({ sizeMs, latenessMs }: TumblingWindowOpti
       return true;
     },
     tick(now, out) {
+      let changed = false;
       for (const [sensor, s] of sensors) {
         if (s.open.length === 0) continue;
         const idle = Math.max(0, now - s.lastArrival);
-        closeUpTo(sensor, s, s.maxTs + idle - latenessMs, out);
+        if (closeUpTo(sensor, s, s.maxTs + idle - latenessMs, out)) changed = true;
       }
+      return changed;
     },
     flush(out) {
       for (const [sensor, s] of sensors) {
-        for (const w of s.open) emit(sensor, s, w, true, out);
-        s.open = [];
+        for (const w of s.open) out.push({ sensor, start: w.start, end: w.start + sizeMs, moments: { ...w.moments }, late: s.late, partial: true });
       }
+    },
+    save() {
+      const fin = (x: number) => (x === -Infinity ? null : x);
+      return [...sensors].map(([sensor, s]) => [sensor, s.open.map((w) => [w.start, { ...w.moments }] as [number, Moments]), fin(s.closedBefore), fin(s.maxTs), s.lastArrival, s.late]);
     },
     openWindows() {
       let n = 0;

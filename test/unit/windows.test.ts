@@ -81,15 +81,18 @@ describe('tumbling windows', () => {
     expect(out).toHaveLength(1);
   });
 
-  it('flushes open windows as partial on shutdown', () => {
+  it('flushes partial copies of open windows on shutdown, and keeps them open', () => {
     const w = createTumblingWindows({ sizeMs: 10_000, latenessMs: 0 });
     const out: WindowResult[] = [];
     w.add(reading('a', 1_000, 1), out);
     w.add(reading('b', 2_000, 1), out);
     expect(w.openWindows()).toBe(2);
     w.flush(out);
-    expect(out.map((r) => [r.sensor, r.partial])).toEqual([['a', true], ['b', true]]);
-    expect(w.openWindows()).toBe(0);
+    expect(out.map((r) => [r.sensor, r.partial, r.moments.count])).toEqual([['a', true, 1], ['b', true, 1]]);
+    expect(w.openWindows()).toBe(2);
+    w.add(reading('a', 3_000, 5), out);
+    w.add(reading('a', 10_000, 0), out);
+    expect(out[2]).toMatchObject({ sensor: 'a', partial: false, moments: { count: 2, max: 5 } });
   });
 
   it('keeps sensors independent', () => {

@@ -16,4 +16,6 @@ export interface Verdict {
 
 export interface Detector {
   observe(ts: number, value: number): Verdict | undefined;
+  /** JSON-safe state; the detector's factory takes it back to continue exactly. */
+  save(): unknown;
 }

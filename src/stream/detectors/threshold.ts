@@ -7,9 +7,12 @@ export interface ThresholdOptions {
 }
 
 /** Fires when a value leaves [min, max] (or crosses to the other side); re-arms once back inside. */
-export function createThresholdDetector({ min, max, severity }: ThresholdOptions): Detector {
-  let side: 'in' | 'below' | 'above' = 'in';
+type Side = 'in' | 'below' | 'above';
+
+export function createThresholdDetector({ min, max, severity }: ThresholdOptions, saved?: unknown): Detector {
+  let side: Side = (saved as { side?: Side } | undefined)?.side ?? 'in';
   return {
+    save: () => ({ side }),
     observe(_ts, value): Verdict | undefined {
       const below = min !== undefined && value < min;
       const above = max !== undefined && value > max;

@@ -15,7 +15,19 @@ export interface ZScoreOptions {
  * sums are of values minus a shift (re-centred on the mean at each recompute, once per `window`
  * updates), so neither cancellation on large values nor drift grows: O(1) amortized per reading. Score = min(1, |z| / (2 * threshold)): 0.5 at threshold.
  */
-export function createZScoreDetector({ threshold, window, minSamples, severity }: ZScoreOptions): Detector {
+interface ZScoreState {
+  ring: number[];
+  size: number;
+  next: number;
+  shift: number | null;
+  sum: number;
+  sumSq: number;
+  sinceResum: number;
+  alarmed: boolean;
+}
+
+export function createZScoreDetector({ threshold, window, minSamples, severity }: ZScoreOptions, saved?: unknown): Detector {
+  const st = saved as ZScoreState | undefined;
   const ring = new Float64Array(window);
   let size = 0;
   let next = 0;
@@ -24,6 +36,11 @@ export function createZScoreDetector({ threshold, window, minSamples, severity }
   let sumSq = 0;
   let sinceResum = 0;
   let alarmed = false;
+  if (st && st.ring.length === window) {
+    ring.set(st.ring);
+    ({ size, next, sum, sumSq, sinceResum, alarmed } = st);
+    shift = st.shift ?? NaN;
+  }
 
   const push = (value: number) => {
     if (Number.isNaN(shift)) shift = value;
@@ -51,6 +68,7 @@ export function createZScoreDetector({ threshold, window, minSamples, severity }
   };
 
   return {
+    save: (): ZScoreState => ({ ring: Array.from(ring), size, next, shift: Number.isNaN(shift) ? null : shift, sum, sumSq, sinceResum, alarmed }),
     observe(_ts, value): Verdict | undefined {
       let verdict: Verdict | undefined;
       if (size >= minSamples) {
