@@ -15,6 +15,7 @@ export interface IngestResult {
   sensors: number;
   /** Target publish rate, or 0 for as fast as the broker takes them. */
   targetPerS: number;
+  journal: boolean;
   seconds: number;
   published: number;
   ingested: number;
@@ -31,7 +32,7 @@ const rssMB = (pid: number) => {
   return m ? Number(m[1]) / 1024 : NaN;
 };
 
-export async function benchIngest({ sensors = 100, seconds = 10, targetPerS = 0, nodeFlags = [] as string[] } = {}): Promise<IngestResult> {
+export async function benchIngest({ sensors = 100, seconds = 10, targetPerS = 0, nodeFlags = [] as string[], journal = true } = {}): Promise<IngestResult> {
   const fleet = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, log: silentLogger() });
   let summaries = 0;
   let summarizedReadings = 0;
@@ -51,7 +52,7 @@ pipelines:
     aggregates: [count, min, max, mean, stddev, first, last]
     detectors: [ { type: threshold, min: -1000, max: 1000 }, { type: zscore, threshold: 6 } ]
 uplink: { url: "mqtt://127.0.0.1:${fleet.port}" }
-storage: { path: ./bench.db }
+storage: { path: ./bench.db, journal: { enabled: ${journal} } }
 http: { host: 127.0.0.1, port: ${httpPort} }
 log: { level: warn }
 `);
@@ -123,6 +124,7 @@ log: { level: warn }
   return {
     sensors,
     targetPerS,
+    journal,
     seconds,
     published,
     ingested,

@@ -2,6 +2,7 @@
 import { cpus, totalmem } from 'node:os';
 import { benchIngest } from './ingest.js';
 import { benchStream } from './stream.js';
+import { benchRestart } from './restart.js';
 
 const only = process.argv[2];
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
@@ -30,5 +31,25 @@ if (!only || only === 'ingest') {
   const med = [...runs].sort((a, b) => a.ratePerS - b.ratePerS)[1]!;
   console.log(`flat out, median of 3 runs: ${med.ratePerS.toLocaleString('en')} readings/s, RSS max ${Math.max(...runs.map((r) => r.rssMaxMB))} MB`);
   console.log(`paced at 30,000/s: ${paced.ratePerS.toLocaleString('en')} readings/s sustained, RSS max ${paced.rssMaxMB} MB (default flags), ${pacedPi.rssMaxMB} MB with --max-semi-space-size=2`);
+}
+if (!only || only === 'journal') {
+  // Alternate journal on and off so drift on a shared machine hits both alike.
+  const on: number[] = [];
+  const off: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    on.push((await benchIngest({ sensors: 100, seconds: 8, journal: true })).ratePerS);
+    off.push((await benchIngest({ sensors: 100, seconds: 8, journal: false })).ratePerS);
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
+  console.log('\nend-to-end ingest, journal on vs off (flat out, 3 alternating runs each)');
+  console.log(`journal on:  ${on.map((x) => x.toLocaleString('en')).join(', ')} readings/s (median ${median(on).toLocaleString('en')})`);
+  console.log(`journal off: ${off.map((x) => x.toLocaleString('en')).join(', ')} readings/s (median ${median(off).toLocaleString('en')})`);
+  console.log(`ratio on/off (medians): ${(median(on) / median(off)).toFixed(2)}`);
+}
+
+if (!only || only === 'restart') {
+  const runs = [await benchRestart(), await benchRestart(), await benchRestart()];
+  const ms = runs.map((r) => r.readyMs).sort((a, b) => a - b);
+  console.log(`\nrestart: ${runs[0]!.openWindows.toLocaleString('en')} open windows, ${runs[0]!.journalRows.toLocaleString('en')} journal rows to replay: ready in ${ms.join(', ')} ms (median ${ms[1]} ms)`);
 }
 process.exit(0);

@@ -167,6 +167,13 @@ export function createAgent(opts: AgentOptions): Agent {
         await s.start(ingest.sinkFor(s.name));
         started.push(s);
       }
+      // node-cron logs to the console on its own; route it into our JSON logs (it is process-wide).
+      cron.setLogger({
+        info: (m) => log.debug({ component: 'node-cron' }, m),
+        warn: (m) => log.warn({ component: 'node-cron' }, m),
+        error: (m, err) => log.error({ component: 'node-cron', err: err?.message }, String(m)),
+        debug: (m) => log.debug({ component: 'node-cron' }, String(m)),
+      });
       healthTask = cron.schedule(config.schedules.health, async () => {
         forwarder?.publishLive('health', JSON.stringify(await health()), true);
       }, { noOverlap: true });

@@ -66,6 +66,7 @@ export function createIngest(o: IngestOptions): Ingest {
           }
           if (out.length > 0) emit(out);
         },
+        ready: () => o.writer.ready(),
         reject(rejection) {
           bump(o.stats.deadLettersByReason, rejection.reason);
           o.writer.reject(rejection);

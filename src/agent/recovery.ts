@@ -10,7 +10,7 @@ import type { Database } from '../store/sqlite.js';
 import type { Outbox } from '../store/outbox.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import { loadCheckpoint } from '../store/checkpoint.js';
-import { readJournalAfter } from '../store/journal.js';
+import { replayJournal } from '../store/journal.js';
 import { createStream, pipelineFingerprint, type PipelineSpec, type SavedStream, type Stream, type StreamOutput } from '../stream/stream.js';
 import type { Logger } from '../ops/logger.js';
 
@@ -30,7 +30,6 @@ export interface Recovery {
   regenerated: number;
 }
 
-const CHUNK = 10_000;
 
 export async function recoverStream(o: RecoveryOptions): Promise<Recovery> {
   const cp = await loadCheckpoint(o.db);
@@ -58,17 +57,11 @@ export async function recoverStream(o: RecoveryOptions): Promise<Recovery> {
     }
     out.length = 0;
   };
-  for (let after = cp.journalId; ; ) {
-    const rows = await readJournalAfter(o.db, after, CHUNK);
-    for (const r of rows) {
-      if (r.sensor === null) old.tick(r.ts, out);
-      else old.ingest({ sensor: r.sensor, ts: r.ts, value: r.value ?? NaN, receivedAt: r.received_at }, out);
-      emit();
-    }
-    replayed += rows.length;
-    if (rows.length < CHUNK) break;
-    after = rows[rows.length - 1]!.id;
-  }
+  replayed = await replayJournal(o.db, cp.journalId, (e) => {
+    if (e.sensor === null) old.tick(e.ts, out);
+    else old.ingest({ sensor: e.sensor, ts: e.ts, value: e.value, receivedAt: e.receivedAt }, out);
+    emit();
+  });
   if (seq < committedNext) {
     // Should not happen; if it does, ids stay unique because the counter continues from the committed one.
     o.log.error({ regeneratedUpTo: seq, committed: committedNext }, 'journal replay re-created fewer messages than were committed');

@@ -29,7 +29,7 @@ export interface EmbeddedBroker extends MessageFeed {
   close(): Promise<void>;
 }
 
-type Tap = { filter: string; onMessage: (topic: string, payload: Buffer) => void };
+type Tap = { filter: string; onMessage: (topic: string, payload: Buffer) => void | Promise<void> };
 
 const userOf = new WeakMap<Client, BrokerUser>();
 
@@ -59,8 +59,16 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
         opts.onRejected?.('publish-acl');
         return done(new Error(`publish to ${packet.topic} not allowed`));
       }
-      for (const tap of taps) if (topicMatches(tap.filter, packet.topic)) tap.onMessage(packet.topic, packet.payload as Buffer);
-      done(null);
+      let wait: Promise<void> | undefined;
+      for (const tap of taps) {
+        if (!topicMatches(tap.filter, packet.topic)) continue;
+        const w = tap.onMessage(packet.topic, packet.payload as Buffer);
+        if (w instanceof Promise) wait = w;
+      }
+      // Backpressure: while the agent catches up, aedes holds this client's PUBACK and stops
+      // reading its socket, so TCP slows the sensor down instead of memory filling up.
+      if (wait) wait.then(() => done(null), () => done(null));
+      else done(null);
     },
     authorizeSubscribe(client, sub, done) {
       const user = userOf.get(client);

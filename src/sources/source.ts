@@ -6,6 +6,11 @@ import type { Rejection } from '../stream/rejection.js';
 export interface SourceSink {
   reading(reading: Reading): void;
   reject(rejection: Rejection): void;
+  /**
+   * Backpressure: undefined when the agent keeps up; otherwise a promise that resolves once it
+   * has caught up. Sources that can slow their producer (MQTT: by not acknowledging yet) wait.
+   */
+  ready(): Promise<void> | undefined;
 }
 
 export interface Source {

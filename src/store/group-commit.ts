@@ -8,7 +8,8 @@
 import type { Database } from './sqlite.js';
 import type { Outbox } from './outbox.js';
 import { insertDeadLettersTx } from './dead-letters.js';
-import { appendJournalTx, type JournalEntry } from './journal.js';
+import { appendJournalTx } from './journal.js';
+import { createJournalBatch, type JournalBatchWriter } from './journal-codec.js';
 import { saveCheckpointTx } from './checkpoint.js';
 import type { StreamOutput } from '../stream/stream.js';
 import type { Rejection } from '../stream/rejection.js';
@@ -50,6 +51,8 @@ export interface GroupCommit {
   writable(): boolean;
   /** Journal id the latest saved checkpoint covers (0: none yet). */
   checkpointedJournalId(): number;
+  /** undefined while keeping up; else resolves once the backlog is below half the high-water mark. */
+  ready(): Promise<void> | undefined;
 }
 
 interface Draft {
@@ -60,22 +63,40 @@ interface Draft {
 }
 
 interface Batch {
-  entries: JournalEntry[];
+  /** Packed journal entries, or undefined when there were none. */
+  journal: { data: Buffer; count: number; firstReceived: number; lastReceived: number } | undefined;
   drafts: Draft[];
   rejections: Rejection[];
   checkpoint: { specs: string; state: string } | undefined;
 }
 
 const MAX_DRAFTS = 2000;
+// Journal entries waiting before ingest is paused (in commitReadings batches).
+const HIGH_WATER_BATCHES = 40;
 
 export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
-  let pending: Batch = { entries: [], drafts: [], rejections: [], checkpoint: undefined };
+  const entries: JournalBatchWriter = createJournalBatch();
+  // Batches cut but not committed (a failed commit puts its batch back here, in order).
+  let retry: Batch[] = [];
+  let pending = { drafts: [] as Draft[], rejections: [] as Rejection[] };
   let checkpointWanted = false;
   let checkpointed = 0;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let failing = false;
   let closed = false;
+  const highWater = opts.commitReadings * HIGH_WATER_BATCHES;
+  let caughtUp: Promise<void> | undefined;
+  let release: (() => void) | undefined;
+  const retrying = () => retry.reduce((n, b) => n + (b.journal?.count ?? 0) + b.drafts.length + b.rejections.length, 0);
+  const waiting = () => entries.count + pending.drafts.length + pending.rejections.length + retrying();
+  const checkPressure = () => {
+    if (release && waiting() < highWater / 2) {
+      release();
+      release = undefined;
+      caughtUp = undefined;
+    }
+  };
 
   const schedule = () => {
     if (timer || closed) return;
@@ -86,21 +107,26 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
   };
 
   const cut = (): Batch => {
-    const batch = pending;
+    const journal =
+      entries.count > 0
+        ? { count: entries.count, firstReceived: entries.firstReceived, lastReceived: entries.lastReceived, data: entries.take() }
+        : undefined;
+    const batch: Batch = { journal, drafts: pending.drafts, rejections: pending.rejections, checkpoint: undefined };
     // The snapshot is taken here, synchronously, so it matches exactly what this batch holds.
     if (checkpointWanted) {
       batch.checkpoint = opts.snapshot();
       checkpointWanted = false;
     }
-    pending = { entries: [], drafts: [], rejections: [], checkpoint: undefined };
+    pending = { drafts: [], rejections: [] };
     return batch;
   };
 
-  const commit = async (batch: Batch) => {
+  /** Commits one batch; false (and the batch untouched) when the transaction failed. */
+  const commit = async (batch: Batch): Promise<boolean> => {
     try {
       let journalId: number | undefined;
       await opts.db.transaction(async (tx) => {
-        journalId = await appendJournalTx(tx, batch.entries);
+        if (batch.journal) journalId = await appendJournalTx(tx, batch.journal.data, batch.journal.count, batch.journal.firstReceived, batch.journal.lastReceived);
         const first = opts.outbox.nextSeq();
         await opts.outbox.appendTx(
           tx,
@@ -122,28 +148,35 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       if (failing) opts.log.info('store writable again; buffered data committed');
       failing = false;
       if (batch.drafts.length > 0) opts.onCommitted();
+      return true;
     } catch (err) {
       opts.outbox.settle(false);
-      // Put the batch back in front of what arrived meanwhile; a checkpoint is retaken later.
-      pending = {
-        entries: batch.entries.concat(pending.entries),
-        drafts: batch.drafts.concat(pending.drafts),
-        rejections: batch.rejections.concat(pending.rejections),
-        checkpoint: undefined,
-      };
-      if (batch.checkpoint) checkpointWanted = true;
-      if (!failing) opts.log.error({ err: (err as Error).message, waiting: pending.entries.length + pending.drafts.length }, 'store commit failed; keeping data in memory and retrying');
+      if (!failing) opts.log.error({ err: (err as Error).message, waiting: waiting() }, 'store commit failed; keeping data in memory and retrying');
       failing = true;
       schedule();
+      return false;
     }
   };
 
   const flush = (): Promise<void> => {
     const run = async () => {
       if (running) await running;
-      const empty = pending.entries.length === 0 && pending.drafts.length === 0 && pending.rejections.length === 0;
-      if (empty && !checkpointWanted) return;
-      await commit(cut());
+      if (waiting() === 0 && !checkpointWanted) return;
+      // Batches that failed before go first, in order; a checkpoint is never retried stale.
+      const batches = [...retry, cut()];
+      retry = [];
+      for (let i = 0; i < batches.length; i++) {
+        if (!(await commit(batches[i]!))) {
+          retry = batches.slice(i).map((b) => {
+            if (b.checkpoint) checkpointWanted = true;
+            return { ...b, checkpoint: undefined };
+          });
+          return;
+        }
+      }
+      checkPressure();
+      // Falling behind: go again at once rather than wait for the timer.
+      if (entries.count >= opts.commitReadings || pending.drafts.length >= MAX_DRAFTS) void flush();
     };
     const p = run().finally(() => {
       if (running === p) running = undefined;
@@ -153,19 +186,20 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
   };
 
   const grew = () => {
-    if (pending.entries.length >= opts.commitReadings || pending.drafts.length >= MAX_DRAFTS) void flush();
+    // One flush in flight or queued is enough: it takes everything pending when its turn comes.
+    if ((entries.count >= opts.commitReadings || pending.drafts.length >= MAX_DRAFTS) && !running) void flush();
     else schedule();
   };
 
   return {
     reading(sensor, ts, value, receivedAt, late) {
       if (!opts.journal) return;
-      pending.entries.push({ sensor, ts, value, receivedAt, late });
+      entries.reading(sensor, ts, value, receivedAt, late);
       grew();
     },
     tick(now) {
       if (!opts.journal) return;
-      pending.entries.push({ sensor: null, ts: now, value: null, receivedAt: now, late: false });
+      entries.tick(now);
       schedule();
     },
     write(output, createdAt) {
@@ -188,8 +222,15 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       checkpointWanted = true;
       await flush();
     },
-    waiting: () => pending.entries.length + pending.drafts.length + pending.rejections.length,
+    waiting,
     writable: () => !failing,
     checkpointedJournalId: () => checkpointed,
+    ready() {
+      if (caughtUp) return caughtUp;
+      if (waiting() < highWater) return undefined;
+      caughtUp = new Promise<void>((resolve) => (release = resolve));
+      if (!running) void flush();
+      return caughtUp;
+    },
   };
 }

@@ -25,16 +25,15 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX dead_letters_received ON dead_letters (received_at);`,
   // 2: the journal of raw readings (the source of truth) and the stream checkpoint
   `CREATE TABLE journal (
-     id INTEGER PRIMARY KEY,             -- processing order; replay order
-     sensor TEXT,                        -- NULL marks a wall-clock tick that changed window state
-     ts INTEGER NOT NULL,                -- event time (a tick: the wall clock), epoch ms
-     value REAL,
-     received_at INTEGER NOT NULL,
-     late INTEGER NOT NULL DEFAULT 0     -- 1: arrived after its window closed (counted, not folded in)
+     id INTEGER PRIMARY KEY,             -- one group commit; processing and replay order
+     count INTEGER NOT NULL,             -- entries in the batch
+     first_received INTEGER NOT NULL,    -- epoch ms of its first and last entry (retention)
+     last_received INTEGER NOT NULL,
+     data BLOB NOT NULL                  -- the entries, packed (store/journal-codec.ts)
    );
    CREATE TABLE checkpoint (
      id INTEGER PRIMARY KEY CHECK (id = 1),
-     journal_id INTEGER NOT NULL,        -- the state covers journal rows up to this id
+     journal_id INTEGER NOT NULL,        -- the state covers journal batches up to this id
      next_seq INTEGER NOT NULL,          -- the outbox seq counter at that point
      specs TEXT NOT NULL,                -- the pipelines the state belongs to (JSON)
      state TEXT NOT NULL,                -- the stream state (JSON)

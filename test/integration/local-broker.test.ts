@@ -22,7 +22,9 @@ async function broker(): Promise<{ b: EmbeddedBroker; got: string[]; rejected: s
   });
   cleanups.push(() => b.close());
   const got: string[] = [];
-  await b.subscribe('sensors/#', (topic, payload) => got.push(`${topic}=${payload}`));
+  await b.subscribe('sensors/#', (topic, payload) => {
+    got.push(`${topic}=${payload}`);
+  });
   return { b, got, rejected };
 }
 

@@ -1,5 +1,9 @@
 /** Where an MQTT source gets its messages: the embedded broker's tap, or a client of another broker. */
 export interface MessageFeed {
-  /** Calls `onMessage` for every message matching `filter`; resolves to an unsubscribe function. */
-  subscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void): Promise<() => Promise<void>>;
+  /**
+   * Calls `onMessage` for every message matching `filter`; resolves to an unsubscribe function.
+   * When `onMessage` returns a promise, the feed holds that message's acknowledgement (and so
+   * the sender) until it settles.
+   */
+  subscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void | Promise<void>): Promise<() => Promise<void>>;
 }

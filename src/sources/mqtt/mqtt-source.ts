@@ -29,6 +29,7 @@ export function createMqttSource(opts: MqttSourceOptions): Source {
         });
         for (const r of readings) sink.reading(r);
         for (const p of problems) sink.reject({ ...p, source: name, topic, receivedAt, payload });
+        return sink.ready();
       });
     },
     async stop() {
