@@ -7,6 +7,7 @@ import { run } from './run.js';
 import { status } from './status.js';
 import { simulate } from './simulate.js';
 import { demo } from './demo.js';
+import { replay } from './replay.js';
 import { configJsonSchema } from '../config/json-schema.js';
 
 const int = (v: string) => {
@@ -51,6 +52,16 @@ program
   .requiredOption('-c, --config <file>', 'YAML config file')
   .option('--json', 'print JSON')
   .action(async (o: { config: string; json?: boolean }) => exit(await status(o.config, processIo, o)));
+
+program
+  .command('replay')
+  .description('re-run journaled readings through the config\'s pipelines (backfill): JSON lines, or --publish')
+  .requiredOption('-c, --config <file>', 'YAML config file')
+  .option('--from <time>', 'ISO 8601, inclusive (event time)')
+  .option('--to <time>', 'ISO 8601, exclusive (event time)')
+  .option('--sensor <glob>', 'only these sensors, e.g. "greenhouse/*"')
+  .option('--publish', 'queue the results in the outbox (marked "replayed": true) instead of printing them')
+  .action(async (o: { config: string; from?: string; to?: string; sensor?: string; publish?: boolean }) => exit(await replay(o, processIo)));
 
 program
   .command('simulate')
