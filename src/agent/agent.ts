@@ -22,11 +22,15 @@ import { createStats, bump, type Stats } from '../ops/stats.js';
 import { buildHealth, type Health } from '../ops/health.js';
 import { createMetrics } from '../ops/metrics.js';
 import { startHttpServer, type HttpServer } from '../ops/http-server.js';
+import { systemClock, type SystemClock } from '../ops/system-clock.js';
+import { BUILD_FLOOR } from '../ops/build-info.js';
+import { createClockTrust } from '../stream/clock-trust.js';
 
 export interface AgentOptions {
   config: AgentConfig;
   log: Logger;
-  clock?: Clock;
+  /** Wall clock, monotonic clock and time-sync flag; injected by tests. */
+  system?: SystemClock;
   gpioDriver?: GpioDriver;
   /** How long a graceful stop waits for in-flight PUBACKs (ms). */
   stopTimeoutMs?: number;
@@ -47,7 +51,11 @@ const TICK_MS = 1000;
 
 export function createAgent(opts: AgentOptions): Agent {
   const { config, log } = opts;
-  const clock = opts.clock ?? Date.now;
+  const system = opts.system ?? systemClock;
+  const clock: Clock = () => system.wall();
+  const trust = createClockTrust({ floor: BUILD_FLOOR, syncTimeoutMs: config.clock.syncTimeout });
+  const observeClock = () => trust.observe({ wall: system.wall(), mono: system.mono(), synchronized: system.synchronized() });
+  observeClock();
   const stats: Stats = createStats(clock());
   const specsJson = JSON.stringify(config.pipelines);
 
@@ -80,10 +88,19 @@ export function createAgent(opts: AgentOptions): Agent {
       uplink: forwarder?.status() ?? { state: 'stopped', since: stats.startedAt, lastError: null, inflight: 0, delivered: 0, connects: 0 },
       storeWritable: writer?.writable() ?? false,
       storeWaiting: writer?.waiting() ?? 0,
+      clock: { ...trust.status(), held: ingest?.held() ?? 0 },
     });
 
   const tick = () => {
     const now = clock();
+    const c = observeClock();
+    if (c.jump !== 0) {
+      // Quiet-sensor closing measures idle time on the wall clock: move arrivals with the jump.
+      log.warn({ jumpMs: c.jump, state: c.state }, 'wall clock jumped; window timing adjusted');
+      stream!.shiftArrivals(c.jump);
+      writer!.shift(c.jump, now);
+    }
+    if (c.state === 'trusted' && ingest!.held() > 0) ingest!.release(now, system.mono());
     const out: StreamOutput[] = [];
     if (stream!.tick(now, out)) writer!.tick(now);
     if (out.length > 0) ingest!.emit(out);
@@ -143,8 +160,20 @@ export function createAgent(opts: AgentOptions): Agent {
         const cutoff = clock() - config.storage.journal.retention;
         trimJournal(db2, cutoff, w.checkpointedJournalId()).catch((err: Error) => log.warn({ err: err.message }, 'journal retention failed'));
       }, 60_000);
-      admission = createAdmission(config.limits);
-      ingest = createIngest({ admission, stream, writer, stats, clock, log, maxLatest: config.limits.maxSensors });
+      admission = createAdmission({ ...config.limits, floor: BUILD_FLOOR });
+      ingest = createIngest({
+        admission,
+        stream,
+        writer,
+        stats,
+        clock,
+        log,
+        maxLatest: config.limits.maxSensors,
+        trusted: () => trust.status().state === 'trusted',
+        mono: () => system.mono(),
+        holdReadings: config.clock.holdReadings,
+      });
+      if (trust.status().state !== 'trusted') log.warn({ clock: trust.status(), wall: new Date(clock()).toISOString() }, 'wall clock not trusted yet: readings without a timestamp are held until it is');
       ticker = setInterval(tick, TICK_MS);
 
       // 3. Observability, then the local broker and the sources.

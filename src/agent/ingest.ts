@@ -1,6 +1,7 @@
 // Where sources meet the stream: admission checks, then the stream, then the outbox writer.
 // Each source gets its own sink so counters say which source a reading came from.
 import type { SourceSink } from '../sources/source.js';
+import type { Reading } from '../stream/reading.js';
 import type { Admission } from '../stream/admission.js';
 import type { Stream, StreamOutput, Summary } from '../stream/stream.js';
 import type { GroupCommit } from '../store/group-commit.js';
@@ -10,6 +11,9 @@ import type { Logger } from '../ops/logger.js';
 
 export interface Ingest {
   sinkFor(source: string): SourceSink;
+  /** The clock became trusted: stamp held readings by their monotonic age and let them in. */
+  release(wallNow: number, monoNow: number): void;
+  held(): number;
   /** Routes stream outputs produced outside a reading (tick, flush) to the writer. */
   emit(outputs: StreamOutput[]): void;
   /** Latest summary per sensor, for `outpost status`. */
@@ -24,12 +28,17 @@ export interface IngestOptions {
   clock: () => number;
   log: Logger;
   maxLatest: number;
+  /** Whether receive-time stamps can be believed now (clock-trust.ts), and monotonic time. */
+  trusted: () => boolean;
+  mono: () => number;
+  holdReadings: number;
 }
 
 export function createIngest(o: IngestOptions): Ingest {
   const out: StreamOutput[] = [];
   const latest = new Map<string, Summary>();
   const warnedUnrouted = new Set<string>();
+  const held: Array<{ r: Reading; mono: number; sink: SourceSink }> = [];
 
   const emit = (outputs: StreamOutput[]) => {
     const now = o.clock();
@@ -44,10 +53,26 @@ export function createIngest(o: IngestOptions): Ingest {
   };
 
   return {
+    held: () => held.length,
+    release(wallNow, monoNow) {
+      const batch = held.splice(0);
+      for (const { r, mono, sink } of batch) {
+        r.ts = r.receivedAt = wallNow - (monoNow - mono);
+        sink.reading(r);
+      }
+      if (batch.length > 0) o.log.info({ readings: batch.length }, 'clock trusted: held readings stamped by their age and let in');
+    },
     sinkFor(source) {
       return {
         reading(r) {
-          const problem = o.admission.check(r, o.clock());
+          const trusted = o.trusted();
+          if (r.stamped && !trusted) {
+            // Our clock is not believable: keep the reading with its monotonic time until it is.
+            if (held.length < o.holdReadings) held.push({ r, mono: o.mono(), sink: this });
+            else this.reject({ reason: 'clock-untrusted', detail: `the agent's clock is not trusted yet and clock.holdReadings (${o.holdReadings}) readings are already held`, source, receivedAt: r.receivedAt, payload: JSON.stringify({ sensor: r.sensor, value: r.value }) });
+            return;
+          }
+          const problem = o.admission.check(r, trusted ? o.clock() : Infinity);
           if (problem) {
             this.reject({ ...problem, source, receivedAt: r.receivedAt, payload: JSON.stringify({ sensor: r.sensor, ts: r.ts, value: r.value }) });
             return;

@@ -58,7 +58,8 @@ export async function recoverStream(o: RecoveryOptions): Promise<Recovery> {
     out.length = 0;
   };
   replayed = await replayJournal(o.db, cp.journalId, (e) => {
-    if (e.sensor === null) old.tick(e.ts, out);
+    if (e.shift) old.shiftArrivals(e.value);
+    else if (e.sensor === null) old.tick(e.ts, out);
     else old.ingest({ sensor: e.sensor, ts: e.ts, value: e.value, receivedAt: e.receivedAt }, out);
     emit();
   });

@@ -47,7 +47,9 @@ export async function replay(a: ReplayArgs, io: Io): Promise<number> {
   const outputs: StreamOutput[] = [];
   let readings = 0;
   await replayJournal(db, 0, (e) => {
-    if (e.sensor === null) {
+    if (e.shift) {
+      stream.shiftArrivals(e.value);
+    } else if (e.sensor === null) {
       stream.tick(e.ts, out);
     } else if (e.ts >= from && e.ts < to && matches(e.sensor)) {
       readings++;

@@ -205,6 +205,11 @@ const limits = z.strictObject({
   maxFutureSkew: duration('5m').default(300_000).describe('readings stamped further ahead are dead-lettered'),
 });
 
+const clock = z.strictObject({
+  syncTimeout: duration('10m').default(600_000).describe('trust an unsynchronized clock after this long (devices without network)'),
+  holdReadings: z.number().int().min(0).default(100_000).describe('readings held while the clock is untrusted; more are dead-lettered'),
+});
+
 const schedules = z.strictObject({
   health: cronExpression.default('*/15 * * * * *').describe('retained <prefix>/health publish'),
 });
@@ -224,6 +229,7 @@ export const configSchema = z
     http: http.default({ enabled: true, host: '127.0.0.1', port: 9464 }),
     limits: limits.default({ maxPayloadBytes: 16_384, maxSensorIdLength: 128, maxSensors: 1000, maxFutureSkew: 300_000 }),
     schedules: schedules.default({ health: '*/15 * * * * *' }),
+    clock: clock.default({ syncTimeout: 600_000, holdReadings: 100_000 }),
     log: z
       .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })
       .default({ level: 'info' }),

@@ -1,10 +1,10 @@
 // The health report: published retained on <prefix>/health, served on /status, printed by
 // `outpost status`. One shape for all three.
-import { existsSync } from 'node:fs';
 import type { Stats } from './stats.js';
 import { total } from './stats.js';
 import type { OutboxStats } from '../store/outbox.js';
 import type { UplinkStatus } from '../uplink/forwarder.js';
+import type { ClockStatus } from '../stream/clock-trust.js';
 
 export interface Health {
   v: 1;
@@ -18,7 +18,7 @@ export interface Health {
   deadLetters: { total: number; byReason: Record<string, number> };
   evictions: number;
   merges: number;
-  clock: { synchronized: boolean | null };
+  clock: ClockStatus & { held: number };
   store: { writable: boolean; waiting: number };
 }
 
@@ -33,10 +33,8 @@ export interface HealthInputs {
   uplink: UplinkStatus;
   storeWritable: boolean;
   storeWaiting: number;
+  clock: ClockStatus & { held: number };
 }
-
-// systemd-timesyncd creates this file once the clock has been synchronized since boot.
-const TIMESYNC_FLAG = '/run/systemd/timesync/synchronized';
 
 export function buildHealth(i: HealthInputs): Health {
   return {
@@ -55,7 +53,7 @@ export function buildHealth(i: HealthInputs): Health {
     deadLetters: { total: total(i.stats.deadLettersByReason), byReason: Object.fromEntries(i.stats.deadLettersByReason) },
     evictions: i.stats.evictions,
     merges: i.stats.merges,
-    clock: { synchronized: existsSync('/run/systemd') ? existsSync(TIMESYNC_FLAG) : null },
+    clock: i.clock,
     store: { writable: i.storeWritable, waiting: i.storeWaiting },
   };
 }

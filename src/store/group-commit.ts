@@ -38,6 +38,8 @@ export interface GroupCommit {
   reading(sensor: string, ts: number, value: number, receivedAt: number, late: boolean): void;
   /** A wall-clock tick that changed window state (replay needs it to close the same windows). */
   tick(now: number): void;
+  /** The wall clock jumped by `deltaMs` and the stream's arrival times were shifted with it. */
+  shift(deltaMs: number, now: number): void;
   write(output: StreamOutput, createdAt: number): void;
   reject(rejection: Rejection): void;
   /** The next commit also saves a checkpoint. */
@@ -200,6 +202,11 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
     tick(now) {
       if (!opts.journal) return;
       entries.tick(now);
+      schedule();
+    },
+    shift(deltaMs, now) {
+      if (!opts.journal) return;
+      entries.shift(deltaMs, now);
       schedule();
     },
     write(output, createdAt) {

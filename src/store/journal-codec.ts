@@ -1,13 +1,15 @@
 // The journal's batch format: one group commit's entries packed column-wise in one BLOB, so a
 // reading costs 29 bytes and no per-row SQL work. Layout (little-endian):
 //   u32 count | u32 sensor-table byte length | sensor table (JSON array of names)
-//   i32[count] sensor index (-1: a tick) | f64[count] ts | f64[count] value | f64[count] receivedAt
+//   i32[count] sensor index (-1: a tick, -2: a clock jump of `value` ms) | f64[count] ts | f64[count] value | f64[count] receivedAt
 //   u8[count] late flag
 // Appending writes straight into typed arrays: no object per reading on the hot path.
 
 export interface JournalBatchWriter {
   reading(sensor: string, ts: number, value: number, receivedAt: number, late: boolean): void;
   tick(now: number): void;
+  /** The wall clock jumped by `deltaMs` at `now`. */
+  shift(deltaMs: number, now: number): void;
   readonly count: number;
   readonly firstReceived: number;
   readonly lastReceived: number;
@@ -16,8 +18,10 @@ export interface JournalBatchWriter {
 }
 
 export interface JournalEntryView {
-  /** null: a tick. */
+  /** null: a tick (or, with `shift`, a clock jump). */
   sensor: string | null;
+  /** A clock jump of `value` ms: shift arrival times. */
+  shift: boolean;
   ts: number;
   value: number;
   receivedAt: number;
@@ -65,6 +69,9 @@ export function createJournalBatch(initialCapacity = 1024): JournalBatchWriter {
     },
     tick(now) {
       push(-1, now, 0, now, false);
+    },
+    shift(deltaMs, now) {
+      push(-2, now, deltaMs, now, false);
     },
     get count() {
       return n;
@@ -118,10 +125,11 @@ export function decodeJournalBatch(buf: Uint8Array, visit: (e: JournalEntryView)
   const val = column(Float64Array, n * 8);
   const rcv = column(Float64Array, n * 8);
   const late = b.subarray(at, at + n);
-  const e: JournalEntryView = { sensor: null, ts: 0, value: 0, receivedAt: 0, late: false };
+  const e: JournalEntryView = { sensor: null, shift: false, ts: 0, value: 0, receivedAt: 0, late: false };
   for (let i = 0; i < n; i++) {
     const s = idx[i]!;
     e.sensor = s < 0 ? null : names[s]!;
+    e.shift = s === -2;
     e.ts = ts[i]!;
     e.value = val[i]!;
     e.receivedAt = rcv[i]!;

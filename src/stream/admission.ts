@@ -9,9 +9,12 @@ export interface AdmissionLimits {
   maxSensors: number;
   /** Milliseconds a reading may be stamped ahead of the agent's clock. */
   maxFutureSkew: number;
+  /** Epoch ms before which no timestamp is real (this build's date). */
+  floor: number;
 }
 
 export interface Admission {
+  /** `now`: the agent's clock, or Infinity while it is not trusted (no future check then). */
   check(reading: Reading, now: number): Problem | undefined;
   knownSensors(): number;
 }
@@ -30,6 +33,9 @@ export function createAdmission(limits: AdmissionLimits): Admission {
         if (known.size >= limits.maxSensors) {
           return { reason: 'too-many-sensors', detail: `already tracking limits.maxSensors = ${limits.maxSensors} sensors; ${JSON.stringify(r.sensor)} is one more` };
         }
+      }
+      if (r.ts < limits.floor) {
+        return { reason: 'bad-timestamp', detail: `timestamp ${new Date(r.ts).toISOString()} is before this Outpost build existed: the sensor's clock is not set` };
       }
       if (r.ts > now + limits.maxFutureSkew) {
         return { reason: 'future-timestamp', detail: `timestamp ${new Date(r.ts).toISOString()} is ${Math.round((r.ts - now) / 1000)} s ahead of the agent's clock (limits.maxFutureSkew ${limits.maxFutureSkew} ms)` };

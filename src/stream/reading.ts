@@ -8,4 +8,6 @@ export interface Reading {
   receivedAt: number;
   unit?: string;
   seq?: number;
+  /** ts is the agent's receive time (the sensor sent none): it can only be as right as our clock. */
+  stamped?: boolean;
 }

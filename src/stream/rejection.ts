@@ -13,6 +13,7 @@ export const REJECT_REASONS = [
   'bad-sensor-id',
   'sensor-id-too-long',
   'too-many-sensors',
+  'clock-untrusted',
 ] as const;
 
 export type RejectReason = (typeof REJECT_REASONS)[number];

@@ -58,6 +58,8 @@ export interface Stream {
    */
   flush(out: StreamOutput[], which?: (fingerprint: string) => boolean): void;
   openWindows(): number;
+  /** The wall clock jumped by `deltaMs` (journaled too: replay must shift at the same point). */
+  shiftArrivals(deltaMs: number): void;
   /** JSON-safe state of every pipeline, for a checkpoint. */
   save(): SavedStream;
 }
@@ -174,6 +176,9 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
     },
     openWindows() {
       return pipelines.reduce((n, p) => n + p.windows.openWindows(), 0);
+    },
+    shiftArrivals(deltaMs) {
+      for (const p of pipelines) p.windows.shiftArrivals(deltaMs);
     },
     save() {
       return {

@@ -46,6 +46,8 @@ export interface TumblingWindows {
   /** Emits a partial copy of every open window (shutdown); the windows stay open. */
   flush(out: WindowResult[]): void;
   openWindows(): number;
+  /** The wall clock jumped by `deltaMs`: move arrival times with it, so quiet-sensor closing keeps its pace. */
+  shiftArrivals(deltaMs: number): void;
   /** Plain JSON-safe state, in sensor insertion order (iteration order is part of the state). */
   save(): SavedWindows;
 }
@@ -125,6 +127,9 @@ export function createTumblingWindows({ sizeMs, latenessMs }: TumblingWindowOpti
     save() {
       const fin = (x: number) => (x === -Infinity ? null : x);
       return [...sensors].map(([sensor, s]) => [sensor, s.open.map((w) => [w.start, { ...w.moments }] as [number, Moments]), fin(s.closedBefore), fin(s.maxTs), s.lastArrival, s.late]);
+    },
+    shiftArrivals(deltaMs) {
+      for (const s of sensors.values()) s.lastArrival += deltaMs;
     },
     openWindows() {
       let n = 0;

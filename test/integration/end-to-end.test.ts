@@ -204,7 +204,7 @@ describe('around the data path', () => {
       uplink: { state: 'online' },
       deadLetters: { total: 1, byReason: { 'not-a-number': 1 } },
       evictions: 0,
-      clock: { synchronized: expect.toBeOneOf([true, false, null]) },
+      clock: { state: 'trusted', synchronized: expect.toBeOneOf([true, false, null]), jumps: 0, held: 0 },
     });
   });
 

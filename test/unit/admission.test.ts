@@ -6,7 +6,7 @@ const r = (sensor: string, ts = NOW) => ({ sensor, ts, value: 1, receivedAt: NOW
 
 describe('admission', () => {
   it('accepts valid ids up to the sensor limit, then refuses new ones but keeps known ones', () => {
-    const a = createAdmission({ maxSensorIdLength: 16, maxSensors: 2, maxFutureSkew: 60_000 });
+    const a = createAdmission({ maxSensorIdLength: 16, maxSensors: 2, maxFutureSkew: 60_000, floor: 0 });
     expect(a.check(r('a/b'), NOW)).toBeUndefined();
     expect(a.check(r('urn:dev:1'), NOW)).toBeUndefined();
     expect(a.check(r('c'), NOW)?.reason).toBe('too-many-sensors');
@@ -20,12 +20,17 @@ describe('admission', () => {
     ['', 'bad-sensor-id'],
     ['temp 1', 'bad-sensor-id'],
   ])('rejects %j as %s', (id, reason) => {
-    const a = createAdmission({ maxSensorIdLength: 16, maxSensors: 10, maxFutureSkew: 60_000 });
+    const a = createAdmission({ maxSensorIdLength: 16, maxSensors: 10, maxFutureSkew: 60_000, floor: 0 });
     expect(a.check(r(id), NOW)?.reason).toBe(reason);
   });
   it('dead-letters readings stamped further ahead than the allowed skew', () => {
-    const a = createAdmission({ maxSensorIdLength: 16, maxSensors: 10, maxFutureSkew: 60_000 });
+    const a = createAdmission({ maxSensorIdLength: 16, maxSensors: 10, maxFutureSkew: 60_000, floor: 0 });
     expect(a.check(r('s', NOW + 60_000), NOW)).toBeUndefined();
     expect(a.check(r('s', NOW + 60_001), NOW)?.reason).toBe('future-timestamp');
+  });
+  it('dead-letters timestamps from before this build existed', () => {
+    const a = createAdmission({ maxSensorIdLength: 16, maxSensors: 10, maxFutureSkew: 60_000, floor: NOW - 1000 });
+    expect(a.check(r('s', NOW - 1001), NOW)?.detail).toMatch(/before this Outpost build existed/);
+    expect(a.check(r('s', NOW - 1000), NOW)).toBeUndefined();
   });
 });

@@ -7,7 +7,7 @@ const parse = (text: string | Uint8Array, format: PayloadFormat = 'auto', sensor
 
 describe('payload: bare number', () => {
   it('takes the receive time', () => {
-    expect(parse('21.5')).toEqual({ readings: [{ sensor: 'greenhouse/temp1', ts: NOW, value: 21.5, receivedAt: NOW }], problems: [] });
+    expect(parse('21.5')).toEqual({ readings: [{ sensor: 'greenhouse/temp1', ts: NOW, value: 21.5, receivedAt: NOW, stamped: true }], problems: [] });
     expect(parse(' -3e2\n').readings[0]!.value).toBe(-300);
   });
   it.each([

@@ -20,7 +20,7 @@ export function createGpioSource(opts: GpioSourceOptions): Source {
       input = await opts.driver.openInput(opts.pin, opts);
       const emit = (value: number) => {
         const now = opts.clock();
-        sink.reading({ sensor: opts.sensor, ts: now, value, receivedAt: now });
+        sink.reading({ sensor: opts.sensor, ts: now, value, receivedAt: now, stamped: true });
       };
       emit(await input.read());
       input.watch(emit);

@@ -62,7 +62,7 @@ function parseNumber(text: string, ctx: ParseContext): ParseResult {
   }
   const value = Number(text);
   if (!Number.isFinite(value)) return fail('non-finite', `value ${text.trim()} is out of range`);
-  return { readings: [{ sensor: ctx.sensor, ts: ctx.receivedAt, value, receivedAt: ctx.receivedAt }], problems: [] };
+  return { readings: [{ sensor: ctx.sensor, ts: ctx.receivedAt, value, receivedAt: ctx.receivedAt, stamped: true }], problems: [] };
 }
 
 function parseObject(doc: unknown, ctx: ParseContext): ParseResult {
@@ -73,12 +73,14 @@ function parseObject(doc: unknown, ctx: ParseContext): ParseResult {
   const value = checkValue(o.value, 'value');
   if (typeof value !== 'number') return { readings: [], problems: [value] };
   let ts = ctx.receivedAt;
+  const stamped = o.ts === undefined;
   if (o.ts !== undefined) {
     const parsed = parseTimestamp(o.ts);
     if (typeof parsed !== 'number') return { readings: [], problems: [parsed] };
     ts = parsed;
   }
   const reading: Reading = { sensor: ctx.sensor, ts, value, receivedAt: ctx.receivedAt };
+  if (stamped) reading.stamped = true;
   if (typeof o.unit === 'string') reading.unit = o.unit;
   if (typeof o.seq === 'number' && Number.isInteger(o.seq)) reading.seq = o.seq;
   return { readings: [reading], problems: [] };
@@ -153,6 +155,8 @@ function parseSenml(doc: unknown, ctx: ParseContext): ParseResult {
     const name = bn + (typeof r.n === 'string' ? r.n : '');
     const sensor = name === '' ? ctx.sensor : ctx.sensor === '' ? name : `${ctx.sensor}/${name}`;
     const reading: Reading = { sensor, ts, value: v + bv, receivedAt: ctx.receivedAt };
+    // Times relative to now (or none) lean on our clock as much as a missing ts does.
+    if (!hasTime || t < SENML_RELATIVE_LIMIT) reading.stamped = true;
     const unit = typeof r.u === 'string' ? r.u : bu;
     if (unit !== undefined) reading.unit = unit;
     out.readings.push(reading);

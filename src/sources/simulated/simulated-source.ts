@@ -39,7 +39,7 @@ export function createSimulatedSource(opts: SimulatedSourceOptions): Source {
   return {
     name: 'simulated',
     async start(sink: SourceSink) {
-      stop = runSimulation(opts, (sensor, ts, value) => sink.reading({ sensor, ts, value, receivedAt: opts.clock() }));
+      stop = runSimulation(opts, (sensor, ts, value) => sink.reading({ sensor, ts, value, receivedAt: opts.clock(), stamped: true }));
     },
     async stop() {
       stop?.();
