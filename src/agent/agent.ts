@@ -130,7 +130,7 @@ export function createAgent(opts: AgentOptions): Agent {
 
     async start() {
       // 1. Outputs: the store, then the uplink that drains it.
-      db = await openStore(config.storage.path);
+      db = await openStore(config.storage.path, config.storage.synchronous);
       outbox = await openOutbox(db);
       const f = createForwarder({ uplink: config.uplink, outbox, log, clock });
       forwarder = f;

@@ -183,6 +183,10 @@ const storage = z.strictObject({
     .default(100)
     .describe('group commit: readings acknowledged within this interval before a power cut or crash may be lost'),
   commitReadings: z.number().int().min(1).max(100_000).default(500).describe('commit sooner once this many readings wait'),
+  synchronous: z
+    .enum(['full', 'normal'])
+    .default('full')
+    .describe('full: a power cut loses at most commitInterval; normal: fewer writes, a power cut may lose more'),
   checkpointInterval: duration('30s').default(30_000).describe('how often the stream state is saved; a restart replays the journal after it'),
   journal: z
     .strictObject({
@@ -225,7 +229,7 @@ export const configSchema = z
     sources: z.array(source).min(1, 'needs at least one source'),
     pipelines: z.array(pipeline).min(1, 'needs at least one pipeline'),
     uplink,
-    storage: storage.default({ path: './data/outpost.db', maxBytes: 256_000_000, commitInterval: 100, commitReadings: 500, checkpointInterval: 30_000, journal: { enabled: true, retention: 86_400_000 } }),
+    storage: storage.default({ path: './data/outpost.db', maxBytes: 256_000_000, commitInterval: 100, commitReadings: 500, synchronous: 'full', checkpointInterval: 30_000, journal: { enabled: true, retention: 86_400_000 } }),
     http: http.default({ enabled: true, host: '127.0.0.1', port: 9464 }),
     limits: limits.default({ maxPayloadBytes: 16_384, maxSensorIdLength: 128, maxSensors: 1000, maxFutureSkew: 300_000 }),
     schedules: schedules.default({ health: '*/15 * * * * *' }),
