@@ -146,11 +146,21 @@ const detector = z.discriminatedUnion('type', [thresholdDetector, zscoreDetector
 const pipeline = z.strictObject({
   name: z.string().optional(),
   match: z.array(z.string().min(1)).min(1).describe('sensor id globs: * within a level, ** across levels'),
-  window: z.strictObject({
-    type: z.literal('tumbling'),
-    size: duration('60s'),
-    lateness: duration('5s').default(0),
-  }),
+  window: z.discriminatedUnion(
+    'type',
+    [
+      z.strictObject({ type: z.literal('tumbling'), size: duration('60s'), lateness: duration('5s').default(0) }),
+      z
+        .strictObject({
+          type: z.literal('hopping'),
+          size: duration('5m').describe('each window covers this long'),
+          step: duration('1m').describe('a window starts (and one is reported) this often'),
+          lateness: duration('5s').default(0),
+        })
+        .refine((w) => w.step <= w.size, { message: 'step must not exceed size (windows would leave gaps)', path: ['step'] }),
+    ],
+    { error: 'window.type must be tumbling or hopping' },
+  ),
   aggregates: z.array(z.enum(AGGREGATES)).min(1).default(['count', 'min', 'max', 'mean', 'stddev', 'first', 'last']),
   detectors: z.array(detector).default([]),
 });

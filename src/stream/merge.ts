@@ -4,6 +4,8 @@
 import type { Summary } from './stream.js';
 import type { AggregateName } from './aggregate-names.js';
 import { mergeMoments, stddev, type Moments } from './moments.js';
+import { QUANTILES } from './aggregate-names.js';
+import { mergeSketches, quantile } from './quantile-sketch.js';
 
 /** `a` must end at or before `b` starts (time order); the result spans a.start to b.end. */
 export function mergeSummaries(a: Summary, b: Summary): Summary {
@@ -21,7 +23,10 @@ export function mergeSummaries(a: Summary, b: Summary): Summary {
   if (both('stddev') && hasMean(a) && hasMean(b)) values.stddev = stddev(m);
   if (both('first')) values.first = m.first;
   if (both('last')) values.last = m.last;
-  return { kind: 'summary', sensor: a.sensor, start: a.start, end: b.end, count: m.count, values, late: a.late + b.late, partial: a.partial || b.partial };
+  // Quantiles merge through their sketches (exactly); without both sketches they cannot.
+  const sketch = a.sketch && b.sketch ? mergeSketches(a.sketch, b.sketch) : undefined;
+  if (sketch) for (const [k, q] of Object.entries(QUANTILES)) if (both(k as AggregateName)) values[k as AggregateName] = quantile(sketch, q!);
+  return { kind: 'summary', sensor: a.sensor, start: a.start, end: b.end, count: m.count, values, late: a.late + b.late, partial: a.partial || b.partial, ...(sketch && { sketch }) };
 }
 
 function hasMean(s: Summary): boolean {

@@ -3,7 +3,7 @@
 // body, the outbox wraps it with `{"v":1,"id":...,` when it commits the row.
 import type { Anomaly, Summary, StreamOutput } from './stream.js';
 
-const SUMMARY_ORDER = ['min', 'max', 'mean', 'stddev', 'first', 'last', 'sum'] as const;
+const SUMMARY_ORDER = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p95', 'p99', 'first', 'last', 'sum'] as const;
 
 export function iso(ms: number): string {
   return new Date(ms).toISOString();

@@ -1,7 +1,8 @@
 // Moment aggregates of one window: O(1) memory, exact, and mergeable (the outbox will
 // compact old summaries by merging adjacent windows). Variance uses Welford's update and
 // Chan et al.'s pairwise merge, which stay accurate where sum-of-squares cancels.
-import type { AggregateName } from './aggregate-names.js';
+import { QUANTILES, type AggregateName } from './aggregate-names.js';
+import { quantile, type QuantileSketch } from './quantile-sketch.js';
 
 export interface Moments {
   count: number;
@@ -68,9 +69,14 @@ export function stddev(m: Moments): number {
 }
 
 /** The configured aggregates as a plain record, ready for a summary payload. */
-export function aggregateValues(m: Moments, names: readonly AggregateName[]): Partial<Record<AggregateName, number>> {
+export function aggregateValues(m: Moments, names: readonly AggregateName[], sketch?: QuantileSketch): Partial<Record<AggregateName, number>> {
   const out: Partial<Record<AggregateName, number>> = {};
   for (const name of names) {
+    const q = QUANTILES[name];
+    if (q !== undefined) {
+      if (sketch) out[name] = quantile(sketch, q);
+      continue;
+    }
     switch (name) {
       case 'count': out.count = m.count; break;
       case 'sum': out.sum = m.sum; break;

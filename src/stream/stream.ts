@@ -2,9 +2,10 @@
 // runs that pipeline's detectors on it, and folds it into the sensor's tumbling window.
 // Pure and synchronous: time comes in as arguments, results go out through `out` arrays.
 import type { Reading } from './reading.js';
-import type { AggregateName } from './aggregate-names.js';
+import { wantsQuantiles, type AggregateName } from './aggregate-names.js';
+import type { QuantileSketch } from './quantile-sketch.js';
 import { compileGlobs, type GlobMatcher } from './glob.js';
-import { createTumblingWindows, type SavedWindows, type TumblingWindows, type WindowResult } from './tumbling-window.js';
+import { createTumblingWindows, type SavedWindows, type TumblingWindows, type WindowResult } from './aligned-windows.js';
 import { aggregateValues } from './moments.js';
 import type { Detector, Severity, Verdict } from './detectors/detector.js';
 import { createThresholdDetector } from './detectors/threshold.js';
@@ -17,7 +18,8 @@ export type DetectorSpec =
 export interface PipelineSpec {
   name?: string;
   match: string[];
-  window: { size: number; lateness: number };
+  /** step: start-to-start distance of hopping windows (default: size, tumbling). */
+  window: { size: number; step?: number; lateness: number };
   aggregates: AggregateName[];
   detectors: DetectorSpec[];
 }
@@ -31,6 +33,8 @@ export interface Summary {
   values: Partial<Record<AggregateName, number>>;
   late: number;
   partial: boolean;
+  /** The window's quantile sketch, when it keeps one (for exact merging; not sent). */
+  sketch?: QuantileSketch;
 }
 
 export interface Anomaly {
@@ -93,7 +97,7 @@ export function createDetector(spec: DetectorSpec, saved?: unknown): Detector {
 
 /** What a pipeline's state depends on: two pipelines with equal fingerprints can share state. */
 export function pipelineFingerprint(spec: PipelineSpec): string {
-  return JSON.stringify({ match: spec.match, window: { size: spec.window.size, lateness: spec.window.lateness }, aggregates: spec.aggregates, detectors: spec.detectors });
+  return JSON.stringify({ match: spec.match, window: { size: spec.window.size, step: spec.window.step ?? spec.window.size, lateness: spec.window.lateness }, aggregates: spec.aggregates, detectors: spec.detectors });
 }
 
 /**
@@ -110,7 +114,7 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
       spec,
       fingerprint,
       matches: compileGlobs(spec.match),
-      windows: createTumblingWindows({ sizeMs: spec.window.size, latenessMs: spec.window.lateness }, prior?.windows),
+      windows: createTumblingWindows({ sizeMs: spec.window.size, stepMs: spec.window.step, latenessMs: spec.window.lateness, quantiles: wantsQuantiles(spec.aggregates) }, prior?.windows),
       detectors: new Map((prior?.detectors ?? []).map(([sensor, states]) => [sensor, spec.detectors.map((d, j) => createDetector(d, states[j]))])),
     };
   });
@@ -134,9 +138,10 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
         start: w.start,
         end: w.end,
         count: w.moments.count,
-        values: aggregateValues(w.moments, p.spec.aggregates),
+        values: aggregateValues(w.moments, p.spec.aggregates, w.sketch),
         late: w.late,
         partial: w.partial,
+        ...(w.sketch && { sketch: w.sketch }),
       });
     }
     closed.length = 0;

@@ -3,7 +3,7 @@ import { mergeSummaries } from '../../src/stream/merge.js';
 import { createStream, type Summary, type StreamOutput } from '../../src/stream/stream.js';
 import { seededRandom } from '../../src/sources/simulated/signal.js';
 
-const ALL = ['count', 'sum', 'min', 'max', 'mean', 'stddev', 'first', 'last'] as const;
+const ALL = ['count', 'sum', 'min', 'max', 'mean', 'stddev', 'first', 'last', 'p50', 'p90', 'p95', 'p99'] as const;
 
 /** Summaries of one sensor's windows, computed by the real stream. */
 function summarize(values: Array<[number, number]>, size: number): Summary[] {
@@ -28,7 +28,7 @@ describe('mergeSummaries', () => {
       const whole = coarse[0]!;
       expect(merged.count).toBe(whole.count);
       expect([merged.start, merged.end]).toEqual([whole.start, whole.end]);
-      for (const k of ['count', 'min', 'max', 'first', 'last'] as const) expect(merged.values[k]).toBe(whole.values[k]);
+      for (const k of ['count', 'min', 'max', 'first', 'last', 'p50', 'p90', 'p95', 'p99'] as const) expect(merged.values[k]).toBe(whole.values[k]);
       expect(merged.values.sum).toBeCloseTo(whole.values.sum!, 6);
       expect(merged.values.mean).toBeCloseTo(whole.values.mean!, 9);
       expect(merged.values.stddev).toBeCloseTo(whole.values.stddev!, 9);

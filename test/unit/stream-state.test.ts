@@ -9,7 +9,7 @@ const SPECS: PipelineSpec[] = [
   {
     match: ['a/*'],
     window: { size: 1_000, lateness: 300 },
-    aggregates: ['count', 'sum', 'min', 'max', 'mean', 'stddev', 'first', 'last'],
+    aggregates: ['count', 'sum', 'min', 'max', 'mean', 'stddev', 'first', 'last', 'p50', 'p99'],
     detectors: [
       { type: 'threshold', min: -3, max: 3, severity: 'critical' },
       { type: 'zscore', threshold: 2.5, window: 20, minSamples: 5, severity: 'warning' },

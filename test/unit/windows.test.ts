@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createTumblingWindows, type WindowResult } from '../../src/stream/tumbling-window.js';
+import { createTumblingWindows, type WindowResult } from '../../src/stream/aligned-windows.js';
 import { createStream, type StreamOutput, type Summary } from '../../src/stream/stream.js';
 
 const T0 = Date.parse('2026-11-22T10:00:00.000Z'); // a minute boundary
@@ -104,6 +104,36 @@ describe('tumbling windows', () => {
   });
 });
 
+describe('hopping windows', () => {
+  it('puts each reading in size/step windows and closes each at its own end', () => {
+    const w = createTumblingWindows({ sizeMs: 10_000, stepMs: 5_000, latenessMs: 0 });
+    const out: WindowResult[] = [];
+    for (let t = 0; t < 20_000; t += 1_000) w.add(reading('s', t, t / 1000), out);
+    w.add(reading('s', 25_000, 99), out);
+    // windows starting at -5 s, 0, 5, 10, 15 s have ended by 25 s; 20 s has not
+    expect(out.map((r) => [(r.start - T0) / 1000, (r.end - T0) / 1000, r.moments.count, r.moments.min, r.moments.max])).toEqual([
+      [-5, 5, 5, 0, 4],
+      [0, 10, 10, 0, 9],
+      [5, 15, 10, 5, 14],
+      [10, 20, 10, 10, 19],
+      [15, 25, 5, 15, 19],
+    ]);
+  });
+
+  it('counts a reading late only when all its windows have closed', () => {
+    const w = createTumblingWindows({ sizeMs: 10_000, stepMs: 5_000, latenessMs: 0 });
+    const out: WindowResult[] = [];
+    w.add(reading('s', 0, 1), out);
+    w.add(reading('s', 12_000, 1), out); // closes windows ending at 5 s and 10 s
+    expect(w.add(reading('s', 7_000, 2), out)).toBe(true); // [5 s, 15 s) is still open: it goes there
+    expect(w.add(reading('s', 4_000, 3), out)).toBe(false); // [-5, 5) and [0, 10) both closed
+    w.add(reading('s', 30_000, 1), out);
+    const w5 = out.find((r) => r.start === T0 + 5_000)!;
+    expect(w5.moments.count).toBe(2);
+    expect(w5.late).toBe(1);
+  });
+});
+
 describe('stream: routing, summaries, anomalies', () => {
   const stream = () =>
     createStream([
@@ -155,5 +185,23 @@ describe('stream: routing, summaries, anomalies', () => {
     s.ingest(reading('greenhouse/t', 10_000, 20), out);
     expect(out.map((o) => o.kind)).toEqual(['anomaly', 'summary']);
     expect(out[0]).toMatchObject({ sensor: 'greenhouse/t', value: 50, ts: T0 + 1_000, verdict: { detector: 'threshold', severity: 'critical' } });
+  });
+
+  it('reports quantiles within the sketch\'s stated 1% relative error', () => {
+    const s = createStream([{ match: ['**'], window: { size: 600_000, lateness: 0 }, aggregates: ['count', 'p50', 'p90', 'p95', 'p99'], detectors: [] }]);
+    const out: StreamOutput[] = [];
+    const values: number[] = [];
+    for (let i = 0; i < 5000; i++) {
+      const v = 15 + ((i * 7919) % 1000) / 100; // 15.00 .. 24.99, evenly spread
+      values.push(v);
+      s.ingest(reading('q', i * 100, v), out);
+    }
+    s.ingest(reading('q', 600_000, 0), out);
+    values.sort((a, b) => a - b);
+    const summary = out[0] as Summary;
+    for (const [k, q] of [['p50', 0.5], ['p90', 0.9], ['p95', 0.95], ['p99', 0.99]] as const) {
+      const truth = values[Math.floor(q * (values.length - 1))]!;
+      expect(Math.abs(summary.values[k]! - truth)).toBeLessThanOrEqual(0.01 * truth);
+    }
   });
 });

@@ -1,4 +1,7 @@
-// Tumbling event-time windows per sensor, aligned to the epoch and half-open [start, end).
+// Event-time windows per sensor, aligned to the epoch and half-open [start, end): windows of
+// `size` starting every `step` ms. Tumbling: step = size (each reading in one window); hopping
+// (a sliding window over the last `size`, reported every `step`): step < size, each reading in
+// ceil(size / step) windows.
 //
 // Invariants, per sensor:
 // - watermark = max event time seen - lateness; a window closes once watermark >= its end;
@@ -8,12 +11,15 @@
 //   travels in the sensor's next summary (`late`).
 import type { Reading } from './reading.js';
 import { addValue, emptyMoments, type Moments } from './moments.js';
+import { addToSketch, emptySketch, loadSketch, saveSketch, type QuantileSketch } from './quantile-sketch.js';
 
 export interface WindowResult {
   sensor: string;
   start: number;
   end: number;
   moments: Moments;
+  /** Present when the pipeline asks for quantiles. */
+  sketch?: QuantileSketch;
   /** Late readings of this sensor dropped since its previous summary. */
   late: number;
   /** Closed early by a shutdown, not by time. */
@@ -22,12 +28,17 @@ export interface WindowResult {
 
 export interface TumblingWindowOptions {
   sizeMs: number;
+  /** Start-to-start distance; default sizeMs (tumbling). */
+  stepMs?: number;
   latenessMs: number;
+  /** Keep a quantile sketch per window. */
+  quantiles?: boolean;
 }
 
 interface OpenWindow {
   start: number;
   moments: Moments;
+  sketch?: QuantileSketch;
 }
 
 interface SensorWindows {
@@ -52,14 +63,14 @@ export interface TumblingWindows {
   save(): SavedWindows;
 }
 
-/** [sensor, open windows as [start, moments], closedBefore, maxTs, lastArrival, late]; null = -Infinity. */
-export type SavedWindows = Array<[string, Array<[number, Moments]>, number | null, number | null, number, number]>;
+/** [sensor, open windows as [start, moments, sketch?], closedBefore, maxTs, lastArrival, late]; null = -Infinity. */
+export type SavedWindows = Array<[string, Array<[number, Moments, ReturnType<typeof saveSketch>?]>, number | null, number | null, number, number]>;
 
-export function createTumblingWindows({ sizeMs, latenessMs }: TumblingWindowOptions, saved?: SavedWindows): TumblingWindows {
+export function createTumblingWindows({ sizeMs, stepMs = sizeMs, latenessMs, quantiles = false }: TumblingWindowOptions, saved?: SavedWindows): TumblingWindows {
   const sensors = new Map<string, SensorWindows>();
   for (const [sensor, open, closedBefore, maxTs, lastArrival, late] of saved ?? []) {
     sensors.set(sensor, {
-      open: open.map(([start, moments]) => ({ start, moments: { ...moments } })),
+      open: open.map(([start, moments, sketch]) => ({ start, moments: { ...moments }, ...(sketch && { sketch: loadSketch(sketch) }) })),
       closedBefore: closedBefore ?? -Infinity,
       maxTs: maxTs ?? -Infinity,
       lastArrival,
@@ -68,12 +79,13 @@ export function createTumblingWindows({ sizeMs, latenessMs }: TumblingWindowOpti
   }
 
   const emit = (sensor: string, s: SensorWindows, w: OpenWindow, partial: boolean, out: WindowResult[]) => {
-    out.push({ sensor, start: w.start, end: w.start + sizeMs, moments: w.moments, late: s.late, partial });
+    out.push({ sensor, start: w.start, end: w.start + sizeMs, moments: w.moments, sketch: w.sketch, late: s.late, partial });
     s.late = 0;
   };
 
   const closeUpTo = (sensor: string, s: SensorWindows, watermark: number, out: WindowResult[]): boolean => {
-    const boundary = Math.floor(watermark / sizeMs) * sizeMs;
+    // The largest window end at or before the watermark (ends are k * step + size).
+    const boundary = Math.floor((watermark - sizeMs) / stepMs) * stepMs + sizeMs;
     if (boundary <= s.closedBefore) return false;
     s.closedBefore = boundary;
     let n = 0;
@@ -89,21 +101,26 @@ export function createTumblingWindows({ sizeMs, latenessMs }: TumblingWindowOpti
         s = { open: [], closedBefore: -Infinity, maxTs: -Infinity, lastArrival: r.receivedAt, late: 0 };
         sensors.set(r.sensor, s);
       }
-      const start = Math.floor(r.ts / sizeMs) * sizeMs;
-      if (start + sizeMs <= s.closedBefore) {
-        s.late++;
+      const lastStart = Math.floor(r.ts / stepMs) * stepMs; // the latest window holding ts
+      if (lastStart + sizeMs <= s.closedBefore) {
+        s.late++; // every window it belongs to has closed
         return false;
       }
       s.lastArrival = r.receivedAt;
       const open = s.open;
-      let i = open.length - 1;
-      while (i >= 0 && open[i]!.start > start) i--;
-      let w = i >= 0 ? open[i]! : undefined;
-      if (!w || w.start !== start) {
-        w = { start, moments: emptyMoments() };
-        open.splice(i + 1, 0, w);
+      // Earliest window holding ts: the smallest k * step > ts - size.
+      for (let start = Math.floor((r.ts - sizeMs) / stepMs) * stepMs + stepMs; start <= lastStart; start += stepMs) {
+        if (start + sizeMs <= s.closedBefore) continue; // that one closed already
+        let i = open.length - 1;
+        while (i >= 0 && open[i]!.start > start) i--;
+        let w = i >= 0 ? open[i]! : undefined;
+        if (!w || w.start !== start) {
+          w = quantiles ? { start, moments: emptyMoments(), sketch: emptySketch() } : { start, moments: emptyMoments() };
+          open.splice(i + 1, 0, w);
+        }
+        addValue(w.moments, r.ts, r.value);
+        if (w.sketch) addToSketch(w.sketch, r.value);
       }
-      addValue(w.moments, r.ts, r.value);
       if (r.ts > s.maxTs) {
         s.maxTs = r.ts;
         closeUpTo(r.sensor, s, r.ts - latenessMs, out);
@@ -121,12 +138,19 @@ export function createTumblingWindows({ sizeMs, latenessMs }: TumblingWindowOpti
     },
     flush(out) {
       for (const [sensor, s] of sensors) {
-        for (const w of s.open) out.push({ sensor, start: w.start, end: w.start + sizeMs, moments: { ...w.moments }, late: s.late, partial: true });
+        for (const w of s.open) out.push({ sensor, start: w.start, end: w.start + sizeMs, moments: { ...w.moments }, sketch: w.sketch, late: s.late, partial: true });
       }
     },
     save() {
       const fin = (x: number) => (x === -Infinity ? null : x);
-      return [...sensors].map(([sensor, s]) => [sensor, s.open.map((w) => [w.start, { ...w.moments }] as [number, Moments]), fin(s.closedBefore), fin(s.maxTs), s.lastArrival, s.late]);
+      return [...sensors].map(([sensor, s]) => [
+        sensor,
+        s.open.map((w): [number, Moments, ReturnType<typeof saveSketch>?] => (w.sketch ? [w.start, { ...w.moments }, saveSketch(w.sketch)] : [w.start, { ...w.moments }])),
+        fin(s.closedBefore),
+        fin(s.maxTs),
+        s.lastArrival,
+        s.late,
+      ]);
     },
     shiftArrivals(deltaMs) {
       for (const s of sensors.values()) s.lastArrival += deltaMs;
