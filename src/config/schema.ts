@@ -158,8 +158,14 @@ const pipeline = z.strictObject({
           lateness: duration('5s').default(0),
         })
         .refine((w) => w.step <= w.size, { message: 'step must not exceed size (windows would leave gaps)', path: ['step'] }),
+      z.strictObject({ type: z.literal('count'), size: z.number().int().min(1).max(1_000_000).describe('readings per window') }),
+      z.strictObject({
+        type: z.literal('session'),
+        gap: duration('5m').describe('a pause this long ends the session'),
+        lateness: duration('5s').default(0),
+      }),
     ],
-    { error: 'window.type must be tumbling or hopping' },
+    { error: 'window.type must be tumbling, hopping, count or session' },
   ),
   aggregates: z.array(z.enum(AGGREGATES)).min(1).default(['count', 'min', 'max', 'mean', 'stddev', 'first', 'last']),
   detectors: z.array(detector).default([]),

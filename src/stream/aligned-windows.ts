@@ -9,22 +9,9 @@
 //   reading, so its last window still closes about `lateness` after its end;
 // - a reading whose window has already closed is counted as late, never folded in; the count
 //   travels in the sensor's next summary (`late`).
-import type { Reading } from './reading.js';
+import type { Windows, WindowResult } from './windows.js';
 import { addValue, emptyMoments, type Moments } from './moments.js';
 import { addToSketch, emptySketch, loadSketch, saveSketch, type QuantileSketch } from './quantile-sketch.js';
-
-export interface WindowResult {
-  sensor: string;
-  start: number;
-  end: number;
-  moments: Moments;
-  /** Present when the pipeline asks for quantiles. */
-  sketch?: QuantileSketch;
-  /** Late readings of this sensor dropped since its previous summary. */
-  late: number;
-  /** Closed early by a shutdown, not by time. */
-  partial: boolean;
-}
 
 export interface TumblingWindowOptions {
   sizeMs: number;
@@ -49,26 +36,15 @@ interface SensorWindows {
   late: number;
 }
 
-export interface TumblingWindows {
-  /** Adds a reading; appends any windows it closes to `out`. Returns false if it was late. */
-  add(reading: Reading, out: WindowResult[]): boolean;
-  /** Closes windows of quiet sensors by wall clock. Returns whether any state changed. */
-  tick(now: number, out: WindowResult[]): boolean;
-  /** Emits a partial copy of every open window (shutdown); the windows stay open. */
-  flush(out: WindowResult[]): void;
-  openWindows(): number;
-  /** The wall clock jumped by `deltaMs`: move arrival times with it, so quiet-sensor closing keeps its pace. */
-  shiftArrivals(deltaMs: number): void;
-  /** Plain JSON-safe state, in sensor insertion order (iteration order is part of the state). */
-  save(): SavedWindows;
-}
+export type { WindowResult } from './windows.js';
+export type TumblingWindows = Windows;
 
 /** [sensor, open windows as [start, moments, sketch?], closedBefore, maxTs, lastArrival, late]; null = -Infinity. */
 export type SavedWindows = Array<[string, Array<[number, Moments, ReturnType<typeof saveSketch>?]>, number | null, number | null, number, number]>;
 
-export function createTumblingWindows({ sizeMs, stepMs = sizeMs, latenessMs, quantiles = false }: TumblingWindowOptions, saved?: SavedWindows): TumblingWindows {
+export function createTumblingWindows({ sizeMs, stepMs = sizeMs, latenessMs, quantiles = false }: TumblingWindowOptions, saved?: unknown): TumblingWindows {
   const sensors = new Map<string, SensorWindows>();
-  for (const [sensor, open, closedBefore, maxTs, lastArrival, late] of saved ?? []) {
+  for (const [sensor, open, closedBefore, maxTs, lastArrival, late] of (saved as SavedWindows | undefined) ?? []) {
     sensors.set(sensor, {
       open: open.map(([start, moments, sketch]) => ({ start, moments: { ...moments }, ...(sketch && { sketch: loadSketch(sketch) }) })),
       closedBefore: closedBefore ?? -Infinity,
@@ -141,7 +117,7 @@ export function createTumblingWindows({ sizeMs, stepMs = sizeMs, latenessMs, qua
         for (const w of s.open) out.push({ sensor, start: w.start, end: w.start + sizeMs, moments: { ...w.moments }, sketch: w.sketch, late: s.late, partial: true });
       }
     },
-    save() {
+    save(): SavedWindows {
       const fin = (x: number) => (x === -Infinity ? null : x);
       return [...sensors].map(([sensor, s]) => [
         sensor,

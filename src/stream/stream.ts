@@ -5,7 +5,10 @@ import type { Reading } from './reading.js';
 import { wantsQuantiles, type AggregateName } from './aggregate-names.js';
 import type { QuantileSketch } from './quantile-sketch.js';
 import { compileGlobs, type GlobMatcher } from './glob.js';
-import { createTumblingWindows, type SavedWindows, type TumblingWindows, type WindowResult } from './aligned-windows.js';
+import { createTumblingWindows } from './aligned-windows.js';
+import { createCountWindows } from './count-windows.js';
+import { createSessionWindows } from './session-windows.js';
+import type { Windows, WindowResult } from './windows.js';
 import { aggregateValues } from './moments.js';
 import type { Detector, Severity, Verdict } from './detectors/detector.js';
 import { createThresholdDetector } from './detectors/threshold.js';
@@ -18,10 +21,32 @@ export type DetectorSpec =
 export interface PipelineSpec {
   name?: string;
   match: string[];
-  /** step: start-to-start distance of hopping windows (default: size, tumbling). */
-  window: { size: number; step?: number; lateness: number };
+  window: WindowSpec;
   aggregates: AggregateName[];
   detectors: DetectorSpec[];
+}
+
+/**
+ * tumbling/hopping: `size` ms every `step` ms (default step = size); count: `size` readings;
+ * session: readings no more than `gap` ms apart. `lateness` ms for all but count.
+ */
+export type WindowSpec =
+  | { type?: 'tumbling'; size: number; lateness: number }
+  | { type: 'hopping'; size: number; step: number; lateness: number }
+  | { type: 'count'; size: number }
+  | { type: 'session'; gap: number; lateness: number };
+
+export function createWindows(w: WindowSpec, quantiles: boolean, saved?: unknown): Windows {
+  switch (w.type) {
+    case 'count':
+      return createCountWindows({ size: w.size, quantiles }, saved);
+    case 'session':
+      return createSessionWindows({ gapMs: w.gap, latenessMs: w.lateness, quantiles }, saved);
+    case 'hopping':
+      return createTumblingWindows({ sizeMs: w.size, stepMs: w.step, latenessMs: w.lateness, quantiles }, saved);
+    default:
+      return createTumblingWindows({ sizeMs: w.size, latenessMs: w.lateness, quantiles }, saved);
+  }
 }
 
 export interface Summary {
@@ -70,7 +95,7 @@ export interface Stream {
 
 export interface SavedPipeline {
   fingerprint: string;
-  windows: SavedWindows;
+  windows: unknown;
   detectors: Array<[string, unknown[]]>;
 }
 
@@ -82,7 +107,7 @@ interface PipelineState {
   spec: PipelineSpec;
   fingerprint: string;
   matches: GlobMatcher;
-  windows: TumblingWindows;
+  windows: Windows;
   detectors: Map<string, Detector[]>;
 }
 
@@ -97,7 +122,9 @@ export function createDetector(spec: DetectorSpec, saved?: unknown): Detector {
 
 /** What a pipeline's state depends on: two pipelines with equal fingerprints can share state. */
 export function pipelineFingerprint(spec: PipelineSpec): string {
-  return JSON.stringify({ match: spec.match, window: { size: spec.window.size, step: spec.window.step ?? spec.window.size, lateness: spec.window.lateness }, aggregates: spec.aggregates, detectors: spec.detectors });
+  const w = spec.window;
+  const window = w.type === undefined || w.type === 'tumbling' ? { type: 'tumbling', size: w.size, lateness: w.lateness } : w;
+  return JSON.stringify({ match: spec.match, window, aggregates: spec.aggregates, detectors: spec.detectors });
 }
 
 /**
@@ -114,7 +141,7 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
       spec,
       fingerprint,
       matches: compileGlobs(spec.match),
-      windows: createTumblingWindows({ sizeMs: spec.window.size, stepMs: spec.window.step, latenessMs: spec.window.lateness, quantiles: wantsQuantiles(spec.aggregates) }, prior?.windows),
+      windows: createWindows(spec.window, wantsQuantiles(spec.aggregates), prior?.windows),
       detectors: new Map((prior?.detectors ?? []).map(([sensor, states]) => [sensor, spec.detectors.map((d, j) => createDetector(d, states[j]))])),
     };
   });

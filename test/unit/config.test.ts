@@ -135,4 +135,11 @@ schedules: { health: "every now and then" }
     expect(schema.required).toEqual(expect.arrayContaining(['device', 'sources', 'pipelines', 'uplink']));
     expect(schema.properties.storage!.properties!.maxBytes).toMatchObject({ type: 'string' });
   });
+
+  it('takes all four window kinds and checks hopping steps', () => {
+    const kinds = ['{ type: tumbling, size: 60s }', '{ type: hopping, size: 5m, step: 1m }', '{ type: count, size: 100 }', '{ type: session, gap: 5m, lateness: 5s }'];
+    for (const k of kinds) expect(parseConfigText(minimal.replace('{ type: tumbling, size: 60s }', k)).ok).toBe(true);
+    expect(problems(minimal.replace('{ type: tumbling, size: 60s }', '{ type: hopping, size: 1m, step: 5m }'))).toEqual(['pipelines[0].window.step: step must not exceed size (windows would leave gaps)']);
+    expect(problems(minimal.replace('{ type: tumbling, size: 60s }', '{ type: sliding, size: 1m }'))).toEqual(['pipelines[0].window.type: window.type must be tumbling, hopping, count or session']);
+  });
 });
