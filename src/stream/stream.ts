@@ -5,7 +5,7 @@ import type { Reading } from './reading.js';
 import { wantsQuantiles, type AggregateName } from './aggregate-names.js';
 import type { QuantileSketch } from './quantile-sketch.js';
 import { compileGlobs, type GlobMatcher } from './glob.js';
-import { createTumblingWindows } from './aligned-windows.js';
+import { createAlignedWindows } from './aligned-windows.js';
 import { createCountWindows } from './count-windows.js';
 import { createSessionWindows } from './session-windows.js';
 import type { Windows, WindowResult } from './windows.js';
@@ -43,9 +43,9 @@ export function createWindows(w: WindowSpec, quantiles: boolean, saved?: unknown
     case 'session':
       return createSessionWindows({ gapMs: w.gap, latenessMs: w.lateness, quantiles }, saved);
     case 'hopping':
-      return createTumblingWindows({ sizeMs: w.size, stepMs: w.step, latenessMs: w.lateness, quantiles }, saved);
+      return createAlignedWindows({ sizeMs: w.size, stepMs: w.step, latenessMs: w.lateness, quantiles }, saved);
     default:
-      return createTumblingWindows({ sizeMs: w.size, latenessMs: w.lateness, quantiles }, saved);
+      return createAlignedWindows({ sizeMs: w.size, latenessMs: w.lateness, quantiles }, saved);
   }
 }
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createTumblingWindows, type WindowResult } from '../../src/stream/aligned-windows.js';
+import { createAlignedWindows } from '../../src/stream/aligned-windows.js';
+import type { WindowResult } from '../../src/stream/windows.js';
 import { createStream, type StreamOutput, type Summary } from '../../src/stream/stream.js';
 
 const T0 = Date.parse('2026-11-22T10:00:00.000Z'); // a minute boundary
@@ -12,7 +13,7 @@ const reading = (sensor: string, tsOffset: number, value: number, receivedOffset
 
 describe('tumbling windows', () => {
   it('aligns to the epoch and is half-open [start, end)', () => {
-    const w = createTumblingWindows({ sizeMs: 60_000, latenessMs: 0 });
+    const w = createAlignedWindows({ sizeMs: 60_000, latenessMs: 0 });
     const out: WindowResult[] = [];
     w.add(reading('s', 0, 1), out);
     w.add(reading('s', 59_999, 2), out);
@@ -24,7 +25,7 @@ describe('tumbling windows', () => {
   });
 
   it('starts windows on the epoch grid whatever the first reading', () => {
-    const w = createTumblingWindows({ sizeMs: 5_000, latenessMs: 0 });
+    const w = createAlignedWindows({ sizeMs: 5_000, latenessMs: 0 });
     const out: WindowResult[] = [];
     w.add(reading('s', 7_321, 1), out);
     w.add(reading('s', 10_000, 1), out);
@@ -32,7 +33,7 @@ describe('tumbling windows', () => {
   });
 
   it('keeps windows open for the allowed lateness and puts out-of-order readings in the right one', () => {
-    const w = createTumblingWindows({ sizeMs: 10_000, latenessMs: 5_000 });
+    const w = createAlignedWindows({ sizeMs: 10_000, latenessMs: 5_000 });
     const out: WindowResult[] = [];
     w.add(reading('s', 1_000, 1), out);
     w.add(reading('s', 12_000, 10), out); // watermark 7 s: window [0,10) still open
@@ -44,7 +45,7 @@ describe('tumbling windows', () => {
   });
 
   it('counts readings for closed windows as late, reported in the next summary', () => {
-    const w = createTumblingWindows({ sizeMs: 10_000, latenessMs: 0 });
+    const w = createAlignedWindows({ sizeMs: 10_000, latenessMs: 0 });
     const out: WindowResult[] = [];
     w.add(reading('s', 1_000, 1), out);
     w.add(reading('s', 10_000, 2), out);
@@ -59,7 +60,7 @@ describe('tumbling windows', () => {
   });
 
   it('closes a quiet sensor\'s window by wall clock after end + lateness', () => {
-    const w = createTumblingWindows({ sizeMs: 10_000, latenessMs: 2_000 });
+    const w = createAlignedWindows({ sizeMs: 10_000, latenessMs: 2_000 });
     const out: WindowResult[] = [];
     w.add(reading('s', 3_000, 1), out);
     w.tick(T0 + 11_999, out);
@@ -71,7 +72,7 @@ describe('tumbling windows', () => {
   });
 
   it('advances a quiet sensor by elapsed wall time even when its clock is skewed', () => {
-    const w = createTumblingWindows({ sizeMs: 10_000, latenessMs: 0 });
+    const w = createAlignedWindows({ sizeMs: 10_000, latenessMs: 0 });
     const out: WindowResult[] = [];
     // the sensor stamps 1 h behind the agent's clock
     w.add(reading('s', 3_000, 1, 3_603_000), out);
@@ -82,7 +83,7 @@ describe('tumbling windows', () => {
   });
 
   it('flushes partial copies of open windows on shutdown, and keeps them open', () => {
-    const w = createTumblingWindows({ sizeMs: 10_000, latenessMs: 0 });
+    const w = createAlignedWindows({ sizeMs: 10_000, latenessMs: 0 });
     const out: WindowResult[] = [];
     w.add(reading('a', 1_000, 1), out);
     w.add(reading('b', 2_000, 1), out);
@@ -96,7 +97,7 @@ describe('tumbling windows', () => {
   });
 
   it('keeps sensors independent', () => {
-    const w = createTumblingWindows({ sizeMs: 10_000, latenessMs: 0 });
+    const w = createAlignedWindows({ sizeMs: 10_000, latenessMs: 0 });
     const out: WindowResult[] = [];
     w.add(reading('a', 1_000, 1), out);
     w.add(reading('b', 25_000, 1), out);
@@ -106,7 +107,7 @@ describe('tumbling windows', () => {
 
 describe('hopping windows', () => {
   it('puts each reading in size/step windows and closes each at its own end', () => {
-    const w = createTumblingWindows({ sizeMs: 10_000, stepMs: 5_000, latenessMs: 0 });
+    const w = createAlignedWindows({ sizeMs: 10_000, stepMs: 5_000, latenessMs: 0 });
     const out: WindowResult[] = [];
     for (let t = 0; t < 20_000; t += 1_000) w.add(reading('s', t, t / 1000), out);
     w.add(reading('s', 25_000, 99), out);
@@ -121,7 +122,7 @@ describe('hopping windows', () => {
   });
 
   it('counts a reading late only when all its windows have closed', () => {
-    const w = createTumblingWindows({ sizeMs: 10_000, stepMs: 5_000, latenessMs: 0 });
+    const w = createAlignedWindows({ sizeMs: 10_000, stepMs: 5_000, latenessMs: 0 });
     const out: WindowResult[] = [];
     w.add(reading('s', 0, 1), out);
     w.add(reading('s', 12_000, 1), out); // closes windows ending at 5 s and 10 s
