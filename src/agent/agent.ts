@@ -157,8 +157,14 @@ export function createAgent(opts: AgentOptions): Agent {
       const db2 = db;
       const w = writer;
       housekeeping = setInterval(() => {
-        const cutoff = clock() - config.storage.journal.retention;
-        trimJournal(db2, cutoff, w.checkpointedJournalId()).catch((err: Error) => log.warn({ err: err.message }, 'journal retention failed'));
+        const retention = { before: clock() - config.storage.journal.retention, maxBytes: config.storage.journal.maxBytes, coveredUpTo: w.checkpointedJournalId() };
+        trimJournal(db2, retention).then(
+          (n) => {
+            if (n > 0) log.debug({ readings: n }, 'journal retention deleted old raw readings');
+            stats.journalTrimmed += n;
+          },
+          (err: Error) => log.warn({ err: err.message }, 'journal retention failed'),
+        );
       }, 60_000);
       admission = createAdmission({ ...config.limits, floor: BUILD_FLOOR });
       ingest = createIngest({

@@ -208,8 +208,9 @@ const storage = z.strictObject({
     .strictObject({
       enabled: z.boolean().default(true).describe('false: no replay; windows open at a crash are lost'),
       retention: duration('24h').default(86_400_000).describe('raw readings older than this are deleted'),
+      maxBytes: size('64MB').default(64_000_000).describe('past this, the oldest raw readings are deleted (within storage.maxBytes)'),
     })
-    .default({ enabled: true, retention: 86_400_000 }),
+    .default({ enabled: true, retention: 86_400_000, maxBytes: 64_000_000 }),
 });
 
 const http = z.strictObject({
@@ -245,7 +246,7 @@ export const configSchema = z
     sources: z.array(source).min(1, 'needs at least one source'),
     pipelines: z.array(pipeline).min(1, 'needs at least one pipeline'),
     uplink,
-    storage: storage.default({ path: './data/outpost.db', maxBytes: 256_000_000, commitInterval: 100, commitReadings: 500, synchronous: 'full', checkpointInterval: 30_000, journal: { enabled: true, retention: 86_400_000 } }),
+    storage: storage.default({ path: './data/outpost.db', maxBytes: 256_000_000, commitInterval: 100, commitReadings: 500, synchronous: 'full', checkpointInterval: 30_000, journal: { enabled: true, retention: 86_400_000, maxBytes: 64_000_000 } }),
     http: http.default({ enabled: true, host: '127.0.0.1', port: 9464 }),
     limits: limits.default({ maxPayloadBytes: 16_384, maxSensorIdLength: 128, maxSensors: 1000, maxFutureSkew: 300_000 }),
     schedules: schedules.default({ health: '*/15 * * * * *' }),
@@ -279,6 +280,9 @@ export const configSchema = z
         else seen.set(id, formatPath(path));
       }
     });
+    if (cfg.storage.journal.maxBytes > cfg.storage.maxBytes) {
+      ctx.addIssue({ code: 'custom', path: ['storage', 'journal', 'maxBytes'], message: 'must not exceed storage.maxBytes (the journal is part of the database)' });
+    }
     if (cfg.uplink.reconnect.min > cfg.uplink.reconnect.max) {
       ctx.addIssue({ code: 'custom', path: ['uplink', 'reconnect', 'min'], message: 'must not exceed uplink.reconnect.max' });
     }

@@ -18,6 +18,7 @@ export interface Health {
   deadLetters: { total: number; byReason: Record<string, number> };
   evictions: number;
   merges: number;
+  journalTrimmed: number;
   clock: ClockStatus & { held: number };
   store: { writable: boolean; waiting: number };
 }
@@ -53,6 +54,7 @@ export function buildHealth(i: HealthInputs): Health {
     deadLetters: { total: total(i.stats.deadLettersByReason), byReason: Object.fromEntries(i.stats.deadLettersByReason) },
     evictions: i.stats.evictions,
     merges: i.stats.merges,
+    journalTrimmed: i.stats.journalTrimmed,
     clock: i.clock,
     store: { writable: i.storeWritable, waiting: i.storeWaiting },
   };

@@ -12,6 +12,8 @@ export interface Stats {
   /** Outbox rows merged or dropped to stay in budget (the store issue fills these). */
   merges: number;
   evictions: number;
+  /** Raw readings deleted from the journal by its time and size retention. */
+  journalTrimmed: number;
 }
 
 export function createStats(now: number): Stats {
@@ -27,6 +29,7 @@ export function createStats(now: number): Stats {
     brokerRejections: new Map(),
     merges: 0,
     evictions: 0,
+    journalTrimmed: 0,
   };
 }
 

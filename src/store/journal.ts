@@ -32,11 +32,42 @@ export async function replayJournal(db: Database, afterId: number, visit: (e: Jo
   }
 }
 
-/**
- * Time retention: deletes batches whose newest entry was received before `before`, but never a
- * batch the latest checkpoint does not cover (recovery needs those). Returns batches deleted.
- */
-export async function trimJournal(db: Database, before: number, coveredUpTo: number): Promise<number> {
-  const r = await db.run('DELETE FROM journal WHERE id <= ? AND last_received < ?', [coveredUpTo, before]);
-  return r.changes;
+export interface JournalRetention {
+  /** Delete batches whose newest entry was received before this (epoch ms). */
+  before: number;
+  /** Then delete the oldest batches until the journal's data is at most this many bytes. */
+  maxBytes: number;
+  /** Never delete past this batch: the latest checkpoint does not cover later ones. */
+  coveredUpTo: number;
+}
+
+/** Time, then size retention. Returns the readings deleted. */
+export async function trimJournal(db: Database, r: JournalRetention): Promise<number> {
+  let readings = 0;
+  const old = await db.get<{ n: number | null }>('SELECT SUM(count) AS n FROM journal WHERE id <= ? AND last_received < ?', [r.coveredUpTo, r.before]);
+  if ((old?.n ?? 0) > 0) {
+    await db.run('DELETE FROM journal WHERE id <= ? AND last_received < ?', [r.coveredUpTo, r.before]);
+    readings += old!.n!;
+  }
+  const total = (await db.get<{ bytes: number | null }>('SELECT SUM(length(data)) AS bytes FROM journal'))?.bytes ?? 0;
+  let excess = total - r.maxBytes;
+  if (excess <= 0) return readings;
+  // Oldest first, a page at a time, until enough is freed (or nothing covered is left).
+  let cutoff = 0;
+  for (let after = 0; excess > 0; ) {
+    const rows = await db.all<{ id: number; count: number; bytes: number }>(
+      'SELECT id, count, length(data) AS bytes FROM journal WHERE id > ? AND id <= ? ORDER BY id LIMIT 1000',
+      [after, r.coveredUpTo],
+    );
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      if (excess <= 0) break;
+      excess -= row.bytes;
+      readings += row.count;
+      cutoff = row.id;
+    }
+    after = rows[rows.length - 1]!.id;
+  }
+  if (cutoff > 0) await db.run('DELETE FROM journal WHERE id <= ?', [cutoff]);
+  return readings;
 }
