@@ -158,7 +158,13 @@ const pipeline = z.strictObject({
           lateness: duration('5s').default(0),
         })
         .refine((w) => w.step <= w.size, { message: 'step must not exceed size (windows would leave gaps)', path: ['step'] }),
-      z.strictObject({ type: z.literal('count'), size: z.number().int().min(1).max(1_000_000).describe('readings per window') }),
+      z
+        .strictObject({
+          type: z.literal('count'),
+          size: z.number().int().min(1).max(100_000).describe('readings per window'),
+          step: z.number().int().min(1).max(100_000).optional().describe('report the last `size` readings every `step` readings (default: size)'),
+        })
+        .refine((w) => w.step === undefined || w.step <= w.size, { message: 'step must not exceed size', path: ['step'] }),
       z.strictObject({
         type: z.literal('session'),
         gap: duration('5m').describe('a pause this long ends the session'),

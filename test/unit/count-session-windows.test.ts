@@ -23,6 +23,23 @@ describe('count windows', () => {
   });
 });
 
+describe('sliding count windows', () => {
+  it('reports the last N readings every M readings, once N have arrived', () => {
+    const w = createCountWindows({ size: 4, step: 2, quantiles: true });
+    const out: WindowResult[] = [];
+    for (let i = 0; i < 9; i++) w.add(r('s', i * 1000, i), out);
+    // first report after 4 readings, then after every 2 more: [0..3], [2..5], [4..7]
+    expect(shape(out)).toEqual([
+      ['s', 0, 3001, 4, 0, 3, 0, false],
+      ['s', 2000, 5001, 4, 2, 5, 0, false],
+      ['s', 4000, 7001, 4, 4, 7, 0, false],
+    ]);
+    expect(out[2]!.sketch!.count).toBe(4);
+    w.flush(out); // one reading since the last report: a partial summary of the last 4
+    expect(shape(out.slice(3))).toEqual([['s', 5000, 8001, 4, 5, 8, 0, true]]);
+  });
+});
+
 describe('session windows', () => {
   it('groups readings closer than the gap and closes a session when the watermark passes last + gap', () => {
     const w = createSessionWindows({ gapMs: 5_000, latenessMs: 0, quantiles: false });

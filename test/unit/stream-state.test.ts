@@ -18,6 +18,7 @@ const SPECS: PipelineSpec[] = [
   { match: ['b/*'], window: { type: 'hopping', size: 3_000, step: 1_000, lateness: 200 }, aggregates: ['count', 'mean', 'p90'], detectors: [] },
   { match: ['c'], window: { type: 'session', gap: 400, lateness: 300 }, aggregates: ['count', 'min', 'max', 'p50'], detectors: [] },
   { match: ['d/*'], window: { type: 'count', size: 7 }, aggregates: ['count', 'mean', 'last'], detectors: [] },
+  { match: ['f/*'], window: { type: 'count', size: 9, step: 4 }, aggregates: ['count', 'mean', 'first', 'p90'], detectors: [] },
   { match: ['**'], window: { size: 5_000, lateness: 0 }, aggregates: ['count', 'mean'], detectors: [{ type: 'zscore', threshold: 3, window: 50, minSamples: 10, severity: 'warning' }] },
 ];
 
@@ -30,7 +31,7 @@ function events(seed: number, n: number): Event[] {
   let now = 1_795_428_000_000;
   for (let i = 0; i < n; i++) {
     now += Math.floor(random() * 40) + (random() < 0.01 ? 3_000 : 0);
-    const sensor = ['a/1', 'a/2', 'a/3', 'b/1', 'b/2', 'c', 'd/1', 'd/2', 'e'][Math.floor(random() * 9)]!;
+    const sensor = ['a/1', 'a/2', 'a/3', 'b/1', 'b/2', 'c', 'd/1', 'd/2', 'e', 'f/1'][Math.floor(random() * 10)]!;
     const ts = now - Math.floor(random() * 500);
     out.push({ reading: { sensor, ts, value: (random() - 0.5) * 4 + (random() < 0.02 ? 20 : 0), receivedAt: now } });
     if (random() < 0.05) out.push({ tick: now });
