@@ -6,11 +6,14 @@ import type { AgentConfig } from '../config/load.js';
 import type { Logger } from '../ops/logger.js';
 import type { Source, Clock } from '../sources/source.js';
 import type { GpioDriver } from '../sources/gpio/gpio-driver.js';
-import { openStore } from '../store/open-store.js';
+import { openStoreChecked } from '../store/open-store.js';
 import { openOutbox, type Outbox } from '../store/outbox.js';
 import { createGroupCommit, type GroupCommit } from '../store/group-commit.js';
+import { createBudget, type Budget } from '../store/budget.js';
+import type { SalvageReport } from '../store/salvage.js';
 import { trimJournal } from '../store/journal.js';
 import { recoverStream } from './recovery.js';
+import { replayDeadLetters, type ReplayFilter, type ReplayResult } from './dead-letter-replay.js';
 import type { Database } from '../store/sqlite.js';
 import { createForwarder, type Forwarder } from '../uplink/forwarder.js';
 import type { Stream, StreamOutput } from '../stream/stream.js';
@@ -42,12 +45,16 @@ export interface Agent {
   health(): Promise<Health>;
   /** Health plus the latest summary per sensor (the /status endpoint). */
   status(): Promise<Health & { latest: unknown[] }>;
+  /** Dead letters back through their sources (after a fix); see dead-letter-replay.ts. */
+  replayDeadLetters(filter: ReplayFilter): Promise<ReplayResult>;
   /** Actual ports, useful when the config asked for port 0. */
   readonly brokerPort: number | undefined;
   readonly httpPort: number | undefined;
 }
 
 const TICK_MS = 1000;
+const BUDGET_CHECK_MS = 1000;
+const NOT_OPEN = { writable: false, problem: null, error: 'not open', since: null, waiting: 0, heldMessages: 0, shed: { journalReadings: 0, summaries: 0, anomalies: 0, deadLetters: 0 } } as const;
 
 export function createAgent(opts: AgentOptions): Agent {
   const { config, log } = opts;
@@ -62,6 +69,8 @@ export function createAgent(opts: AgentOptions): Agent {
   let db: Database | undefined;
   let outbox: Outbox | undefined;
   let writer: GroupCommit | undefined;
+  let budget: Budget | undefined;
+  let salvage: SalvageReport | undefined;
   let forwarder: Forwarder | undefined;
   let stream: Stream | undefined;
   let admission: Admission | undefined;
@@ -73,6 +82,7 @@ export function createAgent(opts: AgentOptions): Agent {
   let ticker: NodeJS.Timeout | undefined;
   let healthTask: ScheduledTask | undefined;
   let housekeeping: NodeJS.Timeout | undefined;
+  let budgetTimer: NodeJS.Timeout | undefined;
   let lastCheckpointAt = 0;
   let rate = { at: clock(), readings: 0, perS: 0 };
 
@@ -85,9 +95,10 @@ export function createAgent(opts: AgentOptions): Agent {
       sensors: admission?.knownSensors() ?? 0,
       openWindows: stream?.openWindows() ?? 0,
       outbox: outbox ? await outbox.stats() : { rows: 0, bytes: 0, oldestCreatedAt: null },
-      uplink: forwarder?.status() ?? { state: 'stopped', since: stats.startedAt, lastError: null, inflight: 0, delivered: 0, connects: 0 },
-      storeWritable: writer?.writable() ?? false,
-      storeWaiting: writer?.waiting() ?? 0,
+      uplink: forwarder?.status() ?? { state: 'stopped', since: stats.startedAt, lastError: null, inflight: 0, delivered: 0, connects: 0, protocol: '-' },
+      store: writer?.health() ?? NOT_OPEN,
+      budget: budget?.status() ?? { maxBytes: config.storage.maxBytes, fileBytes: 0, usedBytes: 0, limitBytes: 0, diskFull: false },
+      salvage,
       clock: { ...trust.status(), held: ingest?.held() ?? 0 },
     });
 
@@ -127,13 +138,36 @@ export function createAgent(opts: AgentOptions): Agent {
     async status() {
       return { ...(await health()), latest: (ingest?.latest() ?? []).slice(0, 50) };
     },
+    async replayDeadLetters(filter) {
+      if (!db || !ingest || !writer) throw new Error('the agent is not running');
+      const result = await replayDeadLetters({ db, sources: started, sinkFor: (s) => ingest!.sinkFor(s), writer, clock }, filter);
+      log.info({ ...filter, replayed: result.replayed, skipped: result.skipped.length }, 'dead letters replayed');
+      return result;
+    },
 
     async start() {
-      // 1. Outputs: the store, then the uplink that drains it.
-      db = await openStore(config.storage.path, config.storage.synchronous);
+      // 1. Outputs: the store (checked, salvaged if damaged), its byte budget, then the uplink
+      // that drains it. They refer to each other through these closures.
+      const opened = await openStoreChecked(config.storage.path, config.storage.synchronous, log, config.device.id);
+      db = opened.db;
+      salvage = opened.salvage;
       outbox = await openOutbox(db);
-      const f = createForwarder({ uplink: config.uplink, outbox, log, clock });
-      forwarder = f;
+      const box = outbox;
+      const b = createBudget({
+        db,
+        outbox,
+        device: config.device.id,
+        maxBytes: config.storage.maxBytes,
+        journalMaxBytes: config.storage.journal.maxBytes,
+        deadLettersMaxBytes: config.storage.deadLetters.maxBytes,
+        claimed: (kind) => forwarder?.claimed(kind) ?? 0,
+        coveredJournalId: () => writer?.checkpointedJournalId() ?? 0,
+        requestCheckpoint: () => writer?.requestCheckpoint(),
+        counters: stats,
+        log,
+      });
+      budget = b;
+      await b.configure();
       writer = createGroupCommit({
         db,
         outbox,
@@ -144,9 +178,13 @@ export function createAgent(opts: AgentOptions): Agent {
         snapshot: () => ({ specs: specsJson, state: JSON.stringify(stream!.save()) }),
         clock,
         log,
-        onCommitted: () => f.wake(),
+        onQueued: (anomalies) => forwarder?.wake(anomalies),
+        hooks: b,
       });
+      const f = createForwarder({ uplink: config.uplink, outbox: box, memory: writer, log, clock });
+      forwarder = f;
       f.start();
+      budgetTimer = setInterval(() => void b.enforce().catch((err: Error) => log.warn({ err: err.message }, 'storage budget check failed')), BUDGET_CHECK_MS);
 
       // 2. The stream, as the checkpoint and journal left it, and the door into it.
       const recovered = await recoverStream({ db, outbox, writer, pipelines: config.pipelines, journal: config.storage.journal.enabled, clock, log });
@@ -184,15 +222,31 @@ export function createAgent(opts: AgentOptions): Agent {
 
       // 3. Observability, then the local broker and the sources.
       if (config.http.enabled) {
-        const box = outbox;
-        const metrics = createMetrics({ stats, outbox: () => box.stats(), uplink: () => f.status(), openWindows: () => stream?.openWindows() ?? 0, clock });
-        http = await startHttpServer(config.http.host, config.http.port, { healthy: () => writer?.writable() ?? false, status: () => this.status(), metrics }, log);
+        const metrics = createMetrics({
+          stats,
+          outbox: () => box.stats(),
+          uplink: () => f.status(),
+          openWindows: () => stream?.openWindows() ?? 0,
+          store: () => w.health(),
+          budget: () => b.status(),
+          clock,
+        });
+        http = await startHttpServer(
+          config.http.host,
+          config.http.port,
+          { healthy: () => writer?.writable() ?? false, status: () => this.status(), metrics, replayDeadLetters: (f) => this.replayDeadLetters(f as ReplayFilter) },
+          log,
+        );
       }
       if (config.broker.enabled) {
         broker = await startEmbeddedBroker({
           host: config.broker.host,
           port: config.broker.port,
+          plaintext: config.broker.plaintext,
+          tls: config.broker.tls,
           users: config.broker.auth?.users,
+          maxConnections: config.broker.maxConnections,
+          maxMessageRate: config.broker.maxMessageRate,
           log,
           onRejected: (reason) => bump(stats.brokerRejections, reason),
         });
@@ -218,6 +272,7 @@ export function createAgent(opts: AgentOptions): Agent {
     async stop() {
       await healthTask?.stop();
       clearInterval(housekeeping);
+      clearInterval(budgetTimer);
       for (const s of started.reverse()) await s.stop().catch((err: Error) => log.warn({ source: s.name, err: err.message }, 'source did not stop cleanly'));
       started.length = 0;
       await broker?.close();

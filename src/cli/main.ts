@@ -9,6 +9,8 @@ import { simulate } from './simulate.js';
 import { demo } from './demo.js';
 import { replay } from './replay.js';
 import { configJsonSchema } from '../config/json-schema.js';
+import { deadLetter, type DeadLetterArgs } from './deadletter.js';
+import { hashPasswordCommand } from './hash-password.js';
 
 const int = (v: string) => {
   const n = Number(v);
@@ -87,6 +89,31 @@ program
   .option('--outage-at <duration>', 'when the fleet broker goes down', '30s')
   .option('--outage-for <duration>', 'how long it stays down', '10s')
   .action(async (o: { duration?: string; outageAt: string; outageFor: string }) => exit(await demo(o, processIo)));
+
+const dead = program.command('deadletter').description('inputs Outpost refused, with their reasons: list, replay (after a fix), purge');
+const ids = (v: string, prev: number[] = []) => [...prev, int(v)];
+for (const [action, what] of [
+  ['list', 'show dead letters, newest first'],
+  ['replay', 'feed dead letters back through the running agent (after fixing the config or the sensor); replayed ones are deleted'],
+  ['purge', 'delete dead letters'],
+] as const) {
+  const c = dead
+    .command(action)
+    .description(what)
+    .requiredOption('-c, --config <file>', 'YAML config file')
+    .option('--reason <reason>', 'only this reason, e.g. too-many-sensors')
+    .option('--id <n>', 'only this id (repeatable)', ids);
+  if (action !== 'replay') c.option('--before <time>', 'only those received before this ISO 8601 time');
+  if (action === 'purge') c.option('--all', 'every dead letter');
+  if (action !== 'purge') c.option('--limit <n>', 'at most this many', int);
+  if (action === 'list') c.option('--json', 'one JSON object per line');
+  c.action(async (o: DeadLetterArgs) => exit(await deadLetter(action, o, processIo)));
+}
+
+program
+  .command('hash-password')
+  .description('print a scrypt hash of a password (typed, or piped in) for broker.auth.users[].password')
+  .action(async () => exit(await hashPasswordCommand(processIo)));
 
 await program.parseAsync();
 // Every command has finished its work here (run only returns after a stop signal); timers that

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { loadConfigFile } from '../config/load.js';
 import { openStore } from '../store/open-store.js';
 import { openOutbox } from '../store/outbox.js';
+import { saveSketch } from '../stream/quantile-sketch.js';
 import { loadCheckpoint } from '../store/checkpoint.js';
 import { replayJournal } from '../store/journal.js';
 import { createStream, type StreamOutput } from '../stream/stream.js';
@@ -74,12 +75,17 @@ export async function replay(a: ReplayArgs, io: Io): Promise<number> {
       return 1;
     }
     const now = Date.now();
-    const first = outbox.nextSeq();
+    const first = outbox.reserve(outputs.length);
+    const rows = outputs.map((o, i) => ({
+      seq: first + i,
+      kind: o.kind,
+      sensor: o.sensor,
+      payload: wrapBody(cfg.device.id, first + i, `${renderBody(cfg.device.id, o)},"replayed":true`),
+      createdAt: now,
+      sketch: o.kind === 'summary' && o.sketch ? JSON.stringify(saveSketch(o.sketch)) : null,
+    }));
     await db.transaction(async (tx) => {
-      await outbox.appendTx(tx, (seq) => {
-        const o = outputs[seq - first]!;
-        return { kind: o.kind, sensor: o.sensor, payload: wrapBody(cfg.device.id, seq, `${renderBody(cfg.device.id, o)},"replayed":true`), createdAt: now };
-      }, outputs.length);
+      await outbox.appendTx(tx, rows, outbox.nextSeq());
       if (cp) await tx.run('UPDATE checkpoint SET next_seq = ? WHERE id = 1', [outbox.nextSeq()]);
     });
     outbox.settle(true);

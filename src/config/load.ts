@@ -10,8 +10,12 @@ import { formatPath } from './format-path.js';
 import type { ConfigProblem } from './problems.js';
 
 /** Config with defaults that depend on other fields filled in and paths made absolute. */
-export type AgentConfig = Config & {
+export type AgentConfig = Omit<Config, 'uplink' | 'storage'> & {
   uplink: Config['uplink'] & { topicPrefix: string; clientId: string };
+  storage: Omit<Config['storage'], 'journal' | 'deadLetters'> & {
+    journal: Config['storage']['journal'] & { maxBytes: number };
+    deadLetters: { maxBytes: number };
+  };
 };
 
 export type LoadResult = { ok: true; config: AgentConfig } | { ok: false; problems: ConfigProblem[] };
@@ -69,9 +73,22 @@ function finish(cfg: Config, dir: string): AgentConfig {
     cert: cfg.uplink.tls.cert && resolve(dir, cfg.uplink.tls.cert),
     key: cfg.uplink.tls.key && resolve(dir, cfg.uplink.tls.key),
   };
+  const brokerTls = cfg.broker.tls && {
+    ...cfg.broker.tls,
+    cert: resolve(dir, cfg.broker.tls.cert),
+    key: resolve(dir, cfg.broker.tls.key),
+    ca: cfg.broker.tls.ca && resolve(dir, cfg.broker.tls.ca),
+  };
+  const st = cfg.storage;
   return {
     ...cfg,
-    storage: { ...cfg.storage, path: resolve(dir, cfg.storage.path) },
+    broker: { ...cfg.broker, tls: brokerTls },
+    storage: {
+      ...st,
+      path: resolve(dir, st.path),
+      journal: { ...st.journal, maxBytes: st.journal.maxBytes ?? Math.floor(st.maxBytes / 4) },
+      deadLetters: { maxBytes: st.deadLetters.maxBytes ?? Math.floor(st.maxBytes / 16) },
+    },
     uplink: {
       ...cfg.uplink,
       tls,

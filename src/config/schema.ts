@@ -1,181 +1,52 @@
 // The configuration, defined once. Types (`Config`) and the JSON Schema (`outpost schema`)
-// are both derived from this file; nothing else describes the config's shape.
+// are both derived from this file and the parts it imports; nothing else describes the
+// config's shape.
 import { z } from 'zod';
-import cron from 'node-cron';
-import { parseDuration, parseSize } from './units.js';
 import { formatPath } from './format-path.js';
-import { SENSOR_ID_PATTERN } from '../stream/sensor-id.js';
-import { AGGREGATES } from '../stream/aggregate-names.js';
+import { cronExpression, duration, port, size, topicFilter } from './fields.js';
+import { source, simulatedSensor } from './sources-schema.js';
+import { pipeline } from './pipelines-schema.js';
+import { isPasswordHash } from '../broker/password-hash.js';
 
-const duration = (example: string) =>
-  z
-    .string()
-    .describe(`duration such as 500ms, 5s, 10m, 1h (e.g. ${example})`)
-    .transform((text, ctx) => {
-      const ms = parseDuration(text);
-      if (ms === undefined) {
-        ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration; write e.g. 500ms, 5s, 10m, 1h` });
-        return z.NEVER;
-      }
-      return ms;
-    });
-
-const size = (example: string) =>
-  z
-    .string()
-    .describe(`size such as 64KiB, 256MB, 1GB (e.g. ${example})`)
-    .transform((text, ctx) => {
-      const bytes = parseSize(text);
-      if (bytes === undefined) {
-        ctx.addIssue({ code: 'custom', message: `"${text}" is not a size; write e.g. 64KiB, 256MB, 1GB` });
-        return z.NEVER;
-      }
-      return bytes;
-    });
-
-const cronExpression = z
-  .string()
-  .describe('cron expression with an optional seconds field, e.g. "*/15 * * * * *"')
-  .refine((expr) => cron.validate(expr), { message: 'is not a valid cron expression' });
-
-const port = z.number().int().min(0).max(65535).describe('TCP port; 0 picks a free one');
-
-const sensorId = z
-  .string()
-  .regex(SENSOR_ID_PATTERN, 'must be letters, digits, "_", ".", ":", "-" in "/"-separated levels');
-
-const topicFilter = z.string().min(1).describe('MQTT topic filter, + and # allowed');
+export { simulatedSensor };
 
 const brokerUser = z.strictObject({
   username: z.string().min(1),
-  password: z.string().min(1),
+  password: z
+    .string()
+    .min(1)
+    .refine((p) => !p.startsWith('$scrypt$') || isPasswordHash(p), { message: 'looks like a scrypt hash but is not a whole one (copy the full line `outpost hash-password` printed)' })
+    .describe('a scrypt hash from `outpost hash-password` (recommended), or the password itself'),
   publish: z.array(topicFilter).default(['#']).describe('topic filters this user may publish to'),
   subscribe: z.array(topicFilter).default(['#']).describe('topic filters this user may subscribe to'),
 });
+
+const brokerTls = z
+  .strictObject({
+    port: port.default(8883),
+    cert: z.string().describe('PEM file path: the broker certificate (chain)'),
+    key: z.string().describe('PEM file path: its private key'),
+    ca: z.string().optional().describe('PEM file path: CA for client certificates'),
+    requireClientCert: z.boolean().default(false).describe('refuse clients without a certificate signed by ca'),
+  })
+  .refine((t) => !t.requireClientCert || t.ca !== undefined, { message: 'requireClientCert needs ca (the CA that signs client certificates)', path: ['ca'] });
 
 const broker = z
   .strictObject({
     enabled: z.boolean().default(true),
     host: z.string().default('0.0.0.0'),
     port: port.default(1883),
+    plaintext: z.boolean().default(true).describe('false: listen only with TLS (broker.tls)'),
+    tls: brokerTls.optional().describe('a TLS listener, beside or instead of the plain one'),
     auth: z
       .strictObject({ users: z.array(brokerUser).min(1) })
       .optional()
       .describe('without auth, any client may connect and publish'),
+    maxConnections: z.number().int().min(1).max(100_000).default(100).describe('clients connected at once; more are refused'),
+    maxMessageRate: z.number().min(0).default(1000).describe('messages a second per client; a faster client is slowed down (0: no limit)'),
   })
+  .refine((b) => b.plaintext || b.tls !== undefined, { message: 'plaintext: false needs broker.tls (otherwise nothing listens)', path: ['plaintext'] })
   .describe('the embedded local MQTT broker (aedes) that sensors publish to');
-
-const mqttSource = z.strictObject({
-  type: z.literal('mqtt'),
-  topic: topicFilter.default('sensors/#').describe('sensor id = topic minus the filter\'s literal prefix'),
-  format: z.enum(['auto', 'number', 'json', 'senml']).default('auto'),
-  url: z
-    .string()
-    .regex(/^(mqtts?|tcp|ssl):\/\//, 'must start with mqtt:// or mqtts://')
-    .optional()
-    .describe('attach to an existing broker instead of the embedded one'),
-  username: z.string().optional(),
-  password: z.string().optional(),
-});
-
-const gpioSource = z.strictObject({
-  type: z.literal('gpio'),
-  pin: z.number().int().min(0).max(53).describe('BCM pin number'),
-  sensor: sensorId,
-  edge: z.enum(['none', 'rising', 'falling', 'both']).default('both'),
-  debounceMs: z.number().int().min(0).max(10_000).default(20),
-  mode: z.enum(['state']).default('state'),
-  activeLow: z.boolean().default(false),
-  simulate: z.boolean().default(false).describe('drive the pin from a simulated signal (laptops)'),
-});
-
-const simAnomaly = z.strictObject({
-  type: z.enum(['spike', 'drift', 'stuck', 'dropout']),
-  at: duration('30s').describe('first occurrence, after the simulator starts'),
-  every: duration('60s').optional().describe('repeat period; once when absent'),
-  duration: duration('5s').default(0).describe('how long it lasts (spike: one reading when 0)'),
-  magnitude: z.number().default(10).describe('spike height, or drift per second'),
-});
-
-export const simulatedSensor = z.strictObject({
-  id: sensorId,
-  rateHz: z.number().positive().max(10_000).default(1),
-  shape: z.enum(['sine', 'random-walk', 'step']).default('sine'),
-  base: z.number().default(20),
-  amplitude: z.number().min(0).default(2),
-  period: duration('60s').default(60_000),
-  noise: z.number().min(0).default(0.1).describe('standard deviation of added gaussian noise'),
-  anomalies: z.array(simAnomaly).default([]),
-});
-
-const simulatedSource = z.strictObject({
-  type: z.literal('simulated'),
-  seed: z.number().int().default(1),
-  sensors: z.array(simulatedSensor).min(1),
-});
-
-const source = z.discriminatedUnion('type', [mqttSource, gpioSource, simulatedSource], {
-  error: 'type must be one of mqtt, gpio, simulated',
-});
-
-
-const severity = z.enum(['info', 'warning', 'critical']);
-
-const thresholdDetector = z
-  .strictObject({
-    type: z.literal('threshold'),
-    min: z.number().optional(),
-    max: z.number().optional(),
-    severity: severity.default('critical'),
-  })
-  .refine((d) => d.min !== undefined || d.max !== undefined, { message: 'needs min, max or both' })
-  .refine((d) => d.min === undefined || d.max === undefined || d.min < d.max, { message: 'min must be below max' });
-
-const zscoreDetector = z.strictObject({
-  type: z.literal('zscore'),
-  threshold: z.number().positive().default(4).describe('|z| at or above this is an anomaly'),
-  window: z.number().int().min(2).max(100_000).default(60).describe('readings in the rolling baseline'),
-  minSamples: z.number().int().min(2).default(10).describe('no verdicts before this many readings'),
-  severity: severity.default('warning'),
-});
-
-const detector = z.discriminatedUnion('type', [thresholdDetector, zscoreDetector], {
-  error: 'each detector needs a type: threshold or zscore',
-});
-
-const pipeline = z.strictObject({
-  name: z.string().optional(),
-  match: z.array(z.string().min(1)).min(1).describe('sensor id globs: * within a level, ** across levels'),
-  window: z.discriminatedUnion(
-    'type',
-    [
-      z.strictObject({ type: z.literal('tumbling'), size: duration('60s'), lateness: duration('5s').default(0) }),
-      z
-        .strictObject({
-          type: z.literal('hopping'),
-          size: duration('5m').describe('each window covers this long'),
-          step: duration('1m').describe('a window starts (and one is reported) this often'),
-          lateness: duration('5s').default(0),
-        })
-        .refine((w) => w.step <= w.size, { message: 'step must not exceed size (windows would leave gaps)', path: ['step'] }),
-      z
-        .strictObject({
-          type: z.literal('count'),
-          size: z.number().int().min(1).max(100_000).describe('readings per window'),
-          step: z.number().int().min(1).max(100_000).optional().describe('report the last `size` readings every `step` readings (default: size)'),
-        })
-        .refine((w) => w.step === undefined || w.step <= w.size, { message: 'step must not exceed size', path: ['step'] }),
-      z.strictObject({
-        type: z.literal('session'),
-        gap: duration('5m').describe('a pause this long ends the session'),
-        lateness: duration('5s').default(0),
-      }),
-    ],
-    { error: 'window.type must be tumbling, hopping, count or session' },
-  ),
-  aggregates: z.array(z.enum(AGGREGATES)).min(1).default(['count', 'min', 'max', 'mean', 'stddev', 'first', 'last']),
-  detectors: z.array(detector).default([]),
-});
 
 const uplink = z.strictObject({
   url: z.string().regex(/^(mqtts?|tcp|ssl):\/\//, 'must start with mqtt:// or mqtts://'),
@@ -193,14 +64,24 @@ const uplink = z.strictObject({
     .optional(),
   keepalive: duration('30s').default(30_000),
   maxInflight: z.number().int().min(1).max(10_000).default(100).describe('QoS 1 messages awaiting PUBACK'),
+  maxRate: z
+    .number()
+    .min(0)
+    .default(100)
+    .describe('messages a second at most (anomalies first); a backlog drains at this pace (0: no limit; AWS IoT Core allows 100 per connection)'),
+  protocol: z.enum(['auto', '5', '3.1.1']).default('auto').describe('auto: MQTT 5, or 3.1.1 when the broker refuses 5'),
+  persistentSession: z.boolean().default(true).describe('ask the broker to keep the session across disconnects (clean session off)'),
   reconnect: z
     .strictObject({ min: duration('1s').default(1_000), max: duration('60s').default(60_000) })
-    .default({ min: 1_000, max: 60_000 }),
+    .prefault({}),
 });
 
 const storage = z.strictObject({
   path: z.string().min(1).default('./data/outpost.db').describe('relative to the config file'),
-  maxBytes: size('256MB').default(256_000_000),
+  maxBytes: size('256MB')
+    .default(256_000_000)
+    .refine((n) => n >= 1_000_000, { message: 'must be at least 1MB' })
+    .describe('the database file and its WAL together never grow past this'),
   commitInterval: duration('100ms')
     .default(100)
     .describe('group commit: readings acknowledged within this interval before a power cut or crash may be lost'),
@@ -214,9 +95,14 @@ const storage = z.strictObject({
     .strictObject({
       enabled: z.boolean().default(true).describe('false: no replay; windows open at a crash are lost'),
       retention: duration('24h').default(86_400_000).describe('raw readings older than this are deleted'),
-      maxBytes: size('64MB').default(64_000_000).describe('past this, the oldest raw readings are deleted (within storage.maxBytes)'),
+      maxBytes: size('64MB').optional().describe('past this, the oldest raw readings are deleted (default: a quarter of storage.maxBytes)'),
     })
-    .default({ enabled: true, retention: 86_400_000, maxBytes: 64_000_000 }),
+    .prefault({}),
+  deadLetters: z
+    .strictObject({
+      maxBytes: size('16MB').optional().describe('past this, the oldest dead letters are deleted (default: a sixteenth of storage.maxBytes)'),
+    })
+    .prefault({}),
 });
 
 const http = z.strictObject({
@@ -248,18 +134,18 @@ export const configSchema = z
         .string()
         .regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be 1-64 letters, digits, "_", "." or "-"'),
     }),
-    broker: broker.default({ enabled: true, host: '0.0.0.0', port: 1883 }),
+    broker: broker.prefault({}),
     sources: z.array(source).min(1, 'needs at least one source'),
     pipelines: z.array(pipeline).min(1, 'needs at least one pipeline'),
     uplink,
-    storage: storage.default({ path: './data/outpost.db', maxBytes: 256_000_000, commitInterval: 100, commitReadings: 500, synchronous: 'full', checkpointInterval: 30_000, journal: { enabled: true, retention: 86_400_000, maxBytes: 64_000_000 } }),
-    http: http.default({ enabled: true, host: '127.0.0.1', port: 9464 }),
-    limits: limits.default({ maxPayloadBytes: 16_384, maxSensorIdLength: 128, maxSensors: 1000, maxFutureSkew: 300_000 }),
-    schedules: schedules.default({ health: '*/15 * * * * *' }),
-    clock: clock.default({ syncTimeout: 600_000, holdReadings: 100_000 }),
+    storage: storage.prefault({}),
+    http: http.prefault({}),
+    limits: limits.prefault({}),
+    schedules: schedules.prefault({}),
+    clock: clock.prefault({}),
     log: z
       .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })
-      .default({ level: 'info' }),
+      .prefault({}),
   })
   .superRefine((cfg, ctx) => {
     cfg.sources.forEach((s, i) => {
@@ -286,8 +172,11 @@ export const configSchema = z
         else seen.set(id, formatPath(path));
       }
     });
-    if (cfg.storage.journal.maxBytes > cfg.storage.maxBytes) {
-      ctx.addIssue({ code: 'custom', path: ['storage', 'journal', 'maxBytes'], message: 'must not exceed storage.maxBytes (the journal is part of the database)' });
+    for (const part of ['journal', 'deadLetters'] as const) {
+      const bytes = cfg.storage[part].maxBytes;
+      if (bytes !== undefined && bytes > cfg.storage.maxBytes / 2) {
+        ctx.addIssue({ code: 'custom', path: ['storage', part, 'maxBytes'], message: 'must not exceed half of storage.maxBytes (the outbox needs the rest)' });
+      }
     }
     if (cfg.uplink.reconnect.min > cfg.uplink.reconnect.max) {
       ctx.addIssue({ code: 'custom', path: ['uplink', 'reconnect', 'min'], message: 'must not exceed uplink.reconnect.max' });

@@ -5,6 +5,9 @@ import { total } from './stats.js';
 import type { OutboxStats } from '../store/outbox.js';
 import type { UplinkStatus } from '../uplink/forwarder.js';
 import type { ClockStatus } from '../stream/clock-trust.js';
+import type { StoreHealth } from '../store/group-commit.js';
+import type { BudgetStatus } from '../store/budget.js';
+import type { SalvageReport } from '../store/salvage.js';
 
 export interface Health {
   v: 1;
@@ -14,13 +17,21 @@ export interface Health {
   ingest: { readings: number; ratePerS: number; late: number; unrouted: number; sensors: number; openWindows: number };
   emitted: { summaries: number; anomalies: number };
   backlog: { rows: number; bytes: number; oldestAgeS: number | null };
-  uplink: { state: string; since: string; lastError: string | null; delivered: number; inflight: number };
+  uplink: { state: string; since: string; lastError: string | null; delivered: number; inflight: number; protocol: string };
   deadLetters: { total: number; byReason: Record<string, number> };
+  /** Outbox messages dropped to stay within storage.maxBytes (summaries + anomalies). */
   evictions: number;
+  /** Pairs of summaries merged into coarser windows to stay within storage.maxBytes. */
   merges: number;
   journalTrimmed: number;
   clock: ClockStatus & { held: number };
-  store: { writable: boolean; waiting: number };
+  store: Omit<StoreHealth, 'since'> & {
+    since: string | null;
+    budget: BudgetStatus;
+    evicted: { summaries: number; anomalies: number };
+    deadLettersTrimmed: number;
+    salvage: SalvageReport | null;
+  };
 }
 
 export interface HealthInputs {
@@ -32,8 +43,9 @@ export interface HealthInputs {
   openWindows: number;
   outbox: OutboxStats;
   uplink: UplinkStatus;
-  storeWritable: boolean;
-  storeWaiting: number;
+  store: StoreHealth;
+  budget: BudgetStatus;
+  salvage: SalvageReport | undefined;
   clock: ClockStatus & { held: number };
 }
 
@@ -50,12 +62,19 @@ export function buildHealth(i: HealthInputs): Health {
       bytes: i.outbox.bytes,
       oldestAgeS: i.outbox.oldestCreatedAt === null ? null : Math.max(0, Math.round((i.now - i.outbox.oldestCreatedAt) / 1000)),
     },
-    uplink: { state: i.uplink.state, since: new Date(i.uplink.since).toISOString(), lastError: i.uplink.lastError, delivered: i.uplink.delivered, inflight: i.uplink.inflight },
+    uplink: { state: i.uplink.state, since: new Date(i.uplink.since).toISOString(), lastError: i.uplink.lastError, delivered: i.uplink.delivered, inflight: i.uplink.inflight, protocol: i.uplink.protocol },
     deadLetters: { total: total(i.stats.deadLettersByReason), byReason: Object.fromEntries(i.stats.deadLettersByReason) },
-    evictions: i.stats.evictions,
+    evictions: i.stats.evictedSummaries + i.stats.evictedAnomalies,
     merges: i.stats.merges,
     journalTrimmed: i.stats.journalTrimmed,
     clock: i.clock,
-    store: { writable: i.storeWritable, waiting: i.storeWaiting },
+    store: {
+      ...i.store,
+      since: i.store.since === null ? null : new Date(i.store.since).toISOString(),
+      budget: i.budget,
+      evicted: { summaries: i.stats.evictedSummaries, anomalies: i.stats.evictedAnomalies },
+      deadLettersTrimmed: i.stats.deadLettersTrimmed,
+      salvage: i.salvage ?? null,
+    },
   };
 }

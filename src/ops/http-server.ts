@@ -1,5 +1,6 @@
 // /healthz (200 when serving, 503 when the store cannot commit), /metrics (Prometheus text),
-// /status (the health report plus the latest summaries, for `outpost status`).
+// /status (the health report plus the latest summaries, for `outpost status`), and
+// POST /deadletters/replay (for `outpost deadletter replay`). It listens on loopback by default.
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 import type { Logger } from './logger.js';
@@ -8,6 +9,8 @@ export interface HttpHandlers {
   healthy: () => boolean;
   status: () => Promise<unknown>;
   metrics: Registry;
+  /** POST /deadletters/replay with a JSON filter; answers what was replayed. */
+  replayDeadLetters: (filter: unknown) => Promise<unknown>;
 }
 
 export interface HttpServer {
@@ -27,6 +30,11 @@ export async function startHttpServer(host: string, port: number, h: HttpHandler
         send(ok ? 200 : 503, 'application/json', JSON.stringify({ status: ok ? 'ok' : 'store not writable' }));
       } else if (req.url === '/metrics') send(200, h.metrics.contentType, await h.metrics.metrics());
       else if (req.url === '/status') send(200, 'application/json', JSON.stringify(await h.status()));
+      else if (req.url === '/deadletters/replay' && req.method === 'POST') {
+        let body = '';
+        for await (const chunk of req) body += String(chunk);
+        send(200, 'application/json', JSON.stringify(await h.replayDeadLetters(body ? JSON.parse(body) : {})));
+      }
       else send(404, 'text/plain', 'not found: try /healthz, /metrics or /status\n');
     };
     route().catch((err: Error) => send(500, 'text/plain', `${err.message}\n`));

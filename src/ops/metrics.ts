@@ -4,12 +4,16 @@ import { Registry, Counter, Gauge, collectDefaultMetrics } from 'prom-client';
 import type { Stats } from './stats.js';
 import type { OutboxStats } from '../store/outbox.js';
 import type { UplinkStatus } from '../uplink/forwarder.js';
+import type { StoreHealth } from '../store/group-commit.js';
+import type { BudgetStatus } from '../store/budget.js';
 
 export interface MetricsInputs {
   stats: Stats;
   outbox: () => Promise<OutboxStats>;
   uplink: () => UplinkStatus;
   openWindows: () => number;
+  store: () => StoreHealth;
+  budget: () => BudgetStatus;
   clock: () => number;
 }
 
@@ -47,7 +51,15 @@ export function createMetrics(i: MetricsInputs): Registry {
   fromValue('outpost_summaries_total', 'Window summaries emitted', () => i.stats.summaries);
   fromValue('outpost_anomalies_total', 'Anomaly events emitted', () => i.stats.anomalies);
   fromValue('outpost_uplink_delivered_total', 'Messages acknowledged by the fleet broker', () => i.uplink().delivered);
-  fromValue('outpost_outbox_evictions_total', 'Outbox rows dropped to stay within storage.maxBytes', () => i.stats.evictions);
+  fromMap('outpost_outbox_evictions_total', 'Outbox messages dropped to stay within storage.maxBytes, by class', 'kind', () => new Map([['summary', i.stats.evictedSummaries], ['anomaly', i.stats.evictedAnomalies]]));
+  fromValue('outpost_outbox_merges_total', 'Pairs of outbox summaries merged into one coarser window to stay within storage.maxBytes', () => i.stats.merges);
+  fromValue('outpost_journal_trimmed_readings_total', 'Raw readings deleted from the journal by retention or the byte budget', () => i.stats.journalTrimmed);
+  fromValue('outpost_dead_letters_trimmed_total', 'Dead letters deleted by their share of the byte budget', () => i.stats.deadLettersTrimmed);
+  fromMap('outpost_store_shed_total', 'Data shed from memory while the store could not commit, by what', 'what', () => new Map(Object.entries(i.store().shed)));
+  new Gauge({ name: 'outpost_store_writable', help: '1 when the database accepts commits', registers: [register], collect() { this.set(i.store().writable ? 1 : 0); } });
+  new Gauge({ name: 'outpost_store_held_messages', help: 'Messages held in memory because the database cannot commit', registers: [register], collect() { this.set(i.store().heldMessages); } });
+  new Gauge({ name: 'outpost_store_file_bytes', help: 'Database file plus WAL on disk', registers: [register], collect() { this.set(i.budget().fileBytes); } });
+  new Gauge({ name: 'outpost_store_max_bytes', help: 'storage.maxBytes', registers: [register], collect() { this.set(i.budget().maxBytes); } });
 
   new Gauge({ name: 'outpost_open_windows', help: 'Windows currently open', registers: [register], collect() { this.set(i.openWindows()); } });
   new Gauge({ name: 'outpost_uplink_connected', help: '1 when connected to the fleet broker', registers: [register], collect() { this.set(i.uplink().state === 'online' ? 1 : 0); } });

@@ -9,11 +9,15 @@ export interface Stats {
   summaries: number;
   anomalies: number;
   brokerRejections: Map<string, number>;
-  /** Outbox rows merged or dropped to stay in budget (the store issue fills these). */
+  /** Pairs of outbox summaries merged to stay within storage.maxBytes. */
   merges: number;
-  evictions: number;
-  /** Raw readings deleted from the journal by its time and size retention. */
+  /** Outbox rows dropped to stay within storage.maxBytes, by class. */
+  evictedSummaries: number;
+  evictedAnomalies: number;
+  /** Raw readings deleted from the journal (time and size retention, and the byte budget). */
   journalTrimmed: number;
+  /** Dead letters deleted by their share of the byte budget. */
+  deadLettersTrimmed: number;
 }
 
 export function createStats(now: number): Stats {
@@ -28,8 +32,10 @@ export function createStats(now: number): Stats {
     anomalies: 0,
     brokerRejections: new Map(),
     merges: 0,
-    evictions: 0,
+    evictedSummaries: 0,
+    evictedAnomalies: 0,
     journalTrimmed: 0,
+    deadLettersTrimmed: 0,
   };
 }
 

@@ -18,6 +18,8 @@ export interface Source {
   readonly name: string;
   start(sink: SourceSink): Promise<void>;
   stop(): Promise<void>;
+  /** Hands a message this source once received back to it, as if it arrived now (dead-letter replay). */
+  redeliver?(topic: string, payload: Buffer): void;
 }
 
 /** Wall clock in epoch milliseconds; injected so tests can control time. */

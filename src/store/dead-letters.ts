@@ -1,6 +1,7 @@
 // Inputs that could not become readings, kept with their reason so nothing is dropped silently.
 import type { Database, Executor } from './sqlite.js';
 import { insertRows } from './sqlite.js';
+import { trimOldest } from './trim-oldest.js';
 import type { Rejection } from '../stream/rejection.js';
 
 /** Bytes of an offending payload kept for inspection; the rest is cut (and the detail says so). */
@@ -39,4 +40,17 @@ export async function countDeadLetters(db: Database): Promise<Record<string, num
 
 export async function listDeadLetters(db: Database, limit: number): Promise<DeadLetterRow[]> {
   return db.all<DeadLetterRow>('SELECT * FROM dead_letters ORDER BY id DESC LIMIT ?', [limit]);
+}
+
+const ROW_BYTES = 'ifnull(length(payload), 0) + length(detail) + length(reason) + ifnull(length(topic), 0) + 48';
+
+/** Bytes the dead letters take (their payloads and texts, plus a per-row allowance). */
+export async function deadLetterBytes(db: Database): Promise<number> {
+  return (await db.get<{ bytes: number | null }>(`SELECT SUM(${ROW_BYTES}) AS bytes FROM dead_letters`))?.bytes ?? 0;
+}
+
+/** Deletes the oldest dead letters until at most `maxBytes` remain; returns how many were deleted. */
+export async function trimDeadLetters(db: Database, maxBytes: number): Promise<number> {
+  const excess = (await deadLetterBytes(db)) - maxBytes;
+  return excess > 0 ? trimOldest(db, { table: 'dead_letters', bytes: ROW_BYTES, counts: '1' }, excess) : 0;
 }

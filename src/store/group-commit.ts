@@ -3,18 +3,29 @@
 // transaction every `commitIntervalMs` (or sooner when `commitReadings` readings wait). The
 // batch is cut synchronously, so a checkpoint taken at the cut covers exactly the journal
 // entries and outputs up to it: a restart that loads it and replays the journal after it
-// re-creates the same outputs with the same seqs. A failed commit keeps the batch in memory
-// for the next try; nothing is dropped here.
+// re-creates the same outputs with the same seqs. Seqs are reserved at the cut, in emission
+// order. A failed commit keeps its batch (held-batches.ts: bounded, sent live by the uplink)
+// and is retried with everything newer in one transaction.
 import type { Database } from './sqlite.js';
-import type { Outbox } from './outbox.js';
+import type { Outbox, MessageKind, OutboxRow } from './outbox.js';
 import { insertDeadLettersTx } from './dead-letters.js';
 import { appendJournalTx } from './journal.js';
 import { createJournalBatch, type JournalBatchWriter } from './journal-codec.js';
 import { saveCheckpointTx } from './checkpoint.js';
+import { createHeldBatches, type Batch, type HeldLimits, type ShedCounts } from './held-batches.js';
+import { classifyStoreError, STORE_PROBLEM_ADVICE, type StoreProblem } from './store-errors.js';
 import type { StreamOutput } from '../stream/stream.js';
 import type { Rejection } from '../stream/rejection.js';
 import { renderBody, wrapBody } from '../stream/messages.js';
+import { saveSketch } from '../stream/quantile-sketch.js';
 import type { Logger } from '../ops/logger.js';
+
+export interface CommitHooks {
+  /** Before each commit, with the bytes it is about to add: the byte budget makes room. */
+  beforeCommit(bytes: number): Promise<void>;
+  /** After a failed commit: true when the failure was the budget's page cap and room was made. */
+  afterFull(err: unknown): Promise<boolean>;
+}
 
 export interface GroupCommitOptions {
   db: Database;
@@ -29,8 +40,22 @@ export interface GroupCommitOptions {
   snapshot: () => { specs: string; state: string };
   clock: () => number;
   log: Logger;
-  /** Called after each commit that added outbox rows (the uplink wakes up). */
-  onCommitted: () => void;
+  /** Called after each cut that queued messages (the uplink wakes up), with how many were anomalies. */
+  onQueued: (anomalies: number) => void;
+  hooks?: CommitHooks;
+  held?: HeldLimits;
+}
+
+export interface StoreHealth {
+  writable: boolean;
+  problem: StoreProblem | null;
+  error: string | null;
+  /** Since when the store has been failing (epoch ms), or null. */
+  since: number | null;
+  waiting: number;
+  /** Messages held in memory because the store cannot commit. */
+  heldMessages: number;
+  shed: ShedCounts;
 }
 
 export interface GroupCommit {
@@ -51,49 +76,43 @@ export interface GroupCommit {
   waiting(): number;
   /** False while commits are failing (disk full, read-only, corrupt file). */
   writable(): boolean;
+  health(): StoreHealth;
   /** Journal id the latest saved checkpoint covers (0: none yet). */
   checkpointedJournalId(): number;
   /** undefined while keeping up; else resolves once the backlog is below half the high-water mark. */
   ready(): Promise<void> | undefined;
+  /** Messages that could not be committed yet, for the uplink to send live. */
+  unwritten(kind: MessageKind, afterSeq: number, limit: number): OutboxRow[];
+  /** A message from unwritten() was acknowledged upstream. */
+  delivered(seq: number): void;
 }
 
 interface Draft {
-  kind: StreamOutput['kind'];
-  sensor: string;
-  body: string;
+  output: StreamOutput;
   createdAt: number;
-}
-
-interface Batch {
-  /** Packed journal entries, or undefined when there were none. */
-  journal: { data: Buffer; count: number; firstReceived: number; lastReceived: number } | undefined;
-  drafts: Draft[];
-  rejections: Rejection[];
-  checkpoint: { specs: string; state: string } | undefined;
 }
 
 const MAX_DRAFTS = 2000;
 // Journal entries waiting before ingest is paused (in commitReadings batches).
 const HIGH_WATER_BATCHES = 40;
+const DEFAULT_HELD: HeldLimits = { journalEntries: 200_000, messages: 10_000, rejections: 1_000 };
 
 export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
   const entries: JournalBatchWriter = createJournalBatch();
-  // Batches cut but not committed (a failed commit puts its batch back here, in order).
-  let retry: Batch[] = [];
+  const held = createHeldBatches(opts.held ?? DEFAULT_HELD);
   let pending = { drafts: [] as Draft[], rejections: [] as Rejection[] };
   let checkpointWanted = false;
   let checkpointed = 0;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
-  let failing = false;
+  let failure: { problem: StoreProblem; error: string; since: number } | undefined;
   let closed = false;
   const highWater = opts.commitReadings * HIGH_WATER_BATCHES;
   let caughtUp: Promise<void> | undefined;
   let release: (() => void) | undefined;
-  const retrying = () => retry.reduce((n, b) => n + (b.journal?.count ?? 0) + b.drafts.length + b.rejections.length, 0);
-  const waiting = () => entries.count + pending.drafts.length + pending.rejections.length + retrying();
+  const waiting = () => entries.count + pending.drafts.length + pending.rejections.length + held.waiting();
   const checkPressure = () => {
-    if (release && waiting() < highWater / 2) {
+    if (release && (failure || waiting() < highWater / 2)) {
       release();
       release = undefined;
       caughtUp = undefined;
@@ -113,7 +132,14 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       entries.count > 0
         ? { count: entries.count, firstReceived: entries.firstReceived, lastReceived: entries.lastReceived, data: entries.take() }
         : undefined;
-    const batch: Batch = { journal, drafts: pending.drafts, rejections: pending.rejections, checkpoint: undefined };
+    const drafts = pending.drafts;
+    const first = opts.outbox.reserve(drafts.length);
+    const rows = drafts.map((d, i) => {
+      const o = d.output;
+      const sketch = o.kind === 'summary' && o.sketch ? JSON.stringify(saveSketch(o.sketch)) : null;
+      return { seq: first + i, kind: o.kind, sensor: o.sensor, payload: wrapBody(opts.device, first + i, renderBody(opts.device, o)), createdAt: d.createdAt, sketch };
+    });
+    const batch: Batch = { journal, rows, nextSeq: first + drafts.length, rejections: pending.rejections, checkpoint: undefined };
     // The snapshot is taken here, synchronously, so it matches exactly what this batch holds.
     if (checkpointWanted) {
       batch.checkpoint = opts.snapshot();
@@ -123,59 +149,90 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
     return batch;
   };
 
-  /** Commits one batch; false (and the batch untouched) when the transaction failed. */
-  const commit = async (batch: Batch): Promise<boolean> => {
-    try {
-      let journalId: number | undefined;
-      await opts.db.transaction(async (tx) => {
-        if (batch.journal) journalId = await appendJournalTx(tx, batch.journal.data, batch.journal.count, batch.journal.firstReceived, batch.journal.lastReceived);
-        const first = opts.outbox.nextSeq();
-        await opts.outbox.appendTx(
-          tx,
-          (seq) => {
-            const d = batch.drafts[seq - first]!;
-            return { kind: d.kind, sensor: d.sensor, payload: wrapBody(opts.device, seq, d.body), createdAt: d.createdAt };
-          },
-          batch.drafts.length,
-        );
-        if (batch.rejections.length > 0) await insertDeadLettersTx(tx, batch.rejections);
-        if (batch.checkpoint) {
+  const sizeOf = (batches: Batch[]) =>
+    batches.reduce((n, b) => n + (b.journal?.data.length ?? 0) + b.rows.reduce((m, r) => m + r.payload.length + (r.sketch?.length ?? 0) + 64, 0) + b.rejections.length * 256, 0);
+
+  /** Commits batches in one transaction; false (and the batches untouched) when it failed. */
+  const commit = async (batches: Batch[]): Promise<boolean> => {
+    let journalId: number | undefined;
+    let checkpointAt: number | undefined;
+    await opts.hooks?.beforeCommit(sizeOf(batches));
+    await opts.db.transaction(async (tx) => {
+      for (const b of batches) {
+        if (b.journal) journalId = await appendJournalTx(tx, b.journal.data, b.journal.count, b.journal.firstReceived, b.journal.lastReceived);
+        await opts.outbox.appendTx(tx, b.rows.filter((r) => !held.isDelivered(r.seq)), b.nextSeq);
+        if (b.rejections.length > 0) await insertDeadLettersTx(tx, b.rejections);
+        if (b.checkpoint) {
           const covered = journalId ?? (await tx.get<{ id: number | null }>('SELECT MAX(id) AS id FROM journal'))?.id ?? 0;
-          await saveCheckpointTx(tx, { journalId: covered, nextSeq: opts.outbox.nextSeq(), ...batch.checkpoint, createdAt: opts.clock() });
-          journalId = covered;
+          await saveCheckpointTx(tx, { journalId: covered, nextSeq: b.nextSeq, ...b.checkpoint, createdAt: opts.clock() });
+          checkpointAt = covered;
         }
-      });
-      opts.outbox.settle(true);
-      if (batch.checkpoint) checkpointed = journalId ?? checkpointed;
-      if (failing) opts.log.info('store writable again; buffered data committed');
-      failing = false;
-      if (batch.drafts.length > 0) opts.onCommitted();
-      return true;
-    } catch (err) {
-      opts.outbox.settle(false);
-      if (!failing) opts.log.error({ err: (err as Error).message, waiting: waiting() }, 'store commit failed; keeping data in memory and retrying');
-      failing = true;
-      schedule();
-      return false;
+      }
+    });
+    opts.outbox.settle(true);
+    if (checkpointAt !== undefined) checkpointed = checkpointAt;
+    held.forgetBelow(batches[batches.length - 1]!.nextSeq);
+    return true;
+  };
+
+  const failed = (err: unknown, batches: Batch[]) => {
+    opts.outbox.settle(false);
+    const error = (err as Error).message;
+    const problem = classifyStoreError(err);
+    if (!failure) {
+      failure = { problem, error, since: opts.clock() };
+      opts.log.error({ err: error, problem, advice: STORE_PROBLEM_ADVICE[problem], waiting: waiting() }, 'store cannot commit: holding data in memory (bounded) and sending messages live while online');
+    } else failure = { ...failure, problem, error };
+    // A checkpoint is never retried stale: the next cut takes a fresh one.
+    for (const b of batches) {
+      if (b.checkpoint) checkpointWanted = true;
+      b.checkpoint = undefined;
     }
+    const before = { ...held.shed };
+    held.hold(batches);
+    const s = held.shed;
+    if (s.journalReadings + s.summaries + s.anomalies + s.deadLetters > before.journalReadings + before.summaries + before.anomalies + before.deadLetters) {
+      opts.log.warn({ shed: s }, 'store still failing: memory bound reached, oldest held data shed (counted in health)');
+    }
+    if (held.takeJournalGap()) checkpointWanted = true;
+    checkPressure();
+    schedule();
   };
 
   const flush = (): Promise<void> => {
     const run = async () => {
       if (running) await running;
       if (waiting() === 0 && !checkpointWanted) return;
-      // Batches that failed before go first, in order; a checkpoint is never retried stale.
-      const batches = [...retry, cut()];
-      retry = [];
-      for (let i = 0; i < batches.length; i++) {
-        if (!(await commit(batches[i]!))) {
-          retry = batches.slice(i).map((b) => {
-            if (b.checkpoint) checkpointWanted = true;
-            return { ...b, checkpoint: undefined };
-          });
+      const batches = [...held.take(), cut()];
+      let rows = 0;
+      let anomalies = 0;
+      for (const b of batches) {
+        rows += b.rows.length;
+        for (const r of b.rows) if (r.kind === 'anomaly') anomalies++;
+      }
+      try {
+        await commit(batches);
+      } catch (err) {
+        if (await opts.hooks?.afterFull(err).catch(() => false)) {
+          // The budget's page cap, now with room made: go again at once.
+          try {
+            await commit(batches);
+          } catch (again) {
+            failed(again, batches);
+            if (rows > 0) opts.onQueued(anomalies);
+            return;
+          }
+        } else {
+          failed(err, batches);
+          if (rows > 0) opts.onQueued(anomalies);
           return;
         }
       }
+      if (failure) {
+        opts.log.info({ downS: Math.round((opts.clock() - failure.since) / 1000), shed: held.shed }, 'store writable again; held data committed');
+        failure = undefined;
+      }
+      if (rows > 0) opts.onQueued(anomalies);
       checkPressure();
       // Falling behind: go again at once rather than wait for the timer.
       if (entries.count >= opts.commitReadings || pending.drafts.length >= MAX_DRAFTS) void flush();
@@ -210,7 +267,7 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       schedule();
     },
     write(output, createdAt) {
-      pending.drafts.push({ kind: output.kind, sensor: output.sensor, body: renderBody(opts.device, output), createdAt });
+      pending.drafts.push({ output, createdAt });
       grew();
     },
     reject(rejection) {
@@ -230,14 +287,27 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       await flush();
     },
     waiting,
-    writable: () => !failing,
+    writable: () => !failure,
+    health: () => ({
+      writable: !failure,
+      problem: failure?.problem ?? null,
+      error: failure?.error ?? null,
+      since: failure?.since ?? null,
+      waiting: waiting(),
+      heldMessages: held.batches.reduce((n, b) => n + b.rows.length, 0),
+      shed: { ...held.shed },
+    }),
     checkpointedJournalId: () => checkpointed,
     ready() {
+      // While the store fails, held data is bounded and shed instead: ingest never stalls on it.
+      if (failure) return undefined;
       if (caughtUp) return caughtUp;
       if (waiting() < highWater) return undefined;
       caughtUp = new Promise<void>((resolve) => (release = resolve));
       if (!running) void flush();
       return caughtUp;
     },
+    unwritten: (kind, afterSeq, limit) => held.unwritten(kind, afterSeq, limit),
+    delivered: (seq) => held.delivered(seq),
   };
 }

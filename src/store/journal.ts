@@ -4,6 +4,7 @@
 // Replaying it from a checkpoint re-creates the stream's state and outputs exactly.
 import type { Database, Executor } from './sqlite.js';
 import { decodeJournalBatch, type JournalEntryView } from './journal-codec.js';
+import { trimOldest } from './trim-oldest.js';
 
 export interface JournalBatchRow {
   id: number;
@@ -49,25 +50,11 @@ export async function trimJournal(db: Database, r: JournalRetention): Promise<nu
     await db.run('DELETE FROM journal WHERE id <= ? AND last_received < ?', [r.coveredUpTo, r.before]);
     readings += old!.n!;
   }
-  const total = (await db.get<{ bytes: number | null }>('SELECT SUM(length(data)) AS bytes FROM journal'))?.bytes ?? 0;
-  let excess = total - r.maxBytes;
-  if (excess <= 0) return readings;
-  // Oldest first, a page at a time, until enough is freed (or nothing covered is left).
-  let cutoff = 0;
-  for (let after = 0; excess > 0; ) {
-    const rows = await db.all<{ id: number; count: number; bytes: number }>(
-      'SELECT id, count, length(data) AS bytes FROM journal WHERE id > ? AND id <= ? ORDER BY id LIMIT 1000',
-      [after, r.coveredUpTo],
-    );
-    if (rows.length === 0) break;
-    for (const row of rows) {
-      if (excess <= 0) break;
-      excess -= row.bytes;
-      readings += row.count;
-      cutoff = row.id;
-    }
-    after = rows[rows.length - 1]!.id;
-  }
-  if (cutoff > 0) await db.run('DELETE FROM journal WHERE id <= ?', [cutoff]);
+  const excess = (await journalBytes(db)) - r.maxBytes;
+  if (excess > 0) readings += await trimOldest(db, { table: 'journal', bytes: 'length(data)', counts: 'count', maxId: r.coveredUpTo }, excess);
   return readings;
+}
+
+export async function journalBytes(db: Database): Promise<number> {
+  return (await db.get<{ bytes: number | null }>('SELECT SUM(length(data)) AS bytes FROM journal'))?.bytes ?? 0;
 }

@@ -39,6 +39,10 @@ const MIGRATIONS: readonly string[] = [
      state TEXT NOT NULL,                -- the stream state (JSON)
      created_at INTEGER NOT NULL
    );`,
+  // 3: the quantile sketch a summary was made from (so the byte budget can merge it exactly),
+  // and an index over anomalies only (they drain before summaries; summaries cost no index)
+  `ALTER TABLE outbox ADD COLUMN sketch TEXT;
+   CREATE INDEX outbox_anomalies ON outbox (seq) WHERE kind = 'anomaly';`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

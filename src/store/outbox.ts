@@ -1,17 +1,23 @@
-// The transactional outbox: every message for upstream is a row, numbered by the per-device
-// seq counter in the same transaction that inserts it, and deleted only after the broker's
-// PUBACK. Drain order is seq order.
+// The transactional outbox: every message for upstream is a row, deleted only after the
+// broker's PUBACK. Seqs are reserved in memory, in emission order, when the group commit cuts a
+// batch, and written with the batch (the counter `next_seq` in the same transaction), so a
+// batch that fails to commit is retried with the same ids. Drain order is seq order per class
+// (anomalies, then summaries).
 import type { Database, Executor } from './sqlite.js';
 import { insertRows } from './sqlite.js';
 
 export type MessageKind = 'summary' | 'anomaly';
+export const MESSAGE_KINDS: readonly MessageKind[] = ['anomaly', 'summary'];
 
 export interface OutboxMessage {
+  seq: number;
   kind: MessageKind;
   sensor: string;
   /** Full JSON payload, id included. */
   payload: string;
   createdAt: number;
+  /** A summary's quantile sketch (JSON), kept so it can be merged exactly; null otherwise. */
+  sketch: string | null;
 }
 
 export interface OutboxRow {
@@ -30,14 +36,20 @@ export interface OutboxStats {
 }
 
 export interface Outbox {
-  /** The seq the next message will get. Seqs rise by one per message, across restarts. */
+  /** The seq the next reserved message gets. Seqs rise by one per message, across restarts. */
   nextSeq(): number;
-  /** Inserts messages built for consecutive seqs from nextSeq(), inside the caller's transaction. */
-  appendTx(tx: Executor, build: (seq: number) => OutboxMessage, count: number): Promise<void>;
+  /** Reserves `count` consecutive seqs and returns the first. */
+  reserve(count: number): number;
+  /** Inserts rows inside the caller's transaction and sets the stored counter to `nextSeq`. */
+  appendTx(tx: Executor, rows: readonly OutboxMessage[], nextSeq: number): Promise<void>;
   /** Call after the transaction that used appendTx committed (true) or rolled back (false). */
   settle(committed: boolean): void;
-  readAfter(seq: number, limit: number): Promise<OutboxRow[]>;
-  remove(rows: ReadonlyArray<Pick<OutboxRow, 'seq' | 'bytes'>>): Promise<void>;
+  /** Rows of one class after `seq`, in seq order. */
+  readAfter(kind: MessageKind, seq: number, limit: number): Promise<OutboxRow[]>;
+  /** Deletes delivered rows (those still there); returns how many were deleted. */
+  remove(seqs: readonly number[]): Promise<number>;
+  /** Adjusts the in-memory totals after rows were rewritten or deleted by someone else (the budget). */
+  adjust(rows: number, bytes: number): void;
   stats(): Promise<OutboxStats>;
 }
 
@@ -49,49 +61,60 @@ export async function openOutbox(db: Database): Promise<Outbox> {
   // The counter and the rows commit together, so they agree; max() guards a hand-edited file.
   let next = Math.max(meta?.value ?? 1, (totals?.maxSeq ?? 0) + 1);
   // In-memory totals: `committed` is on disk, `pending` includes an open transaction's rows.
-  let committed = { next, rows: totals?.rows ?? 0, bytes: totals?.bytes ?? 0 };
+  let committed = { rows: totals?.rows ?? 0, bytes: totals?.bytes ?? 0 };
   let pending = { ...committed };
 
   return {
     nextSeq: () => next,
-    async appendTx(tx, build, count) {
-      if (count === 0) return;
-      const rows: unknown[][] = [];
-      let bytes = 0;
-      for (let i = 0; i < count; i++) {
-        const m = build(next + i);
-        bytes += Buffer.byteLength(m.payload);
-        rows.push([next + i, m.kind, m.sensor, m.payload, m.createdAt]);
-      }
-      await insertRows(tx, 'INSERT INTO outbox (seq, kind, sensor, payload, created_at)', 5, rows);
+    reserve(count) {
+      const first = next;
       next += count;
-      await tx.run("UPDATE meta SET value = ? WHERE key = 'next_seq'", [next]);
-      pending = { next, rows: pending.rows + count, bytes: pending.bytes + bytes };
+      return first;
+    },
+    async appendTx(tx, rows, nextSeq) {
+      if (rows.length > 0) {
+        let bytes = 0;
+        const values = rows.map((m) => {
+          bytes += Buffer.byteLength(m.payload);
+          return [m.seq, m.kind, m.sensor, m.payload, m.createdAt, m.sketch];
+        });
+        await insertRows(tx, 'INSERT INTO outbox (seq, kind, sensor, payload, created_at, sketch)', 6, values);
+        pending = { rows: pending.rows + rows.length, bytes: pending.bytes + bytes };
+      }
+      await tx.run("UPDATE meta SET value = ? WHERE key = 'next_seq' AND value < ?", [nextSeq, nextSeq]);
     },
     settle(ok) {
       if (ok) committed = { ...pending };
-      else {
-        pending = { ...committed };
-        next = committed.next;
-      }
+      else pending = { ...committed };
     },
-    readAfter: (seq, limit) =>
+    readAfter: (kind, seq, limit) =>
       db.all<OutboxRow>(
-        'SELECT seq, kind, sensor, payload, length(CAST(payload AS BLOB)) AS bytes FROM outbox WHERE seq > ? ORDER BY seq LIMIT ?',
-        [seq, limit],
+        // The anomaly query uses the partial index outbox_anomalies; summaries walk the rowid.
+        `SELECT seq, kind, sensor, payload, length(CAST(payload AS BLOB)) AS bytes FROM outbox WHERE kind = ? AND seq > ? ORDER BY seq LIMIT ?`,
+        [kind, seq, limit],
       ),
-    async remove(rows) {
-      if (rows.length === 0) return;
-      const seqs = rows.map((r) => r.seq);
+    async remove(seqs) {
+      if (seqs.length === 0) return 0;
+      let rows = 0;
+      let bytes = 0;
       await db.transaction(async (tx) => {
         for (let i = 0; i < seqs.length; i += 500) {
           const chunk = seqs.slice(i, i + 500);
-          await tx.run(`DELETE FROM outbox WHERE seq IN (${chunk.map(() => '?').join(',')})`, chunk);
+          const gone = await tx.all<{ bytes: number }>(
+            `DELETE FROM outbox WHERE seq IN (${chunk.map(() => '?').join(',')}) RETURNING length(CAST(payload AS BLOB)) AS bytes`,
+            chunk,
+          );
+          rows += gone.length;
+          for (const g of gone) bytes += g.bytes;
         }
       });
-      const bytes = rows.reduce((n, r) => n + r.bytes, 0);
-      committed = { ...committed, rows: committed.rows - rows.length, bytes: committed.bytes - bytes };
-      pending = { ...pending, rows: pending.rows - rows.length, bytes: pending.bytes - bytes };
+      committed = { rows: committed.rows - rows, bytes: committed.bytes - bytes };
+      pending = { rows: pending.rows - rows, bytes: pending.bytes - bytes };
+      return rows;
+    },
+    adjust(rows, bytes) {
+      committed = { rows: committed.rows + rows, bytes: committed.bytes + bytes };
+      pending = { rows: pending.rows + rows, bytes: pending.bytes + bytes };
     },
     async stats() {
       const oldest = await db.get<{ created_at: number }>('SELECT created_at FROM outbox ORDER BY seq LIMIT 1');

@@ -1,13 +1,17 @@
-// Drains the outbox to the fleet broker: QoS 1, at most `maxInflight` unacknowledged, in seq
-// order, a row deleted only after its PUBACK. SQLite is the only buffer: each connection gets
-// a fresh mqtt.js client (no client-side queue survives a disconnect), and after a reconnect
-// the drain restarts from the oldest undelivered row, so what was in flight is sent again
-// (at least once; consumers dedupe by id).
-import { readFileSync } from 'node:fs';
+// Drains the outbox to the fleet broker: QoS 1, at most `maxInflight` unacknowledged, a row
+// deleted only after its PUBACK. Two classes, each in seq order: anomalies first, then
+// summaries, together at most `maxRate` messages a second (a long outage does not flood the
+// fleet broker; a new anomaly still goes out next). Messages the store could not commit yet
+// (disk full, read-only) are sent from memory, after the committed ones of their class.
+// SQLite is the only buffer: each connection gets a fresh mqtt.js client (no client-side queue
+// survives a disconnect), and after a reconnect the drain restarts from the oldest undelivered
+// row, so what was in flight is sent again (at least once; consumers dedupe by id).
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
-import type { Outbox, OutboxRow } from '../store/outbox.js';
+import { MESSAGE_KINDS, type MessageKind, type Outbox, type OutboxRow } from '../store/outbox.js';
 import type { AgentConfig } from '../config/load.js';
 import type { Logger } from '../ops/logger.js';
+import { clientOptions, explainUplinkError, refusedProtocol, type ProtocolVersion } from './client-options.js';
+import { createTokenBucket } from './token-bucket.js';
 
 export type UplinkState = 'connecting' | 'online' | 'offline' | 'stopped';
 
@@ -18,15 +22,25 @@ export interface UplinkStatus {
   inflight: number;
   delivered: number;
   connects: number;
+  /** MQTT version of the current (or last) connection: "5" or "3.1.1". */
+  protocol: string;
+}
+
+/** Messages held in memory by the store while it cannot commit (the group commit). */
+export interface MemoryLane {
+  unwritten(kind: MessageKind, afterSeq: number, limit: number): OutboxRow[];
+  delivered(seq: number): void;
 }
 
 export interface Forwarder {
   start(): void;
-  /** New rows were committed. */
-  wake(): void;
+  /** New messages were queued; `anomalies` of them are anomalies (checked first). */
+  wake(anomalies?: number): void;
   /** Publishes outside the outbox (health); false when offline. */
   publishLive(subtopic: string, payload: string, retain: boolean): boolean;
   status(): UplinkStatus;
+  /** Rows of `kind` with seq at or below this may be in flight or awaiting deletion: leave them alone. */
+  claimed(kind: MessageKind): number;
   /** Stops sending, waits up to `timeoutMs` for in-flight PUBACKs, says `offline`, disconnects. */
   stop(timeoutMs: number): Promise<void>;
 }
@@ -34,6 +48,7 @@ export interface Forwarder {
 export interface ForwarderOptions {
   uplink: AgentConfig['uplink'];
   outbox: Outbox;
+  memory?: MemoryLane;
   log: Logger;
   clock: () => number;
   onDelivered?: (count: number) => void;
@@ -41,6 +56,14 @@ export interface ForwarderOptions {
 
 const DELETE_BATCH = 500;
 const DELETE_DELAY_MS = 100;
+
+interface Lane {
+  cursor: number;
+  buffer: OutboxRow[];
+  at: number;
+  /** The last reads found nothing new: skip until woken. */
+  exhausted: boolean;
+}
 
 export function createForwarder(opts: ForwarderOptions): Forwarder {
   const { uplink, outbox, log, clock } = opts;
@@ -53,24 +76,32 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   let connects = 0;
   let delivered = 0;
   let reconnectTimer: NodeJS.Timeout | undefined;
+  let rateTimer: NodeJS.Timeout | undefined;
+  let version: ProtocolVersion = uplink.protocol === '3.1.1' ? 4 : 5;
 
-  let cursor = 0; // highest seq read from the outbox on this connection
-  let buffer: OutboxRow[] = [];
-  let bufferAt = 0;
+  const lanes: Record<MessageKind, Lane> = {
+    anomaly: { cursor: 0, buffer: [], at: 0, exhausted: false },
+    summary: { cursor: 0, buffer: [], at: 0, exhausted: false },
+  };
   const inflight = new Map<number, OutboxRow>();
-  let acked: OutboxRow[] = [];
+  let acked: number[] = [];
   const ackedSeqs = new Set<number>(); // acknowledged, not yet deleted
+  const claimedUpTo: Record<MessageKind, number> = { anomaly: 0, summary: 0 };
   let deleteTimer: NodeJS.Timeout | undefined;
   let deleting: Promise<void> = Promise.resolve();
   let pumping = false;
   let again = false;
-  let exhausted = false; // the last read found nothing new
   let stopping = false;
+  const bucket = createTokenBucket(uplink.maxRate, clock());
 
   const setState = (next: UplinkState) => {
     if (next === state) return;
     state = next;
     since = clock();
+  };
+
+  const resetLanes = () => {
+    for (const kind of MESSAGE_KINDS) lanes[kind] = { cursor: 0, buffer: [], at: 0, exhausted: false };
   };
 
   const flushDeletes = () => {
@@ -81,24 +112,50 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     deleting = deleting
       .then(() => outbox.remove(batch))
       .then(
-        () => batch.forEach((r) => ackedSeqs.delete(r.seq)),
+        () => undefined,
         (err: Error) => {
           // Rows stay in the outbox and go out again after a restart: a duplicate, never a loss.
           log.error({ err: err.message }, 'could not delete delivered rows from the outbox');
-          batch.forEach((r) => ackedSeqs.delete(r.seq));
         },
-      );
+      )
+      .then(() => {
+        for (const seq of batch) ackedSeqs.delete(seq);
+      });
     return deleting;
   };
 
   const onAck = (row: OutboxRow) => {
     inflight.delete(row.seq);
-    acked.push(row);
+    acked.push(row.seq);
     ackedSeqs.add(row.seq);
+    opts.memory?.delivered(row.seq);
     delivered++;
     opts.onDelivered?.(1);
     if (acked.length >= DELETE_BATCH) void flushDeletes();
     else if (!deleteTimer) deleteTimer = setTimeout(() => void flushDeletes(), DELETE_DELAY_MS);
+  };
+
+  /** The next row to send: anomalies first; committed rows, then those held in memory. */
+  const nextRow = async (c: MqttClient): Promise<OutboxRow | undefined> => {
+    for (const kind of MESSAGE_KINDS) {
+      const lane = lanes[kind];
+      while (lane.at >= lane.buffer.length && !lane.exhausted) {
+        const limit = Math.max(256, uplink.maxInflight);
+        let rows = await outbox.readAfter(kind, lane.cursor, limit);
+        if (c !== client || state !== 'online') return undefined;
+        if (rows.length === 0) rows = opts.memory?.unwritten(kind, lane.cursor, limit) ?? [];
+        if (rows.length === 0) {
+          lane.exhausted = true;
+          break;
+        }
+        lane.cursor = rows[rows.length - 1]!.seq;
+        claimedUpTo[kind] = Math.max(claimedUpTo[kind], lane.cursor);
+        lane.buffer = rows.filter((r) => !ackedSeqs.has(r.seq) && !inflight.has(r.seq));
+        lane.at = 0;
+      }
+      if (lane.at < lane.buffer.length) return lane.buffer[lane.at++];
+    }
+    return undefined;
   };
 
   const pump = async () => {
@@ -112,17 +169,19 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
         again = false;
         const c = client;
         while (c && c === client && state === 'online' && !stopping && inflight.size < uplink.maxInflight) {
-          if (bufferAt >= buffer.length) {
-            const rows = await outbox.readAfter(cursor, Math.max(256, uplink.maxInflight));
-            if (c !== client || state !== 'online') break;
-            exhausted = rows.length === 0;
-            if (exhausted) break;
-            cursor = rows[rows.length - 1]!.seq;
-            buffer = rows.filter((r) => !ackedSeqs.has(r.seq) && !inflight.has(r.seq));
-            bufferAt = 0;
-            continue;
+          const now = clock();
+          if (bucket.waitMs(now) > 0) {
+            if (!rateTimer) {
+              rateTimer = setTimeout(() => {
+                rateTimer = undefined;
+                void pump();
+              }, bucket.waitMs(now));
+            }
+            break;
           }
-          const row = buffer[bufferAt++]!;
+          const row = await nextRow(c);
+          if (!row || c !== client) break;
+          bucket.take(clock());
           inflight.set(row.seq, row);
           c.publish(`${uplink.topicPrefix}/${row.kind}/${row.sensor}`, row.payload, { qos: 1 }, (err) => {
             if (err || c !== client) return; // connection gone: the row is read again after reconnect
@@ -139,11 +198,11 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     }
   };
 
-  const scheduleReconnect = () => {
+  const scheduleReconnect = (delayMs?: number) => {
     if (stopping || reconnectTimer) return;
     const base = Math.min(uplink.reconnect.max, uplink.reconnect.min * 2 ** Math.min(attempt, 20));
-    const delay = Math.round(base * (0.5 + Math.random() * 0.5)); // jitter: a fleet does not reconnect in step
-    attempt++;
+    const delay = delayMs ?? Math.round(base * (0.5 + Math.random() * 0.5)); // jitter: a fleet does not reconnect in step
+    if (delayMs === undefined) attempt++;
     reconnectTimer = setTimeout(() => {
       reconnectTimer = undefined;
       connect();
@@ -158,8 +217,12 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     c.end(true);
     if (state === 'online') log.warn({ url: uplink.url, inflight: inflight.size }, 'uplink lost; buffering in the outbox');
     inflight.clear();
-    buffer = [];
-    bufferAt = 0;
+    resetLanes();
+    // Rows acknowledged but not yet deleted stay claimed; the rest may be compacted again.
+    for (const kind of MESSAGE_KINDS) claimedUpTo[kind] = 0;
+    for (const seq of ackedSeqs) {
+      for (const kind of MESSAGE_KINDS) claimedUpTo[kind] = Math.max(claimedUpTo[kind], seq);
+    }
     setState(stopping ? 'stopped' : 'offline');
     scheduleReconnect();
   };
@@ -169,10 +232,10 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     setState('connecting');
     let options: IClientOptions;
     try {
-      options = clientOptions(uplink, statusTopic);
+      options = clientOptions(uplink, statusTopic, version);
     } catch (err) {
       lastError = (err as Error).message;
-      log.error({ err: lastError }, 'uplink TLS files cannot be read');
+      log.error({ err: lastError }, 'uplink cannot connect');
       setState('offline');
       scheduleReconnect();
       return;
@@ -184,25 +247,37 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       attempt = 0;
       connects++;
       lastError = null;
-      cursor = 0;
-      buffer = [];
-      bufferAt = 0;
+      resetLanes();
       setState('online');
-      log.info({ url: uplink.url }, 'uplink connected');
+      log.info({ url: uplink.url, protocol: version === 5 ? '5' : '3.1.1' }, 'uplink connected');
       c.publish(statusTopic, 'online', { qos: 1, retain: true });
       void pump();
     });
-    c.on('error', (err) => {
-      if (lastError !== err.message) log.warn({ url: uplink.url, err: err.message }, 'uplink error');
-      lastError = err.message;
+    c.on('error', (err: Error & { code?: unknown }) => {
+      if (c !== client) return;
+      if (version === 5 && uplink.protocol === 'auto' && refusedProtocol(err)) {
+        log.info({ url: uplink.url }, 'fleet broker does not speak MQTT 5: using 3.1.1');
+        version = 4;
+        client = undefined;
+        c.removeAllListeners();
+        c.on('error', () => undefined);
+        c.end(true);
+        setState('offline');
+        scheduleReconnect(0);
+        return;
+      }
+      const message = explainUplinkError(err, uplink.url);
+      if (lastError !== message) log.warn({ url: uplink.url, err: message }, 'uplink error');
+      lastError = message;
     });
     c.on('close', () => disconnected(c));
   };
 
   return {
     start: connect,
-    wake: () => {
-      exhausted = false;
+    wake(anomalies = 0) {
+      lanes.summary.exhausted = false;
+      if (anomalies > 0) lanes.anomaly.exhausted = false;
       void pump();
     },
     publishLive(subtopic, payload, retain) {
@@ -210,16 +285,18 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       client.publish(`${uplink.topicPrefix}/${subtopic}`, payload, { qos: 1, retain });
       return true;
     },
-    status: () => ({ state, since, lastError, inflight: inflight.size, delivered, connects }),
+    status: () => ({ state, since, lastError, inflight: inflight.size, delivered, connects, protocol: version === 5 ? '5' : '3.1.1' }),
+    claimed: (kind) => claimedUpTo[kind],
     async stop(timeoutMs) {
       clearTimeout(reconnectTimer);
       reconnectTimer = undefined;
       // One bounded final drain: what is left after the deadline stays in the outbox for next time.
       const deadline = clock() + timeoutMs;
-      const drained = () => inflight.size === 0 && exhausted && !pumping;
+      const drained = () => inflight.size === 0 && lanes.anomaly.exhausted && lanes.summary.exhausted && !pumping;
       if (state === 'online') void pump();
       while (state === 'online' && !drained() && clock() < deadline) await new Promise((r) => setTimeout(r, 20));
       stopping = true;
+      clearTimeout(rateTimer);
       await flushDeletes();
       const c = client;
       if (c && state === 'online') {
@@ -233,28 +310,5 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       }
       setState('stopped');
     },
-  };
-}
-
-function clientOptions(uplink: AgentConfig['uplink'], statusTopic: string): IClientOptions {
-  const tls = uplink.tls;
-  return {
-    clientId: uplink.clientId,
-    clean: true,
-    reconnectPeriod: 0, // we reconnect ourselves, with a fresh client and jittered backoff
-    connectTimeout: 10_000,
-    keepalive: Math.max(1, Math.round(uplink.keepalive / 1000)),
-    protocolVersion: 4,
-    // mqtt-packet would otherwise pre-build 65,536 Buffers (~8 MB of heap) for message ids.
-    writeCache: false,
-    username: uplink.username,
-    password: uplink.password,
-    will: { topic: statusTopic, payload: Buffer.from('offline'), qos: 1, retain: true },
-    ...(tls && {
-      ca: tls.ca ? readFileSync(tls.ca) : undefined,
-      cert: tls.cert ? readFileSync(tls.cert) : undefined,
-      key: tls.key ? readFileSync(tls.key) : undefined,
-      rejectUnauthorized: tls.rejectUnauthorized,
-    }),
   };
 }

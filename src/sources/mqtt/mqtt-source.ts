@@ -16,25 +16,31 @@ export interface MqttSourceOptions {
 export function createMqttSource(opts: MqttSourceOptions): Source {
   const name = `mqtt:${opts.topic}`;
   let unsubscribe: (() => Promise<void>) | undefined;
+  let sink: SourceSink | undefined;
+  const handle = (topic: string, payload: Buffer) => {
+    const receivedAt = opts.clock();
+    const { readings, problems } = parsePayload(payload, {
+      sensor: sensorIdFromTopic(opts.topic, topic),
+      receivedAt,
+      format: opts.format,
+      maxBytes: opts.maxPayloadBytes,
+    });
+    for (const r of readings) sink!.reading(r);
+    for (const p of problems) sink!.reject({ ...p, source: name, topic, receivedAt, payload });
+    return sink!.ready();
+  };
   return {
     name,
-    async start(sink: SourceSink) {
-      unsubscribe = await opts.feed.subscribe(opts.topic, (topic, payload) => {
-        const receivedAt = opts.clock();
-        const { readings, problems } = parsePayload(payload, {
-          sensor: sensorIdFromTopic(opts.topic, topic),
-          receivedAt,
-          format: opts.format,
-          maxBytes: opts.maxPayloadBytes,
-        });
-        for (const r of readings) sink.reading(r);
-        for (const p of problems) sink.reject({ ...p, source: name, topic, receivedAt, payload });
-        return sink.ready();
-      });
+    async start(s: SourceSink) {
+      sink = s;
+      unsubscribe = await opts.feed.subscribe(opts.topic, handle);
     },
     async stop() {
       await unsubscribe?.();
       unsubscribe = undefined;
+    },
+    redeliver(topic, payload) {
+      if (sink) void handle(topic, payload);
     },
   };
 }

@@ -1,0 +1,45 @@
+// Field types shared by the config's parts: durations and sizes written as text, cron
+// expressions, ports, sensor ids and topic filters.
+import { z } from 'zod';
+import cron from 'node-cron';
+import { parseDuration, parseSize } from './units.js';
+import { SENSOR_ID_PATTERN } from '../stream/sensor-id.js';
+
+export const duration = (example: string) =>
+  z
+    .string()
+    .describe(`duration such as 500ms, 5s, 10m, 1h (e.g. ${example})`)
+    .transform((text, ctx) => {
+      const ms = parseDuration(text);
+      if (ms === undefined) {
+        ctx.addIssue({ code: 'custom', message: `"${text}" is not a duration; write e.g. 500ms, 5s, 10m, 1h` });
+        return z.NEVER;
+      }
+      return ms;
+    });
+
+export const size = (example: string) =>
+  z
+    .string()
+    .describe(`size such as 64KiB, 256MB, 1GB (e.g. ${example})`)
+    .transform((text, ctx) => {
+      const bytes = parseSize(text);
+      if (bytes === undefined) {
+        ctx.addIssue({ code: 'custom', message: `"${text}" is not a size; write e.g. 64KiB, 256MB, 1GB` });
+        return z.NEVER;
+      }
+      return bytes;
+    });
+
+export const cronExpression = z
+  .string()
+  .describe('cron expression with an optional seconds field, e.g. "*/15 * * * * *"')
+  .refine((expr) => cron.validate(expr), { message: 'is not a valid cron expression' });
+
+export const port = z.number().int().min(0).max(65535).describe('TCP port; 0 picks a free one');
+
+export const sensorId = z
+  .string()
+  .regex(SENSOR_ID_PATTERN, 'must be letters, digits, "_", ".", ":", "-" in "/"-separated levels');
+
+export const topicFilter = z.string().min(1).describe('MQTT topic filter, + and # allowed');
