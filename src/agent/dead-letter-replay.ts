@@ -6,7 +6,7 @@
 // worst a row is replayed twice.
 import type { Database } from '../store/sqlite.js';
 import type { GroupCommit } from '../store/group-commit.js';
-import type { DeadLetterRow } from '../store/dead-letters.js';
+import { deadLetterWhere, type DeadLetterRow } from '../store/dead-letters.js';
 import type { Source, SourceSink } from '../sources/source.js';
 
 export interface ReplayFilter {
@@ -29,20 +29,8 @@ export interface ReplayDeps {
 }
 
 export async function replayDeadLetters(d: ReplayDeps, f: ReplayFilter): Promise<ReplayResult> {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (f.reason) {
-    where.push('reason = ?');
-    params.push(f.reason);
-  }
-  if (f.ids && f.ids.length > 0) {
-    where.push(`id IN (${f.ids.map(() => '?').join(',')})`);
-    params.push(...f.ids);
-  }
-  const rows = await d.db.all<DeadLetterRow>(
-    `SELECT * FROM dead_letters ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY id LIMIT ?`,
-    [...params, f.limit ?? 10_000],
-  );
+  const { sql, params } = deadLetterWhere(f);
+  const rows = await d.db.all<DeadLetterRow>(`SELECT * FROM dead_letters ${sql} ORDER BY id LIMIT ?`, [...params, f.limit ?? 10_000]);
   const done: number[] = [];
   const skipped: ReplayResult['skipped'] = [];
   for (const row of rows) {

@@ -4,7 +4,7 @@
 import { existsSync } from 'node:fs';
 import { loadConfigFile, type AgentConfig } from '../config/load.js';
 import { openDatabase, type Database } from '../store/sqlite.js';
-import type { DeadLetterRow } from '../store/dead-letters.js';
+import { deadLetterWhere, type DeadLetterRow } from '../store/dead-letters.js';
 import { reportProblems } from './check-config.js';
 import type { Io } from './io.js';
 
@@ -37,23 +37,9 @@ export async function deadLetter(action: 'list' | 'replay' | 'purge', a: DeadLet
 }
 
 function filter(a: DeadLetterArgs): { sql: string; params: unknown[] } | string {
-  const where: string[] = [];
-  const params: unknown[] = [];
-  if (a.reason) {
-    where.push('reason = ?');
-    params.push(a.reason);
-  }
-  if (a.id && a.id.length > 0) {
-    where.push(`id IN (${a.id.map(() => '?').join(',')})`);
-    params.push(...a.id);
-  }
-  if (a.before) {
-    const t = Date.parse(a.before);
-    if (!Number.isFinite(t)) return `--before ${a.before} is not a time (ISO 8601, e.g. 2026-11-24T12:00:00Z)`;
-    where.push('received_at < ?');
-    params.push(t);
-  }
-  return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
+  const before = a.before === undefined ? undefined : Date.parse(a.before);
+  if (before !== undefined && !Number.isFinite(before)) return `--before ${a.before} is not a time (ISO 8601, e.g. 2026-11-24T12:00:00Z)`;
+  return deadLetterWhere({ reason: a.reason, ids: a.id, before });
 }
 
 async function list(db: Database, a: DeadLetterArgs, io: Io): Promise<number> {

@@ -54,3 +54,29 @@ export async function trimDeadLetters(db: Database, maxBytes: number): Promise<n
   const excess = (await deadLetterBytes(db)) - maxBytes;
   return excess > 0 ? trimOldest(db, { table: 'dead_letters', bytes: ROW_BYTES, counts: '1' }, excess) : 0;
 }
+
+export interface DeadLetterFilter {
+  reason?: string;
+  ids?: number[];
+  /** Received before this (epoch ms). */
+  before?: number;
+}
+
+/** A WHERE clause (or '') and its parameters for the rows a filter selects. */
+export function deadLetterWhere(f: DeadLetterFilter): { sql: string; params: unknown[] } {
+  const where: string[] = [];
+  const params: unknown[] = [];
+  if (f.reason) {
+    where.push('reason = ?');
+    params.push(f.reason);
+  }
+  if (f.ids && f.ids.length > 0) {
+    where.push(`id IN (${f.ids.map(() => '?').join(',')})`);
+    params.push(...f.ids);
+  }
+  if (f.before !== undefined) {
+    where.push('received_at < ?');
+    params.push(f.before);
+  }
+  return { sql: where.length ? `WHERE ${where.join(' AND ')}` : '', params };
+}
