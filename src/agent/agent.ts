@@ -37,6 +37,8 @@ export interface AgentOptions {
   gpioDriver?: GpioDriver;
   /** How long a graceful stop waits for in-flight PUBACKs (ms). */
   stopTimeoutMs?: number;
+  /** Wraps the opened database (tests inject write faults where no file system can be made to fail). */
+  wrapDatabase?: (db: Database) => Database;
 }
 
 export interface Agent {
@@ -149,7 +151,7 @@ export function createAgent(opts: AgentOptions): Agent {
       // 1. Outputs: the store (checked, salvaged if damaged), its byte budget, then the uplink
       // that drains it. They refer to each other through these closures.
       const opened = await openStoreChecked(config.storage.path, config.storage.synchronous, log, config.device.id);
-      db = opened.db;
+      db = opts.wrapDatabase ? opts.wrapDatabase(opened.db) : opened.db;
       salvage = opened.salvage;
       outbox = await openOutbox(db);
       const box = outbox;

@@ -7,8 +7,8 @@
 //   the checkpoint covers), then old summaries are merged into coarser windows (exact), then
 //   dead letters yield, then the oldest summaries are dropped, and anomalies last.
 // Size is measured, not estimated: pages in use (page_count - freelist_count).
-// On a real full disk the ceiling drops to the file's current size until space returns, so the
-// outbox keeps buffering in the pages it already has.
+// On a real full disk the journal gives its pages back to the outbox, so buffering goes on in
+// the file as it is; past that the group commit holds data in memory (bounded).
 import { statSync, statfsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Database } from './sqlite.js';
@@ -55,7 +55,7 @@ export interface BudgetStatus {
   fileBytes: number;
   /** Pages in use, in bytes (what the budget steers). */
   usedBytes: number;
-  /** The ceiling in force for the main file (lower than planned while the disk is full). */
+  /** The ceiling of the main file (maxBytes less the WAL's reserve). */
   limitBytes: number;
   diskFull: boolean;
 }
@@ -77,7 +77,7 @@ export function createBudget(o: BudgetOptions): Budget {
   // Rows per merge transaction: each rewrites about its rows' pages into the WAL.
   const mergeChunk = Math.min(2000, Math.max(50, Math.floor(walReserve / 2 / 400)));
   let pageSize = 4096;
-  let limit = planned;
+  const limit = planned;
   let used = 0;
   let sinceMeasure = 0;
   let diskFull = false;
@@ -195,15 +195,20 @@ export function createBudget(o: BudgetOptions): Budget {
     async afterFull(err) {
       if (classifyStoreError(err) !== 'disk-full') return false;
       const pc = (await db.get<{ page_count: number }>('PRAGMA page_count'))?.page_count ?? 0;
-      const atCeiling = (pc + 1) * pageSize > limit;
-      if (!atCeiling) {
-        if (diskFull) return false; // already buffering within the file's size: wait for space
-        diskFull = true;
-        limit = Math.min(limit, pc * pageSize);
-        o.log.warn({ limitBytes: limit }, 'file system full: buffering within the database file\'s current size until space returns');
+      if ((pc + 1) * pageSize > limit) {
+        await enforce(); // our own ceiling: make room as usual
+        return true;
       }
-      await enforce();
-      return true;
+      // The file system is full before the budget is. Raw readings the checkpoint covers give
+      // their pages back for the outbox to reuse (the file need not grow); nothing the uplink
+      // still has to send is touched. If that is not enough, the group commit holds data in
+      // memory and the uplink sends it from there.
+      if (diskFull) return false;
+      diskFull = true;
+      const n = await trimOldest(db, { table: 'journal', bytes: 'length(data)', counts: 'count', maxId: o.coveredJournalId() }, Number.MAX_SAFE_INTEGER);
+      o.counters.journalTrimmed += n;
+      o.log.warn({ journalReadingsFreed: n }, 'file system full: journal space handed to the outbox; buffering in memory if that is not enough, until space returns');
+      return n > 0;
     },
     async enforce() {
       if (diskFull) {
@@ -211,8 +216,7 @@ export function createBudget(o: BudgetOptions): Budget {
           const fs = statfsSync(dirname(db.path));
           if (fs.bavail * fs.bsize > walReserve + 1024 * 1024) {
             diskFull = false;
-            limit = planned;
-            o.log.info('file system has space again: storage budget back to storage.maxBytes');
+            o.log.info('file system has space again');
           }
         } catch {
           // statfs unavailable: stay conservative

@@ -56,6 +56,7 @@ export interface ForwarderOptions {
 
 const DELETE_BATCH = 500;
 const DELETE_DELAY_MS = 100;
+const DELETE_RETRY_MS = 1000;
 
 interface Lane {
   cursor: number;
@@ -89,6 +90,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   const claimedUpTo: Record<MessageKind, number> = { anomaly: 0, summary: 0 };
   let deleteTimer: NodeJS.Timeout | undefined;
   let deleting: Promise<void> = Promise.resolve();
+  let deleteFailing = false;
   let pumping = false;
   let again = false;
   let stopping = false;
@@ -109,18 +111,23 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     deleteTimer = undefined;
     const batch = acked;
     acked = [];
-    deleting = deleting
-      .then(() => outbox.remove(batch))
-      .then(
-        () => undefined,
-        (err: Error) => {
-          // Rows stay in the outbox and go out again after a restart: a duplicate, never a loss.
-          log.error({ err: err.message }, 'could not delete delivered rows from the outbox');
-        },
-      )
-      .then(() => {
-        for (const seq of batch) ackedSeqs.delete(seq);
-      });
+    deleting = deleting.then(
+      () =>
+        outbox.remove(batch).then(
+          () => {
+            deleteFailing = false;
+            for (const seq of batch) ackedSeqs.delete(seq);
+          },
+          (err: Error) => {
+            // The store cannot write now (disk full, read-only): keep them marked delivered and
+            // try again; a restart before that sends them again (a duplicate, never a loss).
+            if (!deleteFailing) log.warn({ err: err.message, rows: batch.length }, 'could not delete delivered rows from the outbox yet; retrying');
+            deleteFailing = true;
+            acked.push(...batch);
+            if (!deleteTimer && !stopping) deleteTimer = setTimeout(() => void flushDeletes(), DELETE_RETRY_MS);
+          },
+        ),
+    );
     return deleting;
   };
 
