@@ -1,7 +1,7 @@
 // Salvaging a damaged database file (a truncated or garbled SD-card file after a power cut):
 // 1. the file (and its WAL) is renamed `<name>.corrupt-<timestamp>` and left alone;
-// 2. a scratch copy of it is read table by table, by rowid ranges, halving a range that fails
-//    until the readable rows are found (a bad page costs only the rows on it);
+// 2. a scratch copy of it is read table by table in key order; a bad page costs only the rows
+//    on it (readTable);
 // 3. what was read goes into a fresh database, with the seq counter past every id the old file
 //    may have used (its counter, its rows, and every "<device>:<seq>" id still in its bytes), so
 //    no id is ever reused;
@@ -14,8 +14,8 @@ export interface SalvageReport {
   asideAs: string;
   at: string;
   salvaged: { outbox: number; deadLetters: number; journalBatches: number; checkpoint: boolean };
-  /** Rows that could not be read (rowid ranges that failed), by table; -1: the table was unreadable. */
-  lost: Record<string, number>;
+  /** Key ranges (seq, id) that could not be read, by table ([from, null]: to the end); "all": nothing could. */
+  unreadable: Record<string, Array<[number, number | null]> | 'all'>;
   nextSeq: number;
 }
 
@@ -25,8 +25,8 @@ const TABLES = {
   journal: ['id', 'count', 'first_received', 'last_received', 'data'],
 } as const;
 type TableName = keyof typeof TABLES;
-/** Below this many rowids, a failing range is given up as a whole instead of halved again. */
-const SMALLEST_RANGE = 8;
+/** Rows read by one scan step, and keys probed one by one past a bad page. */
+const SCAN_ROWS = 256;
 
 export async function salvageDatabase(path: string, device: string, openFresh: () => Promise<Database>, log: Logger): Promise<{ db: Database; report: SalvageReport }> {
   const at = new Date().toISOString();
@@ -38,22 +38,25 @@ export async function salvageDatabase(path: string, device: string, openFresh: (
   if (existsSync(`${asideAs}-wal`)) copyFileSync(`${asideAs}-wal`, `${scratch}-wal`);
 
   const rows: Record<TableName, unknown[][]> = { outbox: [], dead_letters: [], journal: [] };
-  const lost: Record<string, number> = {};
+  const unreadable: SalvageReport['unreadable'] = {};
   let metaSeq = 0;
   let checkpoint: Record<string, unknown> | undefined;
   let old: Database | undefined;
   try {
     old = await openDatabase(scratch);
+    // A truncated file is shorter than its header says; SQLite refuses it unless told to make
+    // do with the pages that are there (the standard first step of recovery).
+    await old.exec('PRAGMA writable_schema = ON').catch(() => undefined);
     for (const table of Object.keys(TABLES) as TableName[]) {
       const r = await readTable(old, table);
       rows[table] = r.rows;
-      if (r.lost !== 0) lost[table] = r.lost;
+      if (r.unreadable.length > 0) unreadable[table] = r.unreadable;
     }
     metaSeq = (await old.get<{ value: number }>("SELECT value FROM meta WHERE key = 'next_seq'").catch(() => undefined))?.value ?? 0;
     checkpoint = await old.get<Record<string, unknown>>('SELECT * FROM checkpoint WHERE id = 1').catch(() => undefined);
   } catch (err) {
     log.error({ err: (err as Error).message }, 'salvage: the damaged file cannot be opened at all');
-    for (const t of Object.keys(TABLES)) lost[t] = -1;
+    for (const t of Object.keys(TABLES)) unreadable[t] = 'all';
   } finally {
     await old?.close().catch(() => undefined);
     for (const ext of ['', '-wal', '-shm']) rmSync(scratch + ext, { force: true });
@@ -63,7 +66,7 @@ export async function salvageDatabase(path: string, device: string, openFresh: (
   const journalIds = new Set(rows.journal.map((r) => r[0] as number));
   const maxJournal = maxOf(journalIds);
   const cpJournal = Number(checkpoint?.journal_id ?? -1);
-  let keepCheckpoint = checkpoint !== undefined && lost.journal === undefined;
+  let keepCheckpoint = checkpoint !== undefined && unreadable.journal === undefined;
   for (let id = cpJournal + 1; keepCheckpoint && id <= maxJournal; id++) if (!journalIds.has(id)) keepCheckpoint = false;
 
   const maxRowSeq = maxOf(rows.outbox.map((r) => r[0] as number));
@@ -92,41 +95,91 @@ export async function salvageDatabase(path: string, device: string, openFresh: (
     asideAs,
     at,
     salvaged: { outbox: rows.outbox.length, deadLetters: rows.dead_letters.length, journalBatches: rows.journal.length, checkpoint: keepCheckpoint },
-    lost,
+    unreadable,
     nextSeq,
   };
   log.error({ ...report }, `damaged database set aside as ${asideAs}; salvaged ${report.salvaged.outbox} outbox messages, ${report.salvaged.deadLetters} dead letters, ${report.salvaged.journalBatches} journal batches${keepCheckpoint ? ' and the checkpoint' : ' (open windows start empty)'}`);
   return { db, report };
 }
 
-async function readTable(db: Database, table: TableName): Promise<{ rows: unknown[][]; lost: number }> {
+/**
+ * Reads every row of a table it can, in key order. A page that fails costs only its rows: the
+ * scan goes on by point reads past it, and looks further and further ahead (doubling) for the
+ * next readable key, so a lost tail (a truncated file) ends the scan after a few tries.
+ * Returns the key ranges that could not be read ([from, null]: from there to the end).
+ */
+async function readTable(db: Database, table: TableName): Promise<{ rows: unknown[][]; unreadable: Array<[number, number | null]> }> {
   const cols = TABLES[table];
   const key = cols[0];
-  let bounds: { lo: number | null; hi: number | null } | undefined;
-  try {
-    bounds = await db.get<{ lo: number | null; hi: number | null }>(`SELECT MIN(${key}) AS lo, MAX(${key}) AS hi FROM ${table}`);
-  } catch {
-    return { rows: [], lost: -1 };
-  }
-  if (!bounds || bounds.lo === null || bounds.hi === null) return { rows: [], lost: 0 };
+  const select = `SELECT ${cols.join(', ')} FROM ${table}`;
   const out: unknown[][] = [];
-  let lost = 0;
-  const read = async (lo: number, hi: number): Promise<void> => {
-    try {
-      const got = await db.all<Record<string, unknown>>(`SELECT ${cols.join(', ')} FROM ${table} WHERE ${key} BETWEEN ? AND ? ORDER BY ${key}`, [lo, hi]);
-      for (const r of got) out.push(cols.map((c) => r[c]));
-    } catch {
-      if (hi - lo + 1 <= SMALLEST_RANGE) {
-        lost += hi - lo + 1;
-        return;
-      }
-      const mid = Math.floor((lo + hi) / 2);
-      await read(lo, mid);
-      await read(mid + 1, hi);
-    }
+  const unreadable: Array<[number, number | null]> = [];
+  const push = (rows: Array<Record<string, unknown>>) => {
+    for (const r of rows) out.push(cols.map((c) => r[c]));
   };
-  for (let lo = bounds.lo; lo <= bounds.hi; lo += 10_000) await read(lo, Math.min(bounds.hi, lo + 9_999));
-  return { rows: out, lost };
+  let after: number;
+  try {
+    after = ((await db.get<{ lo: number | null }>(`SELECT MIN(${key}) AS lo FROM ${table}`))?.lo ?? 1) - 1;
+  } catch {
+    after = 0;
+  }
+  for (;;) {
+    try {
+      const got = await db.all<Record<string, unknown>>(`${select} WHERE ${key} > ? ORDER BY ${key} LIMIT ${SCAN_ROWS}`, [after]);
+      if (got.length === 0) break;
+      push(got);
+      after = Number(got[got.length - 1]![key]);
+      continue;
+    } catch {
+      // a bad page among the next rows: read them one by one
+    }
+    let any = false;
+    let badFrom: number | undefined;
+    for (let k = after + 1; k <= after + SCAN_ROWS; k++) {
+      try {
+        const row = await db.get<Record<string, unknown>>(`${select} WHERE ${key} = ?`, [k]);
+        if (row) {
+          push([row]);
+          any = true;
+        }
+        if (badFrom !== undefined) {
+          unreadable.push([badFrom, k - 1]);
+          badFrom = undefined;
+        }
+      } catch {
+        badFrom ??= k;
+      }
+    }
+    after += SCAN_ROWS;
+    if (badFrom !== undefined) unreadable.push([badFrom, after]);
+    if (any) continue;
+    // Nothing near was readable: look further ahead for the next key that is.
+    let next: number | null | undefined;
+    for (let step = SCAN_ROWS; step < 2 ** 40 && next === undefined; step *= 2) {
+      try {
+        next = (await db.get<{ k: number }>(`SELECT ${key} AS k FROM ${table} WHERE ${key} > ? ORDER BY ${key} LIMIT 1`, [after + step]))?.k ?? null;
+      } catch {
+        // still unreadable further on
+      }
+    }
+    if (next === undefined || next === null) {
+      unreadable.push([after + 1, null]);
+      break;
+    }
+    unreadable.push([after + 1, next - 1]);
+    after = next - 1;
+  }
+  return { rows: out, unreadable: mergeRanges(unreadable) };
+}
+
+function mergeRanges(ranges: Array<[number, number | null]>): Array<[number, number | null]> {
+  const out: Array<[number, number | null]> = [];
+  for (const r of ranges) {
+    const last = out[out.length - 1];
+    if (last && last[1] !== null && r[0] <= last[1] + 1) last[1] = r[1] === null ? null : Math.max(last[1], r[1]);
+    else out.push([r[0], r[1]]);
+  }
+  return out;
 }
 
 /** The highest seq of an id "<device>:<seq>" anywhere in the file's and its WAL's bytes. */
