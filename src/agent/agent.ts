@@ -28,6 +28,7 @@ import { startHttpServer, type HttpServer } from '../ops/http-server.js';
 import { systemClock, type SystemClock } from '../ops/system-clock.js';
 import { BUILD_FLOOR } from '../ops/build-info.js';
 import { createClockTrust } from '../stream/clock-trust.js';
+import { redactUrl } from '../config/redact.js';
 
 export interface AgentOptions {
   config: AgentConfig;
@@ -268,7 +269,7 @@ export function createAgent(opts: AgentOptions): Agent {
       healthTask = cron.schedule(config.schedules.health, async () => {
         forwarder?.publishLive('health', JSON.stringify(await health()), true);
       }, { noOverlap: true });
-      log.info({ device: config.device.id, sources: sources.map((s) => s.name), pipelines: config.pipelines.length, uplink: config.uplink.url }, 'outpost running');
+      log.info({ device: config.device.id, sources: sources.map((s) => s.name), pipelines: config.pipelines.length, uplink: redactUrl(config.uplink.url) }, 'outpost running');
     },
 
     async stop() {

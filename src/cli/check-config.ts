@@ -1,6 +1,7 @@
 import { loadConfigFile, type LoadResult } from '../config/load.js';
 import { EX_CONFIG } from '../config/problems.js';
 import type { Io } from './io.js';
+import { redactUrl } from '../config/redact.js';
 
 /** Prints every problem as `path: message`; 0 when valid, 78 (EX_CONFIG) when not. */
 export function reportProblems(file: string, result: LoadResult, io: Io): number {
@@ -19,8 +20,4 @@ export function checkConfig(file: string, io: Io, opts: { resolveSecrets?: boole
     io.out(`${file}: ok (device ${c.device.id}, ${c.sources.length} source(s), ${c.pipelines.length} pipeline(s), uplink ${redactUrl(c.uplink.url)})`);
   }
   return code;
-}
-
-export function redactUrl(url: string): string {
-  return url.replace(/\/\/[^@/]*@/, '//***@');
 }

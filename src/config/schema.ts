@@ -45,7 +45,7 @@ const broker = z
     maxConnections: z.number().int().min(1).max(100_000).default(100).describe('clients connected at once; more are refused'),
     maxMessageRate: z.number().min(0).default(1000).describe('messages a second per client; a faster client is slowed down (0: no limit)'),
   })
-  .refine((b) => b.plaintext || b.tls !== undefined, { message: 'plaintext: false needs broker.tls (otherwise nothing listens)', path: ['plaintext'] })
+  .refine((b) => b.plaintext || b.tls !== undefined, { message: 'false needs broker.tls (otherwise nothing listens)', path: ['plaintext'] })
   .describe('the embedded local MQTT broker (aedes) that sensors publish to');
 
 const uplink = z.strictObject({

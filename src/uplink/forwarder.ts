@@ -12,6 +12,7 @@ import type { AgentConfig } from '../config/load.js';
 import type { Logger } from '../ops/logger.js';
 import { clientOptions, explainUplinkError, refusedProtocol, type ProtocolVersion } from './client-options.js';
 import { createTokenBucket } from './token-bucket.js';
+import { redactUrl } from '../config/redact.js';
 
 export type UplinkState = 'connecting' | 'online' | 'offline' | 'stopped';
 
@@ -69,6 +70,7 @@ interface Lane {
 export function createForwarder(opts: ForwarderOptions): Forwarder {
   const { uplink, outbox, log, clock } = opts;
   const statusTopic = `${uplink.topicPrefix}/status`;
+  const url = redactUrl(uplink.url); // for logs and health
   let client: MqttClient | undefined;
   let state: UplinkState = 'offline';
   let since = clock();
@@ -222,7 +224,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     c.removeAllListeners();
     c.on('error', () => undefined);
     c.end(true);
-    if (state === 'online') log.warn({ url: uplink.url, inflight: inflight.size }, 'uplink lost; buffering in the outbox');
+    if (state === 'online') log.warn({ url, inflight: inflight.size }, 'uplink lost; buffering in the outbox');
     inflight.clear();
     resetLanes();
     // Rows acknowledged but not yet deleted stay claimed; the rest may be compacted again.
@@ -256,14 +258,14 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       lastError = null;
       resetLanes();
       setState('online');
-      log.info({ url: uplink.url, protocol: version === 5 ? '5' : '3.1.1' }, 'uplink connected');
+      log.info({ url, protocol: version === 5 ? '5' : '3.1.1' }, 'uplink connected');
       c.publish(statusTopic, 'online', { qos: 1, retain: true });
       void pump();
     });
     c.on('error', (err: Error & { code?: unknown }) => {
       if (c !== client) return;
       if (version === 5 && uplink.protocol === 'auto' && refusedProtocol(err)) {
-        log.info({ url: uplink.url }, 'fleet broker does not speak MQTT 5: using 3.1.1');
+        log.info({ url }, 'fleet broker does not speak MQTT 5: using 3.1.1');
         version = 4;
         client = undefined;
         c.removeAllListeners();
@@ -273,8 +275,8 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
         scheduleReconnect(0);
         return;
       }
-      const message = explainUplinkError(err, uplink.url);
-      if (lastError !== message) log.warn({ url: uplink.url, err: message }, 'uplink error');
+      const message = explainUplinkError(err, url);
+      if (lastError !== message) log.warn({ url, err: message }, 'uplink error');
       lastError = message;
     });
     c.on('close', () => disconnected(c));

@@ -122,6 +122,25 @@ schedules: { health: "every now and then" }
   it('never echoes a secret in a problem', () => {
     const list = problems(minimal.replace('uplink: { url: "mqtt://localhost:1883" }', 'uplink: { url: "mqtt://x", password: 123456 }'));
     expect(list).toEqual(['uplink.password: must be a string, not a number']);
+    const broken = problems(minimal.replace('device: { id: dev-1 }', 'device: { id: dev-1 }\nbroker: { auth: { users: [ { username: n1, password: "$scrypt$N=16384,r=8,p=1$c2FsdA==$Zm9vc2VjcmV0" } ] } }'));
+    expect(broken).toEqual(['broker.auth.users[0].password: looks like a scrypt hash but is not a whole one (copy the full line `outpost hash-password` printed)']);
+  });
+
+  it('takes the store-and-forward and broker security settings, with shares of the byte budget', () => {
+    const r = parseConfigText(minimal.replace('device: { id: dev-1 }', `device: { id: dev-1 }
+broker: { tls: { cert: certs/b.pem, key: certs/b.key }, plaintext: false, maxConnections: 20, maxMessageRate: 50 }
+storage: { maxBytes: 64MB }`), { dir: '/etc/outpost' });
+    expect(r.ok).toBe(true);
+    if (!r.ok) return;
+    expect(r.config.broker).toMatchObject({ plaintext: false, maxConnections: 20, maxMessageRate: 50, tls: { port: 8883, cert: '/etc/outpost/certs/b.pem', key: '/etc/outpost/certs/b.key', requireClientCert: false } });
+    expect(r.config.storage.journal.maxBytes).toBe(16_000_000);
+    expect(r.config.storage.deadLetters.maxBytes).toBe(4_000_000);
+    expect(r.config.uplink).toMatchObject({ maxRate: 100, protocol: 'auto', persistentSession: true });
+    expect(problems(minimal.replace('device: { id: dev-1 }', 'device: { id: dev-1 }\nbroker: { plaintext: false }\nstorage: { maxBytes: 10MB, journal: { maxBytes: 6MB } }'))).toEqual([
+      'broker.plaintext: false needs broker.tls (otherwise nothing listens)',
+      'storage.journal.maxBytes: must not exceed half of storage.maxBytes (the outbox needs the rest)',
+    ]);
+    expect(problems(minimal.replace('device: { id: dev-1 }', 'device: { id: dev-1 }\nstorage: { maxBytes: 500KB }'))).toEqual(['storage.maxBytes: must be at least 1MB']);
   });
 
   it('reads files and reports a missing one', () => {

@@ -1,6 +1,7 @@
 // A MessageFeed from any MQTT broker (e.g. a Mosquitto already on the device), for
 // `broker.enabled: false`. Uses connect() and events so a broker that starts later is fine.
 import mqtt from 'mqtt';
+import { redactUrl } from '../../config/redact.js';
 import type { MessageFeed } from './message-feed.js';
 import { topicMatches } from '../../stream/topic-filter.js';
 import type { Logger } from '../../ops/logger.js';
@@ -27,11 +28,11 @@ export function createClientFeed(opts: ClientFeedOptions): MessageFeed {
       let reported = false;
       client.on('connect', () => {
         reported = false;
-        opts.log.info({ url: opts.url, filter }, 'mqtt source connected');
+        opts.log.info({ url: redactUrl(opts.url), filter }, 'mqtt source connected');
         client.subscribe(filter, { qos: 1 });
       });
       client.on('error', (err) => {
-        if (!reported) opts.log.warn({ url: opts.url, err: err.message }, 'mqtt source cannot reach its broker; retrying every 2 s');
+        if (!reported) opts.log.warn({ url: redactUrl(opts.url), err: err.message }, 'mqtt source cannot reach its broker; retrying every 2 s');
         reported = true;
       });
       client.on('message', (topic, payload) => {
