@@ -50,14 +50,16 @@ export function refusedProtocol(err: Error & { code?: unknown }): boolean {
 /** Turns TLS and connection errors into a sentence that says what to check. */
 export function explainUplinkError(err: Error & { code?: unknown }, url: string): string {
   const code = typeof err.code === 'string' ? err.code : '';
-  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/i.test(code) || /certificate/i.test(err.message)) {
-    return `TLS: ${err.message} (check uplink.tls.ca is the CA that signed ${url}'s certificate, and that the host name matches)`;
+  // OpenSSL's "...:SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca:..." -> "tlsv1 alert unknown ca"
+  const message = (/SSL routines:[^:]*:([^:]+)/.exec(err.message)?.[1] ?? err.message).trim();
+  if (/alert|handshake failure|bad certificate|unknown ca|certificate required/i.test(message)) {
+    return `TLS: ${message} (the broker refused our client certificate: check uplink.tls.cert and uplink.tls.key, and that the broker trusts their CA)`;
   }
-  if (/alert|handshake|bad certificate|unknown ca/i.test(err.message)) {
-    return `TLS: ${err.message} (the broker refused our client certificate: check uplink.tls.cert and uplink.tls.key)`;
+  if (/CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS/i.test(code) || /certificate/i.test(message)) {
+    return `TLS: ${message} (check uplink.tls.ca is the CA that signed ${url}'s certificate, and that the host name matches)`;
   }
-  if (/Not authorized|Bad username or password/i.test(err.message)) return `${err.message} (check uplink.username and uplink.password)`;
+  if (/Not authorized|Bad username or password/i.test(message)) return `${message} (check uplink.username and uplink.password)`;
   if (code === 'ECONNREFUSED') return `connection refused by ${url} (broker down, or wrong port)`;
   if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return `cannot resolve the host of ${url}`;
-  return err.message;
+  return message;
 }

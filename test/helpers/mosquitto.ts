@@ -28,21 +28,43 @@ const portOpen = (port: number) =>
   });
 
 export interface Mosquitto {
+  /** The plain listener. */
   port: number;
   url: string;
+  /** The TLS listener, when asked for. */
+  tlsPort?: number;
   stop(): Promise<void>;
   start(): Promise<void>;
 }
 
-export async function startMosquitto(): Promise<Mosquitto> {
+export interface MosquittoTls {
+  ca: string;
+  cert: string;
+  key: string;
+  /** Clients must present a certificate signed by `ca` (mutual TLS). */
+  requireCertificate: boolean;
+}
+
+export async function startMosquitto(opts: { tls?: MosquittoTls } = {}): Promise<Mosquitto> {
   requireMosquitto();
   const dir = tempDir('outpost-mosquitto-');
   // Started as root, mosquitto drops to user "mosquitto": it must be able to save its state here.
   chmodSync(dir, 0o777);
   const port = await freePort();
+  const tlsPort = opts.tls ? await freePort() : undefined;
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(conf, [
+    'per_listener_settings false',
     `listener ${port} 127.0.0.1`,
+    ...(opts.tls
+      ? [
+          `listener ${tlsPort} 127.0.0.1`,
+          `cafile ${opts.tls.ca}`,
+          `certfile ${opts.tls.cert}`,
+          `keyfile ${opts.tls.key}`,
+          `require_certificate ${opts.tls.requireCertificate}`,
+        ]
+      : []),
     'allow_anonymous true',
     'persistence true',
     `persistence_location ${dir}/`,
@@ -55,9 +77,10 @@ export async function startMosquitto(): Promise<Mosquitto> {
   const m: Mosquitto = {
     port,
     url: `mqtt://127.0.0.1:${port}`,
+    tlsPort,
     async start() {
       child = spawn(bin, ['-c', conf], { stdio: 'ignore' });
-      await waitFor(`mosquitto listening on ${port}`, () => portOpen(port), 10_000);
+      await waitFor(`mosquitto listening on ${port}`, async () => (await portOpen(port)) && (tlsPort === undefined || (await portOpen(tlsPort))), 10_000);
     },
     async stop() {
       const c = child;

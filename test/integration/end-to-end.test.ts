@@ -47,6 +47,8 @@ describe('end to end', () => {
     const summaries = f.received.filter((r) => r.topic.includes('/summary/')).map((r) => r.json!);
     const anomalies = f.received.filter((r) => r.topic.includes('/anomaly/'));
     expect(f.received.find((r) => r.topic === 'outpost/test-01/status')?.payload).toBe('online');
+    // The stand-in fleet broker (aedes) speaks only MQTT 3.1.1: the uplink tried 5, then fell back.
+    expect((await agent.health()).uplink.protocol).toBe('3.1.1');
     expect(summaries[0]).toEqual({
       v: 1,
       id: expect.stringMatching(/^test-01:\d+$/),
