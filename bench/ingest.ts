@@ -44,14 +44,14 @@ export async function benchIngest({ sensors = 100, seconds = 10, targetPerS = 0,
   const dir = mkdtempSync(join(tmpdir(), 'outpost-bench-'));
   writeFileSync(join(dir, 'bench.yaml'), `
 device: { id: bench }
-broker: { host: 127.0.0.1, port: ${brokerPort} }
+broker: { host: 127.0.0.1, port: ${brokerPort}, maxMessageRate: 0 }   # one publisher stands in for 100 sensors
 sources: [ { type: mqtt, topic: "sensors/#" } ]
 pipelines:
   - match: ["**"]
     window: { type: tumbling, size: 1s }
     aggregates: [count, min, max, mean, stddev, first, last]
     detectors: [ { type: threshold, min: -1000, max: 1000 }, { type: zscore, threshold: 6 } ]
-uplink: { url: "mqtt://127.0.0.1:${fleet.port}" }
+uplink: { url: "mqtt://127.0.0.1:${fleet.port}", maxRate: 0 }
 storage: { path: ./bench.db, journal: { enabled: ${journal} } }
 http: { host: 127.0.0.1, port: ${httpPort} }
 log: { level: warn }

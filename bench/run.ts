@@ -3,6 +3,8 @@ import { cpus, totalmem } from 'node:os';
 import { benchIngest } from './ingest.js';
 import { benchStream } from './stream.js';
 import { benchRestart } from './restart.js';
+import { benchOutboxAppend, benchDrain } from './outbox.js';
+import { benchDiskWrites } from './disk-writes.js';
 
 const only = process.argv[2];
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
@@ -53,4 +55,30 @@ if (!only || only === 'restart') {
   const ms = runs.map((r) => r.readyMs).sort((a, b) => a - b);
   console.log(`\nrestart: ${runs[0]!.openWindows.toLocaleString('en')} open windows, ${runs[0]!.journalRows.toLocaleString('en')} journal rows to replay: ready in ${ms.join(', ')} ms (median ${ms[1]} ms)`);
 }
+if (!only || only === 'outbox') {
+  const appends = [await benchOutboxAppend(), await benchOutboxAppend(), await benchOutboxAppend()].map((r) => r.perS).sort((a, b) => a - b);
+  console.log(`\noutbox append (1,000,000 messages, 500 per transaction, synchronous=FULL): ${appends.map((x) => x.toLocaleString('en')).join(', ')} messages/s (median ${appends[1]!.toLocaleString('en')})`);
+  const drains = [await benchDrain(200_000, false), await benchDrain(200_000, false), await benchDrain(200_000, false)].sort((a, b) => a.perS - b.perS);
+  console.log(`drain to Mosquitto at QoS 1 (200,000 messages, maxInflight 100): ${drains.map((d) => d.perS.toLocaleString('en')).join(', ')} messages/s (median ${drains[1]!.perS.toLocaleString('en')})`);
+  const small = await benchDrain(100_000, true);
+  const big = await benchDrain(1_000_000, true);
+  console.log('| backlog | drain messages/s | live anomalies | anomaly latency median / max ms | RSS MB at start / max / end |\n|---|---|---|---|---|');
+  for (const d of [small, big]) console.log(`| ${d.backlog.toLocaleString('en')} | ${d.perS.toLocaleString('en')} | ${d.anomalies} | ${d.anomalyLatencyMs.median} / ${d.anomalyLatencyMs.max} | ${d.rssMB.atStart} / ${d.rssMB.max} / ${d.rssMB.end} |`);
+}
+
+if (!only || only === 'disk') {
+  // Agent process with --max-semi-space-size=2 (as systemd/outpost.service), 60 s tumbling windows, z-score.
+  const rows = [
+    await benchDiskWrites({ label: 'idle: 10 sensors at 1 Hz, defaults', sensors: 10, rateHz: 1, measureS: 60 }),
+    await benchDiskWrites({ label: '10 sensors at 1 Hz, commitInterval 1s', sensors: 10, rateHz: 1, storage: 'commitInterval: 1s' }),
+    await benchDiskWrites({ label: '100 sensors at 10 Hz, defaults (commitInterval 100ms, synchronous full)', sensors: 100, rateHz: 10 }),
+    await benchDiskWrites({ label: '100 sensors at 10 Hz, commitInterval 1s', sensors: 100, rateHz: 10, storage: 'commitInterval: 1s' }),
+    await benchDiskWrites({ label: '100 sensors at 10 Hz, synchronous normal', sensors: 100, rateHz: 10, storage: 'synchronous: normal' }),
+    await benchDiskWrites({ label: '100 sensors at 10 Hz, journal off', sensors: 100, rateHz: 10, storage: 'journal: { enabled: false }' }),
+  ];
+  console.log('\nagent process: disk bytes written (/proc/<pid>/io write_bytes), CPU and RSS');
+  console.log('| load and knobs | readings/s | written MB/hour | CPU % of one core | RSS MB |\n|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.label} | ${r.readingsPerS} | ${r.writeMBPerHour} | ${r.cpuPercent} | ${r.rssMB} |`);
+}
+
 process.exit(0);
