@@ -1,6 +1,7 @@
 // Store-and-forward figures:
 // - append: messages a second into the outbox through the group commit's path (seqs reserved,
-//   multi-row INSERTs, the counter, one transaction per 500 messages, synchronous=FULL);
+//   multi-row INSERTs, the counter, one transaction per 2,000 messages as the group commit
+//   cuts them under load, synchronous=FULL);
 // - drain: a backlog delivered to a local Mosquitto at QoS 1 (PUBACK, then delete) by the real
 //   forwarder, unlimited rate;
 // - during a 1,000,000-message drain, an anomaly committed every 500 ms must reach a subscriber
@@ -22,7 +23,7 @@ const PAYLOAD = (seq: number, sensor: string) =>
 
 const rssMB = () => Math.round((Number(/VmRSS:\s+(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1]) / 1024) * 10) / 10;
 
-async function fill(db: Database, outbox: Outbox, count: number, batch = 500): Promise<number> {
+async function fill(db: Database, outbox: Outbox, count: number, batch = 2000): Promise<number> {
   const t0 = process.hrtime.bigint();
   for (let done = 0; done < count; done += batch) {
     const n = Math.min(batch, count - done);

@@ -74,11 +74,14 @@ export async function openOutbox(db: Database): Promise<Outbox> {
     async appendTx(tx, rows, nextSeq) {
       if (rows.length > 0) {
         let bytes = 0;
+        // Without quantiles no row has a sketch: one parameter less to bind per row.
+        const sketches = rows.some((m) => m.sketch !== null);
         const values = rows.map((m) => {
           bytes += Buffer.byteLength(m.payload);
-          return [m.seq, m.kind, m.sensor, m.payload, m.createdAt, m.sketch];
+          return sketches ? [m.seq, m.kind, m.sensor, m.payload, m.createdAt, m.sketch] : [m.seq, m.kind, m.sensor, m.payload, m.createdAt];
         });
-        await insertRows(tx, 'INSERT INTO outbox (seq, kind, sensor, payload, created_at, sketch)', 6, values);
+        if (sketches) await insertRows(tx, 'INSERT INTO outbox (seq, kind, sensor, payload, created_at, sketch)', 6, values);
+        else await insertRows(tx, 'INSERT INTO outbox (seq, kind, sensor, payload, created_at)', 5, values);
         pending = { rows: pending.rows + rows.length, bytes: pending.bytes + bytes };
       }
       await tx.run("UPDATE meta SET value = ? WHERE key = 'next_seq' AND value < ?", [nextSeq, nextSeq]);

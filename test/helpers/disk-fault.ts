@@ -68,6 +68,7 @@ export function diskFault(kind: 'full' | 'read-only', sizeBytes = 4 * 1024 * 102
   const writes = /^\s*(INSERT|UPDATE|DELETE|REPLACE|PRAGMA incremental_vacuum|BEGIN)/i;
   const guard = (ex: Executor): Executor => ({
     run: (sql, p) => (failing && writes.test(sql) ? Promise.reject(error()) : ex.run(sql, p)),
+    runPrepared: (sql, p) => (failing && writes.test(sql) ? Promise.reject(error()) : ex.runPrepared(sql, p)),
     all: (sql, p) => (failing && writes.test(sql) ? Promise.reject(error()) : ex.all(sql, p)),
     get: (sql, p) => ex.get(sql, p),
     exec: (sql) => (failing && writes.test(sql) ? Promise.reject(error()) : ex.exec(sql)),
