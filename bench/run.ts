@@ -12,7 +12,7 @@ console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.ro
 if (!only || only === 'stream') {
   const rows = [
     benchStream(),
-    benchStream({ detectors: [{ type: 'threshold', min: -1, max: 100, severity: 'critical' }, { type: 'zscore', threshold: 6, window: 60, minSamples: 10, severity: 'warning' }] }),
+    benchStream({ detectors: [{ type: 'threshold', min: -1, max: 100, severity: 'critical' }, { type: 'zscore', threshold: 6, window: 60, minSamples: 10, cooldown: 1, severity: 'warning' }] }),
     benchStream({ quantiles: true }),
   ];
   console.log('\nstream stage alone (one core, parse excluded)');

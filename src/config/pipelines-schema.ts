@@ -4,12 +4,17 @@ import { duration } from './fields.js';
 import { AGGREGATES } from '../stream/aggregate-names.js';
 
 const severity = z.enum(['info', 'warning', 'critical']);
+const minSamples = (n: number) => z.number().int().min(2).max(1_000_000).default(n).describe('no verdicts before this many readings (warm-up)');
+const cooldown = (n: number) =>
+  z.number().int().min(1).max(1_000_000).default(n).describe('readings after an anomalous one before the next event; extended while it lasts (one fault, one event)');
+const alpha = z.number().gt(0).max(1).default(0.01).describe('weight of each reading in the slow baseline (about 2 / (N + 1) for N readings)');
 
 const thresholdDetector = z
   .strictObject({
     type: z.literal('threshold'),
     min: z.number().optional(),
     max: z.number().optional(),
+    hysteresis: z.number().min(0).default(0).describe('how far back inside a value must come before the next event'),
     severity: severity.default('critical'),
   })
   .refine((d) => d.min !== undefined || d.max !== undefined, { message: 'needs min, max or both' })
@@ -19,12 +24,75 @@ const zscoreDetector = z.strictObject({
   type: z.literal('zscore'),
   threshold: z.number().positive().default(4).describe('|z| at or above this is an anomaly'),
   window: z.number().int().min(2).max(100_000).default(60).describe('readings in the rolling baseline'),
-  minSamples: z.number().int().min(2).default(10).describe('no verdicts before this many readings'),
+  minSamples: minSamples(10),
+  cooldown: cooldown(1),
   severity: severity.default('warning'),
 });
 
-const detector = z.discriminatedUnion('type', [thresholdDetector, zscoreDetector], {
-  error: 'each detector needs a type: threshold or zscore',
+const ewmaDetector = z.strictObject({
+  type: z.literal('ewma'),
+  lambda: z.number().gt(0).max(1).default(0.2).describe('weight of each reading in the charted average (small: small sustained shifts)'),
+  limit: z.number().positive().default(3.5).describe('control limit, in baseline deviations (L)'),
+  alpha,
+  minSamples: minSamples(30),
+  cooldown: cooldown(10),
+  severity: severity.default('warning'),
+});
+
+const cusumDetector = z.strictObject({
+  type: z.literal('cusum'),
+  k: z.number().min(0).default(0.5).describe('allowance: drift smaller than this many deviations is ignored'),
+  h: z.number().positive().default(8).describe('decision interval, in baseline deviations'),
+  alpha,
+  minSamples: minSamples(30),
+  cooldown: cooldown(10),
+  severity: severity.default('warning'),
+});
+
+const madDetector = z.strictObject({
+  type: z.literal('mad'),
+  threshold: z.number().positive().default(5).describe('robust |z| at or above this is an anomaly'),
+  window: z.number().int().min(3).max(10_000).default(60).describe('readings in the rolling baseline'),
+  minSamples: minSamples(10),
+  cooldown: cooldown(1),
+  severity: severity.default('warning'),
+});
+
+const rateDetector = z.strictObject({
+  type: z.literal('rate'),
+  maxPerSecond: z.number().positive().describe('largest believable change per second, in the sensor\'s unit'),
+  cooldown: cooldown(1),
+  severity: severity.default('warning'),
+});
+
+const flatlineDetector = z.strictObject({
+  type: z.literal('flatline'),
+  duration: duration('10m').default(600_000).describe('a value that has not moved for this long is stuck'),
+  tolerance: z.number().min(0).default(0).describe('movement within this is not movement'),
+  cooldown: cooldown(1),
+  severity: severity.default('warning'),
+});
+
+const gapDetector = z.strictObject({
+  type: z.literal('gap'),
+  duration: duration('5m').default(300_000).describe('no reading for this long (wall clock) is an event'),
+  severity: severity.default('warning'),
+});
+
+const noveltyDetector = z.strictObject({
+  type: z.literal('novelty'),
+  threshold: z.number().gt(0).max(1).default(0.5).describe('score at or above this is an anomaly: -log10(p) / 6 for a value as rare as a share p of history (0.5: one in a thousand)'),
+  minSamples: minSamples(100),
+  learnFor: duration('1d').default(86_400_000).describe('history (event time) before the first verdict: a day shows a daily signal\'s range'),
+  daily: z.boolean().default(true).describe('also compare with the usual value at this time of day'),
+  cooldown: cooldown(20),
+  severity: severity.default('warning'),
+});
+
+const DETECTORS = [thresholdDetector, zscoreDetector, ewmaDetector, cusumDetector, madDetector, rateDetector, flatlineDetector, gapDetector, noveltyDetector] as const;
+
+const detector = z.discriminatedUnion('type', DETECTORS, {
+  error: 'each detector needs a type: threshold, zscore, ewma, cusum, mad, rate, flatline, gap or novelty',
 });
 
 export const pipeline = z.strictObject({

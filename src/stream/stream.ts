@@ -10,13 +10,10 @@ import { createCountWindows } from './count-windows.js';
 import { createSessionWindows } from './session-windows.js';
 import type { Windows, WindowResult } from './windows.js';
 import { aggregateValues } from './moments.js';
-import type { Detector, Severity, Verdict } from './detectors/detector.js';
-import { createThresholdDetector } from './detectors/threshold.js';
-import { createZScoreDetector } from './detectors/zscore.js';
+import type { Detector, Verdict } from './detectors/detector.js';
+import { createDetector, type DetectorSpec } from './detectors/create-detector.js';
 
-export type DetectorSpec =
-  | { type: 'threshold'; min?: number; max?: number; severity: Severity }
-  | { type: 'zscore'; threshold: number; window: number; minSamples: number; severity: Severity };
+export type { DetectorSpec };
 
 export interface PipelineSpec {
   name?: string;
@@ -106,19 +103,12 @@ export interface SavedStream {
 
 interface PipelineState {
   spec: PipelineSpec;
+  /** Some detector of this pipeline needs wall-clock ticks (gap). */
+  ticking: boolean;
   fingerprint: string;
   matches: GlobMatcher;
   windows: Windows;
   detectors: Map<string, Detector[]>;
-}
-
-export function createDetector(spec: DetectorSpec, saved?: unknown): Detector {
-  switch (spec.type) {
-    case 'threshold':
-      return createThresholdDetector(spec, saved);
-    case 'zscore':
-      return createZScoreDetector(spec, saved);
-  }
 }
 
 /** What a pipeline's state depends on: two pipelines with equal fingerprints can share state. */
@@ -140,6 +130,7 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
     const prior = i >= 0 ? unclaimed.splice(i, 1)[0] : undefined;
     return {
       spec,
+      ticking: spec.detectors.some((d) => d.type === 'gap'),
       fingerprint,
       matches: compileGlobs(spec.match),
       windows: createWindows(spec.window, wantsQuantiles(spec.aggregates), prior?.windows),
@@ -185,7 +176,7 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
         p.detectors.set(r.sensor, dets);
       }
       for (const d of dets) {
-        const verdict = d.observe(r.ts, r.value);
+        const verdict = d.observe(r.ts, r.value, r.receivedAt);
         if (verdict) out.push({ kind: 'anomaly', sensor: r.sensor, ts: r.ts, value: r.value, verdict });
       }
       const onTime = p.windows.add(r, closed);
@@ -197,6 +188,16 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
       for (const p of pipelines) {
         if (p.windows.tick(now, closed)) changed = true;
         drainClosed(p, out);
+        if (!p.ticking) continue;
+        // Detectors that watch the wall clock (gap): a quiet sensor is an event too.
+        for (const [sensor, dets] of p.detectors) {
+          for (const d of dets) {
+            const verdict = d.tick?.(now);
+            if (!verdict) continue;
+            out.push({ kind: 'anomaly', sensor, ts: now, value: verdict.evidence.lastValue ?? NaN, verdict });
+            changed = true;
+          }
+        }
       }
       return changed;
     },

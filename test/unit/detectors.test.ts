@@ -1,69 +1,188 @@
+// Every detector: what it catches, what it leaves alone, its evidence and message, warm-up,
+// one event per fault, and (one contract for all) exact continuation after save/restore and
+// causality (a reading's score never depends on later readings).
 import { describe, expect, it } from 'vitest';
-import { createThresholdDetector } from '../../src/stream/detectors/threshold.js';
-import { createZScoreDetector } from '../../src/stream/detectors/zscore.js';
+import { createDetector, type DetectorSpec } from '../../src/stream/detectors/create-detector.js';
+import type { Detector, Verdict } from '../../src/stream/detectors/detector.js';
 import { seededRandom } from '../../src/sources/simulated/signal.js';
 
-describe('threshold detector', () => {
-  it('fires once when a value leaves the range and re-arms when it is back', () => {
-    const d = createThresholdDetector({ min: 0, max: 45, severity: 'critical' });
-    const verdicts = [20, 46, 50, 44, 47, -1].map((v, i) => d.observe(i, v));
-    expect(verdicts.map((v) => v?.message)).toEqual([
-      undefined,
-      'value 46 is above the maximum 45',
-      undefined,
-      undefined,
-      'value 47 is above the maximum 45',
-      'value -1 is below the minimum 0',
-    ]);
-    expect(verdicts[1]).toMatchObject({ detector: 'threshold', severity: 'critical', score: 1, evidence: { min: 0, max: 45 } });
+const MIN = 60_000;
+const noise = (seed: number) => {
+  const r = seededRandom(seed);
+  return () => (r() + r() + r() + r() - 2) * 0.5; // roughly normal, sd ~0.29
+};
+/** Feeds (ts, value) pairs; returns the verdicts by index. */
+function feed(d: Detector, points: Array<[number, number]>): Map<number, Verdict> {
+  const out = new Map<number, Verdict>();
+  points.forEach(([ts, v], i) => {
+    const verdict = d.observe(ts, v, ts);
+    if (verdict) out.set(i, verdict);
   });
-  it('works with only one bound', () => {
-    const d = createThresholdDetector({ max: 10, severity: 'warning' });
-    expect(d.observe(0, -1e9)).toBeUndefined();
-    expect(d.observe(1, 11)?.severity).toBe('warning');
+  return out;
+}
+const series = (n: number, f: (i: number) => number, stepMs = MIN): Array<[number, number]> => Array.from({ length: n }, (_, i) => [1_795_000_000_000 + i * stepMs, f(i)]);
+
+const SPECS: DetectorSpec[] = [
+  { type: 'threshold', min: 0, max: 45, hysteresis: 2, severity: 'critical' },
+  { type: 'zscore', threshold: 4, window: 60, minSamples: 10, cooldown: 1, severity: 'warning' },
+  { type: 'ewma', lambda: 0.2, limit: 3.5, alpha: 0.01, minSamples: 30, cooldown: 10, severity: 'warning' },
+  { type: 'cusum', k: 0.5, h: 8, alpha: 0.01, minSamples: 30, cooldown: 10, severity: 'warning' },
+  { type: 'mad', threshold: 5, window: 60, minSamples: 10, cooldown: 1, severity: 'warning' },
+  { type: 'rate', maxPerSecond: 0.05, cooldown: 1, severity: 'warning' },
+  { type: 'flatline', duration: 30 * MIN, tolerance: 0, cooldown: 1, severity: 'warning' },
+  { type: 'gap', duration: 5 * MIN, severity: 'warning' },
+  { type: 'novelty', threshold: 0.5, minSamples: 100, learnFor: 86_400_000, daily: true, cooldown: 20, severity: 'warning' },
+];
+
+describe('threshold', () => {
+  it('fires once per excursion, re-arming only past the hysteresis', () => {
+    const d = createDetector({ type: 'threshold', min: 0, max: 45, hysteresis: 2, severity: 'critical' });
+    const got = feed(d, series(9, (i) => [20, 46, 50, 44, 46, 42, 47, -1, 3][i]!));
+    expect([...got.keys()]).toEqual([1, 6, 7]); // 44 is inside but within 2 of 45: no re-arm; 42 re-arms
+    expect(got.get(1)).toMatchObject({ detector: 'threshold', severity: 'critical', score: 1, message: 'value 46 is above the maximum 45', evidence: { min: 0, max: 45, hysteresis: 2 } });
+    expect(got.get(7)!.message).toBe('value -1 is below the minimum 0');
   });
 });
 
-describe('z-score detector', () => {
-  const noise = (seed: number) => {
-    const r = seededRandom(seed);
-    return () => (r() + r() + r() + r() - 2) * 0.5; // roughly normal, sd ~0.29
-  };
-
-  it('stays quiet on noise and says nothing before minSamples', () => {
-    const d = createZScoreDetector({ threshold: 6, window: 100, minSamples: 10, severity: 'warning' });
-    const n = noise(1);
-    let fired = 0;
-    expect(d.observe(0, 1e6)).toBeUndefined(); // first reading: no baseline, no verdict
-    for (let i = 1; i < 5000; i++) if (d.observe(i, 20 + n())) fired++;
-    expect(fired).toBe(0);
-  });
-
-  it('catches a spike with evidence, once, and scores it', () => {
-    const d = createZScoreDetector({ threshold: 4, window: 60, minSamples: 10, severity: 'warning' });
+describe('zscore', () => {
+  it('catches a spike once, with the baseline it compared against', () => {
     const n = noise(2);
-    for (let i = 0; i < 200; i++) d.observe(i, 20 + n());
-    const v = d.observe(200, 30);
-    expect(v).toMatchObject({ detector: 'zscore', severity: 'warning' });
-    expect(v!.score).toBeGreaterThan(0.5);
-    expect(v!.score).toBeLessThanOrEqual(1);
-    expect(v!.evidence.mean).toBeCloseTo(20, 0);
-    expect(v!.evidence.z).toBeGreaterThan(4);
-    expect(v!.message).toMatch(/deviations above the rolling mean/);
-    expect(d.observe(201, 31)).toBeUndefined(); // still out: no second event
+    const got = feed(createDetector(SPECS[1]!), series(203, (i) => (i === 200 || i === 201 ? 30 : 20 + n())));
+    expect([...got.keys()]).toEqual([200]);
+    const v = got.get(200)!;
+    expect(v.score).toBeGreaterThan(0.5);
+    expect(v.evidence.mean).toBeCloseTo(20, 0);
+    expect(v.evidence.z).toBeGreaterThan(4);
+    expect(v.message).toMatch(/^value 30 is \d+\.\d deviations above the rolling mean 20/);
   });
-
-  it('keeps its baseline exact over long runs of large values', () => {
-    const d = createZScoreDetector({ threshold: 4, window: 50, minSamples: 10, severity: 'warning' });
-    for (let i = 0; i < 100_000; i++) d.observe(i, 1e9 + (i % 2));
-    const v = d.observe(100_000, 1e9 + 0.5 + 0.5 * 4.1 * Math.sqrt(50 / 49));
-    expect(v?.evidence.stddev).toBeCloseTo(0.5 * Math.sqrt(50 / 49), 5);
+  it('says nothing on noise, nor before minSamples', () => {
+    const n = noise(1);
+    expect(feed(createDetector({ ...SPECS[1]!, threshold: 6 } as DetectorSpec), series(5000, (i) => (i === 0 ? 1e6 : 20 + n()))).size).toBe(0);
   });
-
   it('treats any change from a perfectly flat baseline as anomalous', () => {
-    const d = createZScoreDetector({ threshold: 4, window: 20, minSamples: 5, severity: 'warning' });
-    for (let i = 0; i < 10; i++) d.observe(i, 5);
-    expect(d.observe(10, 5)).toBeUndefined();
-    expect(d.observe(11, 5.1)?.score).toBe(1);
+    const got = feed(createDetector(SPECS[1]!), series(20, (i) => (i === 15 ? 5.1 : 5)));
+    expect(got.get(15)?.score).toBe(1);
   });
+});
+
+describe('ewma and cusum (level shifts)', () => {
+  // A shift of one deviation: no single reading is remarkable, the run of them is.
+  const shifted = (seed: number) => {
+    const n = noise(seed);
+    return series(600, (i) => 10 + n() + (i >= 400 ? 0.3 : 0));
+  };
+  for (const spec of [SPECS[2]!, SPECS[3]!]) {
+    it(`${spec.type}: finds a small lasting shift soon after it starts, once, and not before`, () => {
+      const got = feed(createDetector(spec), shifted(5));
+      const at = [...got.keys()];
+      expect(at.filter((i) => i < 400)).toEqual([]);
+      expect(at.length).toBeGreaterThanOrEqual(1);
+      expect(at[0]!).toBeLessThan(440);
+      expect(got.get(at[0]!)!.message).toMatch(spec.type === 'ewma' ? /recent average .* above the control limit/ : /shifted up from 10\./);
+      expect(feed(createDetector(spec), series(600, () => 10 + noise(9)())).size).toBe(0);
+    });
+  }
+});
+
+describe('mad', () => {
+  it('is not fooled by earlier outliers the way a deviation is', () => {
+    const n = noise(3);
+    // every 10th reading wild: inflates the standard deviation, not the median absolute deviation
+    const pts = series(300, (i) => (i % 10 === 0 ? 20 + 30 * (i % 20 === 0 ? 1 : -1) : 20 + n()));
+    pts[295] = [pts[295]![0], 25];
+    expect(feed(createDetector(SPECS[1]!), pts).has(295)).toBe(false);
+    const m = feed(createDetector(SPECS[4]!), pts);
+    expect(m.has(295)).toBe(true);
+    expect(m.get(295)!.evidence.median).toBeCloseTo(20, 0);
+  });
+});
+
+describe('rate', () => {
+  it('fires when the value moves faster than physically believable', () => {
+    const got = feed(createDetector(SPECS[5]!), series(6, (i) => [20, 21, 22, 30, 30.5, 31][i]!));
+    expect([...got.keys()]).toEqual([3]); // 8 units in 60 s = 0.13/s > 2 * 0.05
+    expect(got.get(3)!.message).toBe('value rose from 22 to 30 in 60 s (0.133333/s, the limit is 0.05/s)');
+  });
+});
+
+describe('flatline', () => {
+  it('fires once when a value has not moved for the duration', () => {
+    const n = noise(4);
+    const got = feed(createDetector(SPECS[6]!), series(200, (i) => (i >= 100 && i < 180 ? 7 : 20 + n())));
+    expect([...got.keys()]).toEqual([130]); // 30 minutes after it froze at i = 100
+    expect(got.get(130)!.message).toMatch(/^value stuck at 7 \(within 0\) for 1800 s and 31 readings/);
+  });
+});
+
+describe('gap', () => {
+  it('fires once on the wall clock when a sensor goes quiet, and re-arms with the next reading', () => {
+    const d = createDetector(SPECS[7]!);
+    const t0 = 1_795_000_000_000;
+    d.observe(t0, 21.5, t0);
+    expect(d.tick!(t0 + 4 * MIN)).toBeUndefined();
+    const v = d.tick!(t0 + 5 * MIN);
+    expect(v).toMatchObject({ detector: 'gap', score: 1, evidence: { silentSeconds: 300, limitSeconds: 300, lastValue: 21.5 } });
+    expect(v!.message).toBe(`no reading for 300 s (the limit is 300 s); the last was 21.5 at ${new Date(t0).toISOString()}`);
+    expect(d.tick!(t0 + 20 * MIN)).toBeUndefined();
+    d.observe(t0 + 21 * MIN, 22, t0 + 21 * MIN);
+    expect(d.tick!(t0 + 27 * MIN)).toBeDefined();
+  });
+});
+
+describe('novelty', () => {
+  const day = (i: number) => 20 + 5 * Math.sin((2 * Math.PI * (i % 288)) / 288); // 5-minute readings
+  it('fires on a value beyond the sensor\'s history, once, and not while learning', () => {
+    const n = noise(6);
+    const got = feed(createDetector(SPECS[8]!), series(3000, (i) => (i >= 2500 && i < 2510 ? 40 : day(i) + n()), 5 * MIN));
+    expect([...got.keys()]).toEqual([2500]);
+    expect(got.get(2500)!.message).toBe('value 40 is above every one of the 2500 earlier readings');
+  });
+  it('fires on an ordinary value at the wrong time of day', () => {
+    const n = noise(7);
+    // 20 days of 5-minute readings; on day 15, at the night's low, the value sits at the
+    // middle of its usual range: not rare as a value, rare for the time of day
+    const at = 15 * 288 + 216;
+    const got = feed(createDetector(SPECS[8]!), series(20 * 288, (i) => (i >= at && i < at + 6 ? 24 : day(i) + n()), 5 * MIN));
+    expect(got.has(at)).toBe(true);
+    expect(got.get(at)!.message).toMatch(/^value 24 is unusually far from the usual 1\d\.\d+ at this time of day/);
+    expect(got.size).toBeLessThanOrEqual(4); // new extremes while it learns; see the next test
+  });
+  it('stays nearly quiet on a long regular signal, as calibrated', () => {
+    const n = noise(8);
+    const hits = [...feed(createDetector(SPECS[8]!), series(70 * 288, (i) => day(i) + n(), 5 * MIN)).keys()];
+    // Score 0.5 is a reading rarer than about 1 in 2,000 to 5,000 (value, or distance from the
+    // usual at that time of day): on 10,000 clean readings a few such come out by chance.
+    expect(hits.filter((i) => i >= 35 * 288).length).toBeLessThanOrEqual(5);
+    expect(hits.length).toBeLessThanOrEqual(10);
+  });
+});
+
+describe('every detector (contract)', () => {
+  const data = (() => {
+    const n = noise(11);
+    return series(2000, (i) => (i % 700 === 650 ? 60 : i > 1500 ? 25 + n() : 20 + n() + Math.sin(i / 50)));
+  })();
+  for (const spec of SPECS) {
+    it(`${spec.type}: continues exactly after save and restore, through JSON`, () => {
+      const whole = createDetector(spec);
+      const a = feed(whole, data);
+      const first = createDetector(spec);
+      const b = feed(first, data.slice(0, 1000));
+      const second = createDetector(spec, JSON.parse(JSON.stringify(first.save())));
+      for (const [i, v] of feed(second, data.slice(1000))) b.set(i + 1000, v);
+      expect([...b.entries()]).toEqual([...a.entries()]);
+      expect(second.score).toBe(whole.score);
+    });
+    it(`${spec.type}: scores are causal and in [0, 1]`, () => {
+      const d1 = createDetector(spec);
+      const d2 = createDetector(spec);
+      const s1: number[] = [];
+      const s2: number[] = [];
+      const other = data.map(([t, v], i): [number, number] => [t, i >= 1200 ? v * 3 : v]);
+      data.forEach(([t, v]) => (d1.observe(t, v, t), s1.push(d1.score)));
+      other.forEach(([t, v]) => (d2.observe(t, v, t), s2.push(d2.score)));
+      expect(s2.slice(0, 1200)).toEqual(s1.slice(0, 1200));
+      for (const s of s1) expect(s >= 0 && s <= 1).toBe(true);
+    });
+  }
 });

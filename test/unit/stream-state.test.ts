@@ -12,14 +12,14 @@ const SPECS: PipelineSpec[] = [
     aggregates: ['count', 'sum', 'min', 'max', 'mean', 'stddev', 'first', 'last', 'p50', 'p99'],
     detectors: [
       { type: 'threshold', min: -3, max: 3, severity: 'critical' },
-      { type: 'zscore', threshold: 2.5, window: 20, minSamples: 5, severity: 'warning' },
+      { type: 'zscore', threshold: 2.5, window: 20, minSamples: 5, cooldown: 1, severity: 'warning' },
     ],
   },
   { match: ['b/*'], window: { type: 'hopping', size: 3_000, step: 1_000, lateness: 200 }, aggregates: ['count', 'mean', 'p90'], detectors: [] },
   { match: ['c'], window: { type: 'session', gap: 400, lateness: 300 }, aggregates: ['count', 'min', 'max', 'p50'], detectors: [] },
   { match: ['d/*'], window: { type: 'count', size: 7 }, aggregates: ['count', 'mean', 'last'], detectors: [] },
   { match: ['f/*'], window: { type: 'count', size: 9, step: 4 }, aggregates: ['count', 'mean', 'first', 'p90'], detectors: [] },
-  { match: ['**'], window: { size: 5_000, lateness: 0 }, aggregates: ['count', 'mean'], detectors: [{ type: 'zscore', threshold: 3, window: 50, minSamples: 10, severity: 'warning' }] },
+  { match: ['**'], window: { size: 5_000, lateness: 0 }, aggregates: ['count', 'mean'], detectors: [{ type: 'zscore', threshold: 3, window: 50, minSamples: 10, cooldown: 1, severity: 'warning' }] },
 ];
 
 type Event = { reading: Reading } | { tick: number };

@@ -1,4 +1,9 @@
-import type { Detector, Severity, Verdict } from './detector.js';
+// Rolling z-score: each value against the mean and sample deviation of the previous `window`
+// values (the value itself is excluded, so a spike cannot hide itself). The running sums are of
+// values minus a shift (re-centred on the mean once per `window` updates), so neither
+// cancellation on large values nor drift grows: O(1) amortized per reading.
+// Score = min(1, |z| / (2 * threshold)): 0.5 at the threshold.
+import { round, WARMING_UP, type ScoreCore } from './detector.js';
 
 export interface ZScoreOptions {
   threshold: number;
@@ -6,15 +11,8 @@ export interface ZScoreOptions {
   window: number;
   /** No verdicts until the baseline holds this many readings. */
   minSamples: number;
-  severity: Severity;
 }
 
-/**
- * Rolling z-score: compares each value with the mean and sample deviation of the previous
- * `window` values (the value itself is excluded, so a spike cannot hide itself). The running
- * sums are of values minus a shift (re-centred on the mean at each recompute, once per `window`
- * updates), so neither cancellation on large values nor drift grows: O(1) amortized per reading. Score = min(1, |z| / (2 * threshold)): 0.5 at threshold.
- */
 interface ZScoreState {
   ring: number[];
   size: number;
@@ -23,10 +21,9 @@ interface ZScoreState {
   sum: number;
   sumSq: number;
   sinceResum: number;
-  alarmed: boolean;
 }
 
-export function createZScoreDetector({ threshold, window, minSamples, severity }: ZScoreOptions, saved?: unknown): Detector {
+export function zscoreCore({ threshold, window, minSamples }: ZScoreOptions, saved?: unknown): ScoreCore {
   const st = saved as ZScoreState | undefined;
   const ring = new Float64Array(window);
   let size = 0;
@@ -35,13 +32,13 @@ export function createZScoreDetector({ threshold, window, minSamples, severity }
   let sum = 0;
   let sumSq = 0;
   let sinceResum = 0;
-  let alarmed = false;
   if (st && st.ring.length === window) {
     ring.set(st.ring);
-    ({ size, next, sum, sumSq, sinceResum, alarmed } = st);
+    ({ size, next, sum, sumSq, sinceResum } = st);
     shift = st.shift ?? NaN;
   }
 
+  const last = { mean: 0, sd: 0, z: 0, value: 0, samples: 0 };
   const push = (value: number) => {
     if (Number.isNaN(shift)) shift = value;
     if (size === window) {
@@ -68,33 +65,27 @@ export function createZScoreDetector({ threshold, window, minSamples, severity }
   };
 
   return {
-    save: (): ZScoreState => ({ ring: Array.from(ring), size, next, shift: Number.isNaN(shift) ? null : shift, sum, sumSq, sinceResum, alarmed }),
-    observe(_ts, value): Verdict | undefined {
-      let verdict: Verdict | undefined;
-      if (size >= minSamples) {
-        const mean = shift + sum / size;
-        const variance = Math.max(0, (sumSq - (sum * sum) / size) / (size - 1));
-        const sd = Math.sqrt(variance);
-        // A perfectly flat baseline has no deviation: any change at all is infinitely unusual.
-        const z = sd > 0 ? (value - mean) / sd : value === mean ? 0 : Infinity * Math.sign(value - mean);
-        const outside = Math.abs(z) >= threshold;
-        if (outside && !alarmed) {
-          verdict = {
-            detector: 'zscore',
-            severity,
-            score: Math.min(1, Math.abs(z) / (2 * threshold)),
-            message: `value ${value} is ${Number.isFinite(z) ? Math.abs(z).toFixed(1) : 'infinitely many'} deviations ${z > 0 ? 'above' : 'below'} the rolling mean ${Number(mean.toPrecision(4))}`,
-            evidence: { mean: round(mean), stddev: round(sd), z: Number.isFinite(z) ? round(z) : z > 0 ? 1e308 : -1e308, threshold, samples: size },
-          };
-        }
-        alarmed = outside;
+    save: (): ZScoreState => ({ ring: Array.from(ring), size, next, shift: Number.isNaN(shift) ? null : shift, sum, sumSq, sinceResum }),
+    assess(_ts, value) {
+      if (size < minSamples) {
+        push(value);
+        return WARMING_UP;
       }
+      last.mean = shift + sum / size;
+      last.sd = Math.sqrt(Math.max(0, (sumSq - (sum * sum) / size) / (size - 1)));
+      // A perfectly flat baseline has no deviation: any change at all is infinitely unusual.
+      last.z = last.sd > 0 ? (value - last.mean) / last.sd : value === last.mean ? 0 : Infinity * Math.sign(value - last.mean);
+      last.value = value;
+      last.samples = size;
       push(value);
-      return verdict;
+      return Math.min(1, Math.abs(last.z) / (2 * threshold));
+    },
+    explain() {
+      const { mean, sd, z, value, samples } = last;
+      return {
+        message: `value ${value} is ${Number.isFinite(z) ? Math.abs(z).toFixed(1) : 'infinitely many'} deviations ${z > 0 ? 'above' : 'below'} the rolling mean ${round(mean)}`,
+        evidence: { mean: round(mean), stddev: round(sd), z: round(z), threshold, samples },
+      };
     },
   };
-}
-
-function round(x: number): number {
-  return Math.round(x * 1e6) / 1e6;
 }

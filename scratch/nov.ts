@@ -1,0 +1,24 @@
+import { loadCorpus, loadOfficialScores } from '../src/nab/corpus.js';
+import { PROFILES, bestThreshold, scoreCorpus } from '../src/nab/scorer.js';
+import { runDetector } from '../src/nab/run-detector.js';
+import { createDetector } from '../src/stream/detectors/create-detector.js';
+import { createWindowedGaussian } from '../src/nab/windowed-gaussian.js';
+const files = loadCorpus('nab');
+const show = (name: string, r: ReturnType<typeof runDetector>, fixed?: number) => {
+  const best = PROFILES.map((p) => bestThreshold(r.scored, p));
+  const at = fixed !== undefined ? PROFILES.map((p) => scoreCorpus(r.scored, fixed, p).normalized.toFixed(1)).join(' / ') : '';
+  console.log(name.padEnd(30), best.map((b) => b.normalized.toFixed(1)).join(' / '), best.map((b) => b.threshold.toFixed(3)).join(','), '| at', fixed, at, `${r.cpuMicrosPerReading.toFixed(3)}us`);
+};
+const wg = runDetector(files, createWindowedGaussian);
+const off = loadOfficialScores('nab', 'windowedGaussian', files);
+let maxd = 0; wg.scored.forEach((s, i) => { for (let j = 0; j < s.rows; j++) maxd = Math.max(maxd, Math.abs(s.scores[j]! - off[i]![j]!)); });
+console.log('wg max row diff', maxd);
+show('windowedGaussian', wg, 1.0);
+const sev = 'warning' as const;
+show('novelty', runDetector(files, () => createDetector({ type: 'novelty', threshold: 0.5, minSamples: 100, daily: true, cooldown: 20, severity: sev })), 0.5);
+show('novelty no daily', runDetector(files, () => createDetector({ type: 'novelty', threshold: 0.5, minSamples: 100, daily: false, cooldown: 20, severity: sev })), 0.5);
+show('zscore', runDetector(files, () => createDetector({ type: 'zscore', threshold: 4, window: 60, minSamples: 10, cooldown: 1, severity: sev })), 0.5);
+show('ewma', runDetector(files, () => createDetector({ type: 'ewma', lambda: 0.2, limit: 3, alpha: 0.01, minSamples: 30, cooldown: 10, severity: sev })), 0.5);
+show('cusum', runDetector(files, () => createDetector({ type: 'cusum', k: 0.5, h: 5, alpha: 0.01, minSamples: 30, cooldown: 10, severity: sev })), 0.5);
+show('mad', runDetector(files, () => createDetector({ type: 'mad', threshold: 5, window: 60, minSamples: 10, cooldown: 1, severity: sev })), 0.5);
+show('flatline', runDetector(files, () => createDetector({ type: 'flatline', duration: 3_600_000, tolerance: 0, cooldown: 1, severity: sev })), 0.5);

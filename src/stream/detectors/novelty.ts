@@ -1,0 +1,99 @@
+// Novelty: how rare a reading is in the sensor's own history, and how far it is from the
+// sensor's usual value at that time of day; the benchmark-scored default detector.
+// - value rarity: the share p of all earlier readings at or beyond this one (whichever tail is
+//   smaller), from fixed log bins (tail-counter.ts); a value past everything seen has p ~ 0;
+// - daily rarity: the same for |value - usual value at this time of day| (daily-profile.ts),
+//   among earlier such differences (one-sided), once they have two `learnFor` of history of
+//   their own (the profile must settle first);
+// - score = max(s_value, 0.9 s_daily) / 6, with s = -log10(p) (0.5 means one in a thousand).
+//   Past everything seen, p = 1 / (10 n): a new extreme is the strongest evidence there is.
+// Causal, fixed memory (about 10 KB a sensor), O(log bins) per reading. No global min or max
+// is needed in advance: history is the only reference.
+import { round, WARMING_UP, type ScoreCore } from './detector.js';
+import { binOf, createTailCounter, surprise } from './tail-counter.js';
+import { createDailyProfile } from './daily-profile.js';
+
+export interface NoveltyOptions {
+  /** Readings before the first verdict. */
+  minSamples: number;
+  /** ms of history (event time) before the first verdict: a day shows a daily signal's range. */
+  learnFor: number;
+  /** Also compare with the usual value at this time of day. */
+  daily: boolean;
+}
+
+const DAILY_WEIGHT = 0.9;
+const SCALE = 6; // log10 units for score 1
+const PROFILE_ALPHA = 0.2; // weight of each new day in the daily profile
+const RESIDUAL_LEARN_DAYS = 2;
+
+interface Saved {
+  since: number | null;
+  residualsSince: number | null;
+  values: Array<[number, number]>;
+  residuals: Array<[number, number]>;
+  profile: number[];
+}
+
+export function noveltyCore({ minSamples, learnFor, daily }: NoveltyOptions, saved?: unknown): ScoreCore {
+  const st = saved as Saved | undefined;
+  let since = st?.since ?? null;
+  let residualsSince = st?.residualsSince ?? null;
+  const values = createTailCounter(st?.values);
+  const residuals = createTailCounter(st?.residuals);
+  const profile = createDailyProfile(PROFILE_ALPHA, st?.profile);
+  const last = { value: 0, n: 0, share: 1, above: true, usual: NaN, residualShare: 1, byTime: false };
+  return {
+    save: (): Saved => ({ since, residualsSince, values: values.save(), residuals: residuals.save(), profile: profile.save() }),
+    assess(ts, value) {
+      const n = values.n;
+      since ??= ts;
+      const usual = daily ? profile.expect(ts) : undefined;
+      let sDaily = 0;
+      let residualShare = 1;
+      if (usual !== undefined) {
+        const r = Math.abs(value - usual);
+        residualsSince ??= ts;
+        // Differences from the daily profile need their own day of history before they count.
+        if (residuals.n >= minSamples && ts - residualsSince >= RESIDUAL_LEARN_DAYS * learnFor) {
+          residualShare = residuals.upperShare(binOf(r));
+          sDaily = surprise(residualShare, residuals.n);
+        }
+        residuals.add(r);
+      }
+      if (n < minSamples || ts - since < learnFor) {
+        values.add(value);
+        if (daily) profile.add(ts, value);
+        return WARMING_UP;
+      }
+      const bin = binOf(value);
+      const upper = values.upperShare(bin);
+      const lower = values.lowerShare(bin);
+      values.add(value);
+      if (daily) profile.add(ts, value);
+      const share = Math.min(upper, lower);
+      const sValue = surprise(share, n);
+      last.value = value;
+      last.n = n;
+      last.share = share;
+      last.above = upper <= lower;
+      last.usual = usual ?? NaN;
+      last.residualShare = residualShare;
+      last.byTime = DAILY_WEIGHT * sDaily > sValue;
+      return Math.min(1, Math.max(sValue, DAILY_WEIGHT * sDaily) / SCALE);
+    },
+    explain() {
+      const { value, n, share, above, usual, residualShare, byTime } = last;
+      return {
+        message: byTime
+          ? `value ${value} is unusually far from the usual ${round(usual)} at this time of day (${residualShare === 0 ? 'farther than ever before' : `only ${pct(residualShare)} of earlier readings were that far off`})`
+          : share === 0
+            ? `value ${value} is ${above ? 'above' : 'below'} every one of the ${n} earlier readings`
+            : `value ${value} is rare: only ${pct(share)} of the ${n} earlier readings were as ${above ? 'high' : 'low'}`,
+        evidence: { share: round(share), readings: n, ...(!Number.isNaN(usual) && { usual: round(usual), dailyShare: round(residualShare) }) },
+      };
+    },
+  };
+}
+
+const pct = (p: number) => `${Number((p * 100).toPrecision(2))}%`;
