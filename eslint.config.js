@@ -8,7 +8,7 @@ const IO_MODULES = ['fs', 'net', 'http', 'https', 'dgram', 'child_process', 'wor
 const IO_PACKAGES = ['mqtt', 'aedes', 'sqlite3', 'node-cron', 'onoff', 'pino', 'prom-client', 'commander'];
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'coverage/', '.tmp/'] },
+  { ignores: ['dist/', 'node_modules/', 'coverage/', '.tmp/', 'scratch/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

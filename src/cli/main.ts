@@ -11,6 +11,7 @@ import { replay } from './replay.js';
 import { configJsonSchema } from '../config/json-schema.js';
 import { deadLetter, type DeadLetterArgs } from './deadletter.js';
 import { hashPasswordCommand } from './hash-password.js';
+import { nab } from './nab.js';
 
 const int = (v: string) => {
   const n = Number(v);
@@ -109,6 +110,14 @@ for (const [action, what] of [
   if (action === 'list') c.option('--json', 'one JSON object per line');
   c.action(async (o: DeadLetterArgs) => exit(await deadLetter(action, o, processIo)));
 }
+
+program
+  .command('nab')
+  .description('score detectors on the Numenta Anomaly Benchmark (corpus in nab/) and print the table')
+  .option('--nab <dir>', 'a NAB directory (data/, labels/, results/)')
+  .option('--detector <type>', 'only this detector (repeatable): novelty, zscore, ewma, cusum, mad, flatline, windowedGaussian', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--json', 'print JSON')
+  .action(async (o: { nab?: string; detector?: string[]; json?: boolean }) => exit(await nab(o, processIo)));
 
 program
   .command('hash-password')

@@ -91,7 +91,7 @@ const noveltyDetector = z.strictObject({
 
 const DETECTORS = [thresholdDetector, zscoreDetector, ewmaDetector, cusumDetector, madDetector, rateDetector, flatlineDetector, gapDetector, noveltyDetector] as const;
 
-const detector = z.discriminatedUnion('type', DETECTORS, {
+export const detector = z.discriminatedUnion('type', DETECTORS, {
   error: 'each detector needs a type: threshold, zscore, ewma, cusum, mad, rate, flatline, gap or novelty',
 });
 

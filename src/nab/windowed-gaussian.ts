@@ -13,9 +13,13 @@ export function createWindowedGaussian(): Detector {
   let mean = 0;
   let sd = 1;
   let score = 0;
-  const update = () => {
+  // While the window fills, NAB recomputes after every value; a running sum and sum of squared
+  // deviations (Welford) give the same mean and deviation without the O(n) pass.
+  let m2 = 0;
+  const recompute = () => {
     mean = data.reduce((a, b) => a + b, 0) / data.length;
-    sd = Math.sqrt(data.reduce((a, b) => a + (b - mean) ** 2, 0) / data.length) || 0.000001;
+    m2 = data.reduce((a, b) => a + (b - mean) ** 2, 0);
+    sd = Math.sqrt(m2 / data.length) || 0.000001;
   };
   return {
     get score() {
@@ -27,14 +31,17 @@ export function createWindowedGaussian(): Detector {
       score = data.length > 0 ? Number((1 - 0.5 * erfc(Math.abs(value - mean) / sd / Math.SQRT2)).toPrecision(12)) : 0;
       if (data.length < WINDOW) {
         data.push(value);
-        update();
+        const d = value - mean;
+        mean += d / data.length;
+        m2 += d * (value - mean);
+        sd = Math.sqrt(m2 / data.length) || 0.000001;
       } else {
         step.push(value);
         if (step.length === STEP) {
-          data.splice(0, STEP, ...[]);
+          data.splice(0, STEP);
           data.push(...step);
           step = [];
-          update();
+          recompute();
         }
       }
       return undefined;
