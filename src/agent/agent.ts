@@ -20,6 +20,9 @@ import type { Stream, StreamOutput } from '../stream/stream.js';
 import { createAdmission, type Admission } from '../stream/admission.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../broker/embedded-broker.js';
 import { createIngest, type Ingest } from './ingest.js';
+import { openAlarmOutputs, type AlarmOutputs } from '../sources/gpio/alarm-output.js';
+import { createSimulatedGpioDriver } from '../sources/gpio/simulated-driver.js';
+import { createOnoffDriver } from '../sources/gpio/onoff-driver.js';
 import { buildSources } from './build-sources.js';
 import { createStats, bump, type Stats } from '../ops/stats.js';
 import { buildHealth, type Health } from '../ops/health.js';
@@ -81,6 +84,7 @@ export function createAgent(opts: AgentOptions): Agent {
   let broker: EmbeddedBroker | undefined;
   let http: HttpServer | undefined;
   let sources: Source[] = [];
+  let alarms: AlarmOutputs | undefined;
   const started: Source[] = [];
   let ticker: NodeJS.Timeout | undefined;
   let healthTask: ScheduledTask | undefined;
@@ -219,6 +223,7 @@ export function createAgent(opts: AgentOptions): Agent {
         trusted: () => trust.status().state === 'trusted',
         mono: () => system.mono(),
         holdReadings: config.clock.holdReadings,
+        onAnomaly: (a) => alarms?.onAnomaly(a),
       });
       if (trust.status().state !== 'trusted') log.warn({ clock: trust.status(), wall: new Date(clock()).toISOString() }, 'wall clock not trusted yet: readings without a timestamp are held until it is');
       ticker = setInterval(tick, TICK_MS);
@@ -254,6 +259,10 @@ export function createAgent(opts: AgentOptions): Agent {
           onRejected: (reason) => bump(stats.brokerRejections, reason),
         });
       }
+      if (config.gpio.alarms.length > 0) {
+        const driver = config.gpio.simulate ? createSimulatedGpioDriver() : (opts.gpioDriver ?? createOnoffDriver(config.gpio.sysfs));
+        alarms = await openAlarmOutputs(config.gpio.alarms, driver, log);
+      }
       sources = buildSources({ config, localFeed: broker, clock, log, gpioDriver: opts.gpioDriver });
       for (const s of sources) {
         await s.start(ingest.sinkFor(s.name));
@@ -279,6 +288,7 @@ export function createAgent(opts: AgentOptions): Agent {
       for (const s of started.reverse()) await s.stop().catch((err: Error) => log.warn({ source: s.name, err: err.message }, 'source did not stop cleanly'));
       started.length = 0;
       await broker?.close();
+      await alarms?.close();
       clearInterval(ticker);
       if (stream && ingest) {
         // Open windows go out as partial summaries; they stay in the checkpoint that close()

@@ -36,7 +36,7 @@ export function buildSources({ config, localFeed, clock, log, gpioDriver }: Sour
       case 'gpio':
         return createGpioSource({
           ...s,
-          driver: s.simulate ? createSimulatedGpioDriver() : (gpioDriver ?? createOnoffDriver()),
+          driver: s.simulate || config.gpio.simulate ? createSimulatedGpioDriver() : (gpioDriver ?? createOnoffDriver(config.gpio.sysfs)),
           clock,
         });
     }

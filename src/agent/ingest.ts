@@ -3,7 +3,7 @@
 import type { SourceSink } from '../sources/source.js';
 import type { Reading } from '../stream/reading.js';
 import type { Admission } from '../stream/admission.js';
-import type { Stream, StreamOutput, Summary } from '../stream/stream.js';
+import type { Anomaly, Stream, StreamOutput, Summary } from '../stream/stream.js';
 import type { GroupCommit } from '../store/group-commit.js';
 import type { Stats } from '../ops/stats.js';
 import { bump } from '../ops/stats.js';
@@ -32,6 +32,8 @@ export interface IngestOptions {
   trusted: () => boolean;
   mono: () => number;
   holdReadings: number;
+  /** Each anomaly as it is emitted (alarm outputs). */
+  onAnomaly?: (a: Anomaly) => void;
 }
 
 export function createIngest(o: IngestOptions): Ingest {
@@ -47,7 +49,10 @@ export function createIngest(o: IngestOptions): Ingest {
       if (x.kind === 'summary') {
         o.stats.summaries++;
         if (latest.size < o.maxLatest || latest.has(x.sensor)) latest.set(x.sensor, x);
-      } else o.stats.anomalies++;
+      } else {
+        o.stats.anomalies++;
+        o.onAnomaly?.(x);
+      }
     }
     outputs.length = 0;
   };

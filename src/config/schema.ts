@@ -105,6 +105,21 @@ const storage = z.strictObject({
     .prefault({}),
 });
 
+const alarm = z.strictObject({
+  pin: z.number().int().min(0).max(53).describe('BCM pin number of the buzzer, relay or beacon'),
+  sensors: z.array(z.string().min(1)).min(1).default(['**']).describe('sensor globs whose anomalies drive it'),
+  detectors: z.array(z.string()).default([]).describe('only these detectors (default: all)'),
+  severity: z.enum(['info', 'warning', 'critical']).default('critical').describe('at least this severity'),
+  minOnTime: duration('30s').default(30_000).describe('on for at least this long after the last matching anomaly'),
+  activeLow: z.boolean().default(false),
+});
+
+const gpio = z.strictObject({
+  simulate: z.boolean().default(false).describe('simulate every GPIO pin (machines without GPIO)'),
+  sysfs: z.string().default('/sys/class/gpio').describe('where the GPIO chips are'),
+  alarms: z.array(alarm).default([]).describe('output pins driven by anomalies'),
+});
+
 const http = z.strictObject({
   enabled: z.boolean().default(true),
   host: z.string().default('127.0.0.1'),
@@ -140,6 +155,7 @@ export const configSchema = z
     uplink,
     storage: storage.prefault({}),
     http: http.prefault({}),
+    gpio: gpio.prefault({}),
     limits: limits.prefault({}),
     schedules: schedules.prefault({}),
     clock: clock.prefault({}),

@@ -21,9 +21,11 @@ const gpioSource = z.strictObject({
   sensor: sensorId,
   edge: z.enum(['none', 'rising', 'falling', 'both']).default('both'),
   debounceMs: z.number().int().min(0).max(10_000).default(20),
-  mode: z.enum(['state']).default('state'),
+  mode: z.enum(['state', 'counter']).default('state').describe('state: 0/1 per edge; counter: pulses per interval and a rate'),
+  interval: duration('10s').default(10_000).describe('counter: how often the pulse count goes out'),
+  scale: z.number().positive().default(1).describe('counter: units per pulse (e.g. 0.2794 mm of rain per tip)'),
   activeLow: z.boolean().default(false),
-  simulate: z.boolean().default(false).describe('drive the pin from a simulated signal (laptops)'),
+  simulate: z.boolean().default(false).describe('drive the pin from a simulated signal (laptops); gpio.simulate does it for all'),
 });
 
 const simAnomaly = z.strictObject({

@@ -1,5 +1,5 @@
 // The hardware edge: the only GPIO code that touches the machine is in onoff-driver.ts.
-// Tests and laptops use other implementations of this interface.
+// Tests and laptops use other implementations of this interface. Pins are BCM numbers.
 
 export type Edge = 'none' | 'rising' | 'falling' | 'both';
 export type Level = 0 | 1;
@@ -11,6 +11,12 @@ export interface GpioInput {
   close(): void;
 }
 
+export interface GpioOutput {
+  write(level: Level): Promise<void>;
+  close(): void;
+}
+
 export interface GpioDriver {
   openInput(pin: number, opts: { edge: Edge; debounceMs: number; activeLow: boolean }): Promise<GpioInput>;
+  openOutput(pin: number, opts: { activeLow: boolean }): Promise<GpioOutput>;
 }

@@ -1,6 +1,7 @@
 // A GPIO driver for machines without pins (`simulate: true`): each input toggles at seeded
-// random intervals of 2 to 20 seconds, like a door or a float switch.
-import type { GpioDriver, GpioInput, Level } from './gpio-driver.js';
+// random intervals of 2 to 20 seconds, like a door or a float switch; outputs keep their level
+// (and log nothing: the agent logs what it drives).
+import type { GpioDriver, GpioInput, GpioOutput, Level } from './gpio-driver.js';
 import { seededRandom } from '../simulated/signal.js';
 
 export function createSimulatedGpioDriver(seed = 1): GpioDriver {
@@ -23,6 +24,9 @@ export function createSimulatedGpioDriver(seed = 1): GpioDriver {
         },
         close: () => clearTimeout(timer),
       };
+    },
+    async openOutput(): Promise<GpioOutput> {
+      return { write: async () => undefined, close: () => undefined };
     },
   };
 }
