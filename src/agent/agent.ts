@@ -46,11 +46,21 @@ export interface AgentOptions {
 }
 
 export interface Agent {
+  readonly config: AgentConfig;
   start(): Promise<void>;
-  stop(): Promise<void>;
+  /**
+   * Stops in reverse order. `flushOpenWindows: false` (a reload) keeps open windows in the
+   * checkpoint without sending partial summaries: the next start continues them.
+   */
+  stop(o?: { flushOpenWindows?: boolean }): Promise<void>;
   health(): Promise<Health>;
   /** Health plus the latest summary per sensor (the /status endpoint). */
   status(): Promise<Health & { latest: unknown[] }>;
+  /**
+   * Whether the pipeline is moving: the stream's tick ran lately and no commit has been stuck
+   * for long. Feeds the systemd watchdog and /healthz.
+   */
+  progressing(): boolean;
   /** Dead letters back through their sources (after a fix); see dead-letter-replay.ts. */
   replayDeadLetters(filter: ReplayFilter): Promise<ReplayResult>;
   /** Actual ports, useful when the config asked for port 0. */
@@ -59,6 +69,8 @@ export interface Agent {
 }
 
 const TICK_MS = 1000;
+/** A commit running longer than this is a wedged store (the watchdog stops being fed). */
+const COMMIT_STALL_MS = 15_000;
 const BUDGET_CHECK_MS = 1000;
 const NOT_OPEN = { writable: false, problem: null, error: 'not open', since: null, waiting: 0, heldMessages: 0, shed: { journalReadings: 0, summaries: 0, anomalies: 0, deadLetters: 0 } } as const;
 
@@ -91,6 +103,7 @@ export function createAgent(opts: AgentOptions): Agent {
   let housekeeping: NodeJS.Timeout | undefined;
   let budgetTimer: NodeJS.Timeout | undefined;
   let lastCheckpointAt = 0;
+  let lastTickMono = -Infinity;
   let rate = { at: clock(), readings: 0, perS: 0 };
 
   const health = async (): Promise<Health> =>
@@ -126,6 +139,7 @@ export function createAgent(opts: AgentOptions): Agent {
       lastCheckpointAt = now;
       writer!.requestCheckpoint();
     }
+    lastTickMono = system.mono();
     // Ingest rate, smoothed over about ten ticks.
     const dt = (now - rate.at) / 1000;
     if (dt > 0) {
@@ -135,6 +149,7 @@ export function createAgent(opts: AgentOptions): Agent {
   };
 
   return {
+    config,
     get brokerPort() {
       return broker?.port;
     },
@@ -142,6 +157,10 @@ export function createAgent(opts: AgentOptions): Agent {
       return http?.port;
     },
     health,
+    progressing() {
+      if (!writer || !ticker) return false;
+      return system.mono() - lastTickMono < 5 * TICK_MS && writer.busyFor(clock()) < COMMIT_STALL_MS;
+    },
     async status() {
       return { ...(await health()), latest: (ingest?.latest() ?? []).slice(0, 50) };
     },
@@ -227,6 +246,7 @@ export function createAgent(opts: AgentOptions): Agent {
       });
       if (trust.status().state !== 'trusted') log.warn({ clock: trust.status(), wall: new Date(clock()).toISOString() }, 'wall clock not trusted yet: readings without a timestamp are held until it is');
       ticker = setInterval(tick, TICK_MS);
+      lastTickMono = system.mono();
 
       // 3. Observability, then the local broker and the sources.
       if (config.http.enabled) {
@@ -242,7 +262,7 @@ export function createAgent(opts: AgentOptions): Agent {
         http = await startHttpServer(
           config.http.host,
           config.http.port,
-          { healthy: () => writer?.writable() ?? false, status: () => this.status(), metrics, replayDeadLetters: (f) => this.replayDeadLetters(f as ReplayFilter) },
+          { healthy: () => (writer?.writable() ?? false) && this.progressing(), status: () => this.status(), metrics, replayDeadLetters: (f) => this.replayDeadLetters(f as ReplayFilter) },
           log,
         );
       }
@@ -281,7 +301,7 @@ export function createAgent(opts: AgentOptions): Agent {
       log.info({ device: config.device.id, sources: sources.map((s) => s.name), pipelines: config.pipelines.length, uplink: redactUrl(config.uplink.url) }, 'outpost running');
     },
 
-    async stop() {
+    async stop({ flushOpenWindows = true } = {}) {
       await healthTask?.stop();
       clearInterval(housekeeping);
       clearInterval(budgetTimer);
@@ -290,7 +310,7 @@ export function createAgent(opts: AgentOptions): Agent {
       await broker?.close();
       await alarms?.close();
       clearInterval(ticker);
-      if (stream && ingest) {
+      if (stream && ingest && flushOpenWindows) {
         // Open windows go out as partial summaries; they stay in the checkpoint that close()
         // saves and continue after a restart, ending in a complete summary.
         const out: StreamOutput[] = [];

@@ -1,7 +1,12 @@
-// `outpost run --config FILE`: the agent as a long-running service.
-import { loadConfigFile } from '../config/load.js';
-import { createLogger } from '../ops/logger.js';
-import { createAgent } from '../agent/agent.js';
+// `outpost run --config FILE`: the agent as a long-running service. Under systemd
+// (Type=notify) it says READY=1 once serving, feeds the watchdog from the pipeline's progress,
+// and says STOPPING=1 on SIGTERM/SIGINT. SIGHUP reloads the config: a new config is checked
+// first and, if it has problems, they are logged and the running one stays; otherwise the agent
+// restarts on it in-process, and pipelines whose config is unchanged keep their state.
+import { loadConfigFile, type AgentConfig } from '../config/load.js';
+import { createLogger, type Logger } from '../ops/logger.js';
+import { createAgent, type Agent } from '../agent/agent.js';
+import { connectSdNotify, startWatchdog, type SdNotify } from '../ops/sd-notify.js';
 import { reportProblems } from './check-config.js';
 import type { Io } from './io.js';
 
@@ -9,7 +14,8 @@ export async function run(file: string, io: Io): Promise<number> {
   const loaded = loadConfigFile(file);
   if (!loaded.ok) return reportProblems(file, loaded, io);
   const log = createLogger(loaded.config.log.level);
-  const agent = createAgent({ config: loaded.config, log });
+  const notify = await connectSdNotify(process.env, log);
+  let agent = createAgent({ config: loaded.config, log });
   try {
     await agent.start();
   } catch (err) {
@@ -18,8 +24,12 @@ export async function run(file: string, io: Io): Promise<number> {
     await agent.stop().catch(() => undefined);
     return 1;
   }
+  notify?.send(`READY=1\nSTATUS=serving ${loaded.config.device.id}\nMAINPID=${process.pid}`);
+  const stopWatchdog = notify && startWatchdog({ notify, env: process.env, progressing: () => agent.progressing(), log });
+
   return new Promise<number>((resolve) => {
     let stopping = false;
+    let reloading: Promise<void> | undefined;
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) {
         log.warn({ signal }, 'second signal: exiting without waiting');
@@ -27,15 +37,61 @@ export async function run(file: string, io: Io): Promise<number> {
       }
       stopping = true;
       log.info({ signal }, 'stopping');
-      agent.stop().then(
-        () => resolve(0),
-        (err: Error) => {
-          log.error({ err: err.message }, 'unclean stop');
-          resolve(1);
-        },
-      );
+      notify?.send('STOPPING=1');
+      void (reloading ?? Promise.resolve())
+        .then(() => agent.stop())
+        .then(
+          () => resolve(0),
+          (err: Error) => {
+            log.error({ err: err.message }, 'unclean stop');
+            resolve(1);
+          },
+        )
+        .finally(() => {
+          stopWatchdog?.();
+          notify?.close();
+        });
     };
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
+    process.on('SIGHUP', () => {
+      if (stopping || reloading) return;
+      reloading = reload(file, agent, log, notify).then(
+        (next) => {
+          agent = next;
+          reloading = undefined;
+        },
+        (err: Error) => {
+          log.fatal({ err: err.message }, 'reload failed and the previous config could not be restarted: exiting (systemd restarts the service)');
+          process.exit(1);
+        },
+      );
+    });
   });
+}
+
+async function reload(file: string, current: Agent, log: Logger, notify: SdNotify | undefined): Promise<Agent> {
+  const loaded = loadConfigFile(file);
+  if (!loaded.ok) {
+    log.error({ problems: loaded.problems.map((p) => `${p.path}: ${p.message}`) }, 'SIGHUP: the new config has problems; keeping the running one');
+    return current;
+  }
+  notify?.send('RELOADING=1');
+  log.info('SIGHUP: config checked; restarting the pipeline on it (unchanged pipelines keep their state)');
+  const previous = current.config;
+  await current.stop({ flushOpenWindows: false });
+  const start = async (config: AgentConfig) => {
+    const next = createAgent({ config, log });
+    await next.start();
+    return next;
+  };
+  let next: Agent;
+  try {
+    next = await start(loaded.config);
+  } catch (err) {
+    log.error({ err: (err as Error).message }, 'SIGHUP: the new config does not start; back to the previous one');
+    next = await start(previous);
+  }
+  notify?.send('READY=1');
+  return next;
 }

@@ -1,4 +1,4 @@
-// /healthz (200 when serving, 503 when the store cannot commit), /metrics (Prometheus text),
+// /healthz (200 when the pipeline progresses and the store commits, else 503), /metrics (Prometheus text),
 // /status (the health report plus the latest summaries, for `outpost status`), and
 // POST /deadletters/replay (for `outpost deadletter replay`). It listens on loopback by default.
 import { createServer, type Server } from 'node:http';
@@ -27,7 +27,7 @@ export async function startHttpServer(host: string, port: number, h: HttpHandler
     const route = async () => {
       if (req.url === '/healthz') {
         const ok = h.healthy();
-        send(ok ? 200 : 503, 'application/json', JSON.stringify({ status: ok ? 'ok' : 'store not writable' }));
+        send(ok ? 200 : 503, 'application/json', JSON.stringify({ status: ok ? 'ok' : 'not progressing or store not writable (see /status)' }));
       } else if (req.url === '/metrics') send(200, h.metrics.contentType, await h.metrics.metrics());
       else if (req.url === '/status') send(200, 'application/json', JSON.stringify(await h.status()));
       else if (req.url === '/deadletters/replay' && req.method === 'POST') {

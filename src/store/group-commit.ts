@@ -76,6 +76,8 @@ export interface GroupCommit {
   waiting(): number;
   /** False while commits are failing (disk full, read-only, corrupt file). */
   writable(): boolean;
+  /** How long the commit now in flight has been running (ms), 0 when none is: a wedged disk shows here. */
+  busyFor(now: number): number;
   health(): StoreHealth;
   /** Journal id the latest saved checkpoint covers (0: none yet). */
   checkpointedJournalId(): number;
@@ -106,6 +108,7 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let failure: { problem: StoreProblem; error: string; since: number } | undefined;
+  let commitStarted: number | undefined;
   let closed = false;
   const highWater = opts.commitReadings * HIGH_WATER_BATCHES;
   let caughtUp: Promise<void> | undefined;
@@ -210,6 +213,7 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
         rows += b.rows.length;
         for (const r of b.rows) if (r.kind === 'anomaly') anomalies++;
       }
+      commitStarted = opts.clock();
       try {
         await commit(batches);
       } catch (err) {
@@ -238,6 +242,7 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       if (entries.count >= opts.commitReadings || pending.drafts.length >= MAX_DRAFTS) void flush();
     };
     const p = run().finally(() => {
+      commitStarted = undefined;
       if (running === p) running = undefined;
     });
     running = p;
@@ -288,6 +293,7 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
     },
     waiting,
     writable: () => !failure,
+    busyFor: (now) => (commitStarted === undefined ? 0 : Math.max(0, now - commitStarted)),
     health: () => ({
       writable: !failure,
       problem: failure?.problem ?? null,
