@@ -1,7 +1,6 @@
 // The composition root. Starts outputs first (store, uplink), then the stream and the local
 // broker, then sources; stops in reverse, so every reading that got in is written and, time
 // permitting, delivered.
-import cron, { type ScheduledTask } from 'node-cron';
 import type { AgentConfig } from '../config/load.js';
 import type { Logger } from '../ops/logger.js';
 import type { Source, Clock } from '../sources/source.js';
@@ -12,6 +11,8 @@ import { createGroupCommit, type GroupCommit } from '../store/group-commit.js';
 import { createBudget, type Budget } from '../store/budget.js';
 import type { SalvageReport } from '../store/salvage.js';
 import { trimJournal } from '../store/journal.js';
+import { startSchedules, type Job, type Schedules } from '../ops/schedules.js';
+import { total } from '../ops/stats.js';
 import { recoverStream } from './recovery.js';
 import { replayDeadLetters, type ReplayFilter, type ReplayResult } from './dead-letter-replay.js';
 import type { Database } from '../store/sqlite.js';
@@ -26,7 +27,6 @@ import { createOnoffDriver } from '../sources/gpio/onoff-driver.js';
 import { buildSources } from './build-sources.js';
 import { createStats, bump, type Stats } from '../ops/stats.js';
 import { buildHealth, type Health } from '../ops/health.js';
-import { createMetrics } from '../ops/metrics.js';
 import { startHttpServer, type HttpServer } from '../ops/http-server.js';
 import { systemClock, type SystemClock } from '../ops/system-clock.js';
 import { BUILD_FLOOR } from '../ops/build-info.js';
@@ -99,8 +99,8 @@ export function createAgent(opts: AgentOptions): Agent {
   let alarms: AlarmOutputs | undefined;
   const started: Source[] = [];
   let ticker: NodeJS.Timeout | undefined;
-  let healthTask: ScheduledTask | undefined;
-  let housekeeping: NodeJS.Timeout | undefined;
+  let schedules: Schedules | undefined;
+  let lastDaily = { at: clock(), readings: 0, summaries: 0, anomalies: 0, deadLetters: 0, delivered: 0, merges: 0, evictions: 0 };
   let budgetTimer: NodeJS.Timeout | undefined;
   let lastCheckpointAt = 0;
   let lastTickMono = -Infinity;
@@ -120,6 +120,8 @@ export function createAgent(opts: AgentOptions): Agent {
       budget: budget?.status() ?? { maxBytes: config.storage.maxBytes, fileBytes: 0, usedBytes: 0, limitBytes: 0, diskFull: false },
       salvage,
       clock: { ...trust.status(), held: ingest?.held() ?? 0 },
+      schedules: schedules?.status() ?? {},
+      alarms: alarms?.active() ?? [],
     });
 
   const tick = () => {
@@ -146,6 +148,67 @@ export function createAgent(opts: AgentOptions): Agent {
       const instant = (stats.readings - rate.readings) / dt;
       rate = { at: now, readings: stats.readings, perS: rate.perS === 0 ? instant : rate.perS * 0.9 + instant * 0.1 };
     }
+  };
+
+  /** The jobs of `schedules` in the config. */
+  const scheduledJobs = (): Job[] => {
+    const d = db!;
+    const w = writer!;
+    const counters = () => ({
+      readings: stats.readings,
+      summaries: stats.summaries,
+      anomalies: stats.anomalies,
+      deadLetters: total(stats.deadLettersByReason),
+      delivered: forwarder?.status().delivered ?? 0,
+      merges: stats.merges,
+      evictions: stats.evictedSummaries + stats.evictedAnomalies,
+    });
+    return [
+      { name: 'health', cron: config.schedules.health, run: async () => forwarder?.publishLive('health', JSON.stringify(await health()), true) },
+      {
+        name: 'retention',
+        cron: config.schedules.retention,
+        run: async () => {
+          const now = clock();
+          stats.journalTrimmed += await trimJournal(d, { before: now - config.storage.journal.retention, maxBytes: config.storage.journal.maxBytes, coveredUpTo: w.checkpointedJournalId() });
+          const gone = await d.run('DELETE FROM dead_letters WHERE received_at < ?', [now - config.storage.deadLetters.retention]);
+          stats.deadLettersTrimmed += gone.changes;
+        },
+      },
+      {
+        name: 'optimize',
+        cron: config.schedules.optimize,
+        run: async () => {
+          await d.exec('PRAGMA optimize');
+          await d.get('PRAGMA wal_checkpoint(TRUNCATE)');
+        },
+      },
+      {
+        name: 'dailySummary',
+        cron: config.schedules.dailySummary,
+        run: async () => {
+          const now = clock();
+          const c = counters();
+          const since = lastDaily;
+          const report = {
+            v: 1,
+            device: config.device.id,
+            from: new Date(since.at).toISOString(),
+            to: new Date(now).toISOString(),
+            readings: c.readings - since.readings,
+            summaries: c.summaries - since.summaries,
+            anomalies: c.anomalies - since.anomalies,
+            deadLetters: c.deadLetters - since.deadLetters,
+            delivered: c.delivered - since.delivered,
+            merges: c.merges - since.merges,
+            evictions: c.evictions - since.evictions,
+            backlog: (await health()).backlog,
+          };
+          lastDaily = { at: now, ...c };
+          if (!forwarder?.publishLive('daily', JSON.stringify(report), true)) throw new Error('uplink offline: the daily report was not sent');
+        },
+      },
+    ];
   };
 
   return {
@@ -218,18 +281,6 @@ export function createAgent(opts: AgentOptions): Agent {
       writer.requestCheckpoint(); // the next restart starts from here, not from the old checkpoint
       await writer.flush();
       lastCheckpointAt = clock();
-      const db2 = db;
-      const w = writer;
-      housekeeping = setInterval(() => {
-        const retention = { before: clock() - config.storage.journal.retention, maxBytes: config.storage.journal.maxBytes, coveredUpTo: w.checkpointedJournalId() };
-        trimJournal(db2, retention).then(
-          (n) => {
-            if (n > 0) log.debug({ readings: n }, 'journal retention deleted old raw readings');
-            stats.journalTrimmed += n;
-          },
-          (err: Error) => log.warn({ err: err.message }, 'journal retention failed'),
-        );
-      }, 60_000);
       admission = createAdmission({ ...config.limits, floor: BUILD_FLOOR });
       ingest = createIngest({
         admission,
@@ -250,12 +301,14 @@ export function createAgent(opts: AgentOptions): Agent {
 
       // 3. Observability, then the local broker and the sources.
       if (config.http.enabled) {
+        // prom-client is loaded only when /metrics is served (a few MB of RSS otherwise).
+        const { createMetrics } = await import('../ops/metrics.js');
         const metrics = createMetrics({
           stats,
           outbox: () => box.stats(),
           uplink: () => f.status(),
           openWindows: () => stream?.openWindows() ?? 0,
-          store: () => w.health(),
+          store: () => writer!.health(),
           budget: () => b.status(),
           clock,
         });
@@ -288,22 +341,12 @@ export function createAgent(opts: AgentOptions): Agent {
         await s.start(ingest.sinkFor(s.name));
         started.push(s);
       }
-      // node-cron logs to the console on its own; route it into our JSON logs (it is process-wide).
-      cron.setLogger({
-        info: (m) => log.debug({ component: 'node-cron' }, m),
-        warn: (m) => log.warn({ component: 'node-cron' }, m),
-        error: (m, err) => log.error({ component: 'node-cron', err: err?.message }, String(m)),
-        debug: (m) => log.debug({ component: 'node-cron' }, String(m)),
-      });
-      healthTask = cron.schedule(config.schedules.health, async () => {
-        forwarder?.publishLive('health', JSON.stringify(await health()), true);
-      }, { noOverlap: true });
+      schedules = startSchedules(scheduledJobs(), log, clock);
       log.info({ device: config.device.id, sources: sources.map((s) => s.name), pipelines: config.pipelines.length, uplink: redactUrl(config.uplink.url) }, 'outpost running');
     },
 
     async stop({ flushOpenWindows = true } = {}) {
-      await healthTask?.stop();
-      clearInterval(housekeeping);
+      await schedules?.stop();
       clearInterval(budgetTimer);
       for (const s of started.reverse()) await s.stop().catch((err: Error) => log.warn({ source: s.name, err: err.message }, 'source did not stop cleanly'));
       started.length = 0;

@@ -14,7 +14,7 @@ export type AgentConfig = Omit<Config, 'uplink' | 'storage'> & {
   uplink: Config['uplink'] & { topicPrefix: string; clientId: string };
   storage: Omit<Config['storage'], 'journal' | 'deadLetters'> & {
     journal: Config['storage']['journal'] & { maxBytes: number };
-    deadLetters: { maxBytes: number };
+    deadLetters: Config['storage']['deadLetters'] & { maxBytes: number };
   };
 };
 
@@ -87,7 +87,7 @@ function finish(cfg: Config, dir: string): AgentConfig {
       ...st,
       path: resolve(dir, st.path),
       journal: { ...st.journal, maxBytes: st.journal.maxBytes ?? Math.floor(st.maxBytes / 4) },
-      deadLetters: { maxBytes: st.deadLetters.maxBytes ?? Math.floor(st.maxBytes / 16) },
+      deadLetters: { ...st.deadLetters, maxBytes: st.deadLetters.maxBytes ?? Math.floor(st.maxBytes / 16) },
     },
     uplink: {
       ...cfg.uplink,

@@ -101,6 +101,7 @@ const storage = z.strictObject({
   deadLetters: z
     .strictObject({
       maxBytes: size('16MB').optional().describe('past this, the oldest dead letters are deleted (default: a sixteenth of storage.maxBytes)'),
+      retention: duration('30d').default(30 * 86_400_000).describe('dead letters older than this are deleted'),
     })
     .prefault({}),
 });
@@ -140,6 +141,9 @@ const clock = z.strictObject({
 
 const schedules = z.strictObject({
   health: cronExpression.default('*/15 * * * * *').describe('retained <prefix>/health publish'),
+  retention: cronExpression.default('*/1 * * * *').describe('journal and dead-letter retention'),
+  optimize: cronExpression.default('17 3 * * *').describe('PRAGMA optimize and a WAL checkpoint (truncate)'),
+  dailySummary: cronExpression.default('0 0 * * *').describe('the retained <prefix>/daily report of the last 24 hours'),
 });
 
 export const configSchema = z

@@ -8,6 +8,7 @@ import type { ClockStatus } from '../stream/clock-trust.js';
 import type { StoreHealth } from '../store/group-commit.js';
 import type { BudgetStatus } from '../store/budget.js';
 import type { SalvageReport } from '../store/salvage.js';
+import type { JobStatus } from './schedules.js';
 
 export interface Health {
   v: 1;
@@ -25,6 +26,10 @@ export interface Health {
   merges: number;
   journalTrimmed: number;
   clock: ClockStatus & { held: number };
+  /** Each scheduled job's last run and outcome. */
+  schedules: Record<string, JobStatus>;
+  /** Alarm output pins on now. */
+  alarms: number[];
   store: Omit<StoreHealth, 'since'> & {
     since: string | null;
     budget: BudgetStatus;
@@ -47,6 +52,8 @@ export interface HealthInputs {
   budget: BudgetStatus;
   salvage: SalvageReport | undefined;
   clock: ClockStatus & { held: number };
+  schedules: Record<string, JobStatus>;
+  alarms: number[];
 }
 
 export function buildHealth(i: HealthInputs): Health {
@@ -68,6 +75,8 @@ export function buildHealth(i: HealthInputs): Health {
     merges: i.stats.merges,
     journalTrimmed: i.stats.journalTrimmed,
     clock: i.clock,
+    schedules: i.schedules,
+    alarms: i.alarms,
     store: {
       ...i.store,
       since: i.store.since === null ? null : new Date(i.store.since).toISOString(),

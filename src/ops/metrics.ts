@@ -1,5 +1,6 @@
 // Prometheus metrics, read from the plain counters at scrape time so the hot path never
 // touches prom-client. One registry per agent (no global default registry).
+import { readFileSync } from 'node:fs';
 import { Registry, Counter, Gauge, collectDefaultMetrics } from 'prom-client';
 import type { Stats } from './stats.js';
 import type { OutboxStats } from '../store/outbox.js';
@@ -61,6 +62,32 @@ export function createMetrics(i: MetricsInputs): Registry {
   new Gauge({ name: 'outpost_store_file_bytes', help: 'Database file plus WAL on disk', registers: [register], collect() { this.set(i.budget().fileBytes); } });
   new Gauge({ name: 'outpost_store_max_bytes', help: 'storage.maxBytes', registers: [register], collect() { this.set(i.budget().maxBytes); } });
 
+  // What this process has had written to storage (its SD card wear), from /proc/self/io.
+  new Gauge({
+    name: 'outpost_disk_written_bytes',
+    help: 'Bytes this process caused to be written to storage since it started (/proc/self/io write_bytes)',
+    registers: [register],
+    collect() {
+      try {
+        this.set(Number(/write_bytes:\s+(\d+)/.exec(readFileSync('/proc/self/io', 'utf8'))?.[1] ?? 0));
+      } catch {
+        // not Linux: no figure
+      }
+    },
+  });
+  let drain = { at: i.clock(), delivered: i.uplink().delivered };
+  new Gauge({
+    name: 'outpost_uplink_drain_rate',
+    help: 'Messages acknowledged by the fleet broker per second since the previous scrape',
+    registers: [register],
+    collect() {
+      const now = i.clock();
+      const delivered = i.uplink().delivered;
+      const s = (now - drain.at) / 1000;
+      if (s > 0) this.set((delivered - drain.delivered) / s);
+      drain = { at: now, delivered };
+    },
+  });
   new Gauge({ name: 'outpost_open_windows', help: 'Windows currently open', registers: [register], collect() { this.set(i.openWindows()); } });
   new Gauge({ name: 'outpost_uplink_connected', help: '1 when connected to the fleet broker', registers: [register], collect() { this.set(i.uplink().state === 'online' ? 1 : 0); } });
   new Gauge({ name: 'outpost_uplink_inflight', help: 'QoS 1 messages awaiting PUBACK', registers: [register], collect() { this.set(i.uplink().inflight); } });
