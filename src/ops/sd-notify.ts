@@ -1,7 +1,7 @@
 // systemd's notify protocol (sd_notify(3)): datagrams like "READY=1" to the unix socket in
-// $NOTIFY_SOCKET. Node has no unix datagram sockets, so this uses node-unix-socket (N-API,
-// prebuilt for Linux x64, arm and arm64: every Pi). Without $NOTIFY_SOCKET (not under systemd,
-// or Type=simple) nothing is sent.
+// $NOTIFY_SOCKET. Node has no unix datagram sockets, so this uses unix-dgram (a small native
+// addon built on install, as sqlite3 and onoff are; maintained, and the binding winston-syslog
+// uses). Without $NOTIFY_SOCKET (not under systemd, or Type=simple) nothing is sent.
 import type { Logger } from './logger.js';
 
 export interface SdNotify {
@@ -14,20 +14,21 @@ export async function connectSdNotify(env: NodeJS.ProcessEnv, log: Logger): Prom
   if (!path) return undefined;
   // An abstract socket ("@name") is named with a leading NUL byte.
   const address = path.startsWith('@') ? `\0${path.slice(1)}` : path;
-  let DgramSocket: typeof import('node-unix-socket').DgramSocket;
+  let createSocket: typeof import('unix-dgram').createSocket;
   try {
-    ({ DgramSocket } = await import('node-unix-socket'));
+    ({ createSocket } = await import('unix-dgram'));
   } catch (err) {
-    log.error({ err: (err as Error).message }, 'NOTIFY_SOCKET is set but node-unix-socket is not installed: systemd will not hear READY=1 (reinstall with npm ci)');
+    log.error({ err: (err as Error).message }, 'NOTIFY_SOCKET is set but unix-dgram is not installed: systemd will not hear READY=1 (reinstall with npm ci)');
     return undefined;
   }
-  const socket = new DgramSocket();
+  const socket = createSocket('unix_dgram');
+  socket.on('error', () => undefined); // reported through send's callback
   let warned = false;
   return {
     send(state) {
       const buf = Buffer.from(state);
       try {
-        socket.sendTo(buf, 0, buf.length, address, (err) => {
+        socket.send(buf, 0, buf.length, address, (err) => {
           if (err && !warned) {
             warned = true;
             log.warn({ err: err.message, socket: path }, 'sd_notify failed');

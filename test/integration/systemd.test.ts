@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DgramSocket } from 'node-unix-socket';
+import { createSocket } from 'unix-dgram';
 import { start } from '../helpers/cli.js';
 import { tempDir } from '../helpers/agent-config.js';
 import { startFleet } from '../helpers/fleet.js';
@@ -24,8 +24,7 @@ afterEach(async () => {
 function notifySocket(): { path: string; got: Array<{ at: number; text: string }> } {
   const path = join(tempDir('outpost-notify-'), 'notify');
   const got: Array<{ at: number; text: string }> = [];
-  const socket = new DgramSocket();
-  socket.on('data', (buf: Buffer) => got.push({ at: Date.now(), text: buf.toString() }));
+  const socket = createSocket('unix_dgram', (buf) => got.push({ at: Date.now(), text: buf.toString() }));
   socket.bind(path);
   cleanups.push(async () => socket.close());
   return { path, got };

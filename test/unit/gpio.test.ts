@@ -61,20 +61,42 @@ describe('BCM pin numbers to sysfs', () => {
   });
 });
 
-describe('gpio source', () => {
+describe('gpio source (fake driver)', () => {
   const sink = (got: Reading[]) => ({ reading: (r: Reading) => void got.push(r), reject: () => undefined, ready: () => undefined });
 
-  it('state: one reading at start and one per edge', async () => {
+  const source = (f: ReturnType<typeof fakeDriver>, o: Partial<Parameters<typeof createGpioSource>[0]>) =>
+    createGpioSource({ pin: 17, sensor: 'door/open', edge: 'both', debounceMs: 20, activeLow: false, mode: 'state', interval: 10_000, scale: 1, driver: f.driver, clock: () => Date.now(), ...o });
+
+  it('state: one reading at start and one per settled edge; contact bounce is ignored', async () => {
+    vi.useFakeTimers({ now: 1000 });
     const f = fakeDriver();
     const got: Reading[] = [];
-    let now = 1000;
-    const s = createGpioSource({ pin: 17, sensor: 'door/open', edge: 'both', debounceMs: 20, activeLow: false, mode: 'state', interval: 10_000, scale: 1, driver: f.driver, clock: () => now });
+    const s = source(f, {});
     await s.start(sink(got));
-    now = 2000;
-    f.edge(17, 1);
-    now = 3000;
+    vi.advanceTimersByTime(1000);
+    for (const l of [1, 0, 1, 0, 1] as Level[]) {
+      f.edge(17, l); // a bouncing contact: 5 changes within 4 ms
+      vi.advanceTimersByTime(1);
+    }
+    vi.advanceTimersByTime(30);
     f.edge(17, 0);
-    expect(got.map((r) => [r.sensor, r.ts, r.value])).toEqual([['door/open', 1000, 0], ['door/open', 2000, 1], ['door/open', 3000, 0]]);
+    vi.advanceTimersByTime(5);
+    f.edge(17, 1); // back before it settled: no change at all
+    vi.advanceTimersByTime(30);
+    f.edge(17, 0);
+    vi.advanceTimersByTime(30);
+    expect(got.map((r) => [r.sensor, r.ts, r.value])).toEqual([['door/open', 1000, 0], ['door/open', 2024, 1], ['door/open', 2090, 0]]);
+    await s.stop();
+  });
+
+  it('state: edge selection keeps only rising (or falling) changes', async () => {
+    vi.useFakeTimers();
+    const f = fakeDriver();
+    const got: Reading[] = [];
+    const s = source(f, { edge: 'rising', debounceMs: 0 });
+    await s.start(sink(got));
+    for (const l of [1, 0, 1, 0] as Level[]) f.edge(17, l);
+    expect(got.map((r) => r.value)).toEqual([0, 1, 1]); // the state at start, then the two rises
     await s.stop();
   });
 
@@ -86,7 +108,9 @@ describe('gpio source', () => {
     await s.start(sink(got));
     for (let i = 0; i < 3; i++) {
       f.edge(5, 1); // three tips; falling edges are not pulses
+      vi.advanceTimersByTime(10);
       f.edge(5, 0);
+      vi.advanceTimersByTime(10);
     }
     vi.advanceTimersByTime(10_000);
     vi.advanceTimersByTime(10_000);
