@@ -17,7 +17,8 @@ export function madCore({ threshold, window, minSamples }: MadOptions, saved?: u
   const sorted = [...ring].sort((a, b) => a - b);
   const devs = new Float64Array(window);
 
-  const insert = (v: number) => {
+  /** The first index in `sorted` whose value is not below v. */
+  const lowerBound = (v: number) => {
     let lo = 0;
     let hi = sorted.length;
     while (lo < hi) {
@@ -25,18 +26,10 @@ export function madCore({ threshold, window, minSamples }: MadOptions, saved?: u
       if (sorted[mid]! < v) lo = mid + 1;
       else hi = mid;
     }
-    sorted.splice(lo, 0, v);
+    return lo;
   };
-  const remove = (v: number) => {
-    let lo = 0;
-    let hi = sorted.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (sorted[mid]! < v) lo = mid + 1;
-      else hi = mid;
-    }
-    sorted.splice(lo, 1);
-  };
+  const insert = (v: number) => sorted.splice(lowerBound(v), 0, v);
+  const remove = (v: number) => sorted.splice(lowerBound(v), 1);
   const median = (xs: ArrayLike<number>, n: number) => (n % 2 ? xs[(n - 1) / 2]! : (xs[n / 2 - 1]! + xs[n / 2]!) / 2);
 
   const last = { med: 0, mad: 0, z: 0, value: 0, n: 0 };
