@@ -2,16 +2,8 @@
 // The `outpost` command. Each subcommand lives in its own file and returns an exit code.
 import { Command, InvalidArgumentError } from 'commander';
 import { processIo } from './io.js';
-import { checkConfig } from './check-config.js';
-import { run } from './run.js';
-import { status } from './status.js';
-import { simulate } from './simulate.js';
-import { demo } from './demo.js';
-import { replay } from './replay.js';
-import { configJsonSchema } from '../config/json-schema.js';
-import { deadLetter, type DeadLetterArgs } from './deadletter.js';
-import { hashPasswordCommand } from './hash-password.js';
-import { nab } from './nab.js';
+import type { DeadLetterArgs } from './deadletter.js';
+// Commands are loaded when run: the agent's process (`run`) then holds only what it uses.
 
 const int = (v: string) => {
   const n = Number(v);
@@ -35,26 +27,26 @@ program
   .command('run')
   .description('run the agent')
   .requiredOption('-c, --config <file>', 'YAML config file')
-  .action(async (o: { config: string }) => exit(await run(o.config, processIo)));
+  .action(async (o: { config: string }) => exit(await (await import('./run.js')).run(o.config, processIo)));
 
 program
   .command('check-config')
   .description('validate a config file: exit 0, or 78 with every problem as "path: message"')
   .argument('<file>')
   .option('--no-secrets', 'do not read ${env:} and ${file:} references (check a device config elsewhere)')
-  .action((file: string, o: { secrets: boolean }) => exit(checkConfig(file, processIo, { resolveSecrets: o.secrets })));
+  .action(async (file: string, o: { secrets: boolean }) => exit((await import('./check-config.js')).checkConfig(file, processIo, { resolveSecrets: o.secrets })));
 
 program
   .command('schema')
   .description('print the config JSON Schema')
-  .action(() => processIo.out(JSON.stringify(configJsonSchema(), null, 2)));
+  .action(async () => processIo.out(JSON.stringify((await import('../config/json-schema.js')).configJsonSchema(), null, 2)));
 
 program
   .command('status')
   .description('backlog, uplink state and latest summaries, from the running agent or its database')
   .requiredOption('-c, --config <file>', 'YAML config file')
   .option('--json', 'print JSON')
-  .action(async (o: { config: string; json?: boolean }) => exit(await status(o.config, processIo, o)));
+  .action(async (o: { config: string; json?: boolean }) => exit(await (await import('./status.js')).status(o.config, processIo, o)));
 
 program
   .command('replay')
@@ -64,7 +56,7 @@ program
   .option('--to <time>', 'ISO 8601, exclusive (event time)')
   .option('--sensor <glob>', 'only these sensors, e.g. "greenhouse/*"')
   .option('--publish', 'queue the results in the outbox (marked "replayed": true) instead of printing them')
-  .action(async (o: { config: string; from?: string; to?: string; sensor?: string; publish?: boolean }) => exit(await replay(o, processIo)));
+  .action(async (o: { config: string; from?: string; to?: string; sensor?: string; publish?: boolean }) => exit(await (await import('./replay.js')).replay(o, processIo)));
 
 program
   .command('simulate')
@@ -80,7 +72,7 @@ program
   .option('--username <name>')
   .option('--password <secret>')
   .action(async (o: { url: string; config?: string; sensors: number; rate: number; prefix: string; seed: number; qos: number; duration?: string; username?: string; password?: string }) =>
-    exit(await simulate({ ...o, qos: o.qos === 1 ? 1 : 0 }, processIo)),
+    exit(await (await import('./simulate.js')).simulate({ ...o, qos: o.qos === 1 ? 1 : 0 }, processIo)),
   );
 
 program
@@ -89,7 +81,7 @@ program
   .option('-d, --duration <duration>', 'stop after this long (default: until Ctrl-C)')
   .option('--outage-at <duration>', 'when the fleet broker goes down', '30s')
   .option('--outage-for <duration>', 'how long it stays down', '10s')
-  .action(async (o: { duration?: string; outageAt: string; outageFor: string }) => exit(await demo(o, processIo)));
+  .action(async (o: { duration?: string; outageAt: string; outageFor: string }) => exit(await (await import('./demo.js')).demo(o, processIo)));
 
 const dead = program.command('deadletter').description('inputs Outpost refused, with their reasons: list, replay (after a fix), purge');
 const ids = (v: string, prev: number[] = []) => [...prev, int(v)];
@@ -108,7 +100,7 @@ for (const [action, what] of [
   if (action === 'purge') c.option('--all', 'every dead letter');
   if (action !== 'purge') c.option('--limit <n>', 'at most this many', int);
   if (action === 'list') c.option('--json', 'one JSON object per line');
-  c.action(async (o: DeadLetterArgs) => exit(await deadLetter(action, o, processIo)));
+  c.action(async (o: DeadLetterArgs) => exit(await (await import('./deadletter.js')).deadLetter(action, o, processIo)));
 }
 
 program
@@ -117,12 +109,12 @@ program
   .option('--nab <dir>', 'a NAB directory (data/, labels/, results/)')
   .option('--detector <type>', 'only this detector (repeatable): novelty, zscore, ewma, cusum, mad, flatline, windowedGaussian', (v: string, prev: string[] = []) => [...prev, v])
   .option('--json', 'print JSON')
-  .action(async (o: { nab?: string; detector?: string[]; json?: boolean }) => exit(await nab(o, processIo)));
+  .action(async (o: { nab?: string; detector?: string[]; json?: boolean }) => exit(await (await import('./nab.js')).nab(o, processIo)));
 
 program
   .command('hash-password')
   .description('print a scrypt hash of a password (typed, or piped in) for broker.auth.users[].password')
-  .action(async () => exit(await hashPasswordCommand(processIo)));
+  .action(async () => exit(await (await import('./hash-password.js')).hashPasswordCommand(processIo)));
 
 await program.parseAsync();
 // Every command has finished its work here (run only returns after a stop signal); timers that

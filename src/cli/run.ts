@@ -3,15 +3,16 @@
 // and says STOPPING=1 on SIGTERM/SIGINT. SIGHUP reloads the config: a new config is checked
 // first and, if it has problems, they are logged and the running one stays; otherwise the agent
 // restarts on it in-process, and pipelines whose config is unchanged keep their state.
-import { loadConfigFile, type AgentConfig } from '../config/load.js';
+import type { AgentConfig } from '../config/load.js';
+import { loadConfigIsolated } from '../config/load-isolated.js';
 import { createLogger, type Logger } from '../ops/logger.js';
 import { createAgent, type Agent } from '../agent/agent.js';
 import { connectSdNotify, startWatchdog, type SdNotify } from '../ops/sd-notify.js';
-import { reportProblems } from './check-config.js';
+import { reportProblems } from './report-problems.js';
 import type { Io } from './io.js';
 
 export async function run(file: string, io: Io): Promise<number> {
-  const loaded = loadConfigFile(file);
+  const loaded = await loadConfigIsolated(file);
   if (!loaded.ok) return reportProblems(file, loaded, io);
   const log = createLogger(loaded.config.log.level);
   const notify = await connectSdNotify(process.env, log);
@@ -71,7 +72,7 @@ export async function run(file: string, io: Io): Promise<number> {
 }
 
 async function reload(file: string, current: Agent, log: Logger, notify: SdNotify | undefined): Promise<Agent> {
-  const loaded = loadConfigFile(file);
+  const loaded = await loadConfigIsolated(file);
   if (!loaded.ok) {
     log.error({ problems: loaded.problems.map((p) => `${p.path}: ${p.message}`) }, 'SIGHUP: the new config has problems; keeping the running one');
     return current;
