@@ -14,6 +14,11 @@ interface StatusDoc {
   backlog: { rows: number; bytes: number; oldestAgeS: number | null };
   uplink?: { state: string; since: string; lastError: string | null; delivered: number };
   deadLetters: { total: number; byReason: Record<string, number> };
+  merges?: number;
+  evictions?: number;
+  store?: { writable: boolean; problem: string | null; error: string | null; heldMessages: number; budget: { maxBytes: number; fileBytes: number }; salvage: { asideAs: string } | null };
+  schedules?: Record<string, { lastRun: string | null; ok: boolean | null; error: string | null }>;
+  alarms?: number[];
   latest?: Array<{ sensor: string; start: number; end: number; count: number; values: Record<string, number> }>;
 }
 
@@ -64,6 +69,17 @@ export async function status(file: string, io: Io, opts: { json?: boolean } = {}
   if (doc.ingest) io.out(`  ingest      ${doc.ingest.readings} readings (${doc.ingest.ratePerS}/s), ${doc.ingest.sensors} sensors, ${doc.ingest.openWindows} open windows, ${doc.ingest.late} late`);
   const reasons = Object.entries(doc.deadLetters.byReason).map(([r, n]) => `${r} ${n}`).join(', ');
   io.out(`  dead letters ${doc.deadLetters.total}${reasons ? ` (${reasons})` : ''}`);
+  if (doc.store) {
+    const st = doc.store;
+    const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
+    io.out(`  store       ${st.writable ? 'writable' : `NOT WRITABLE (${st.problem}: ${st.error}; ${st.heldMessages} messages held in memory)`}, ${mb(st.budget.fileBytes)} of ${mb(st.budget.maxBytes)}, ${doc.merges ?? 0} merges, ${doc.evictions ?? 0} evictions`);
+    if (st.salvage) io.out(`  salvage     a damaged database was set aside as ${st.salvage.asideAs}`);
+  }
+  if (doc.schedules) {
+    const jobs = Object.entries(doc.schedules).map(([name, j]) => `${name} ${j.lastRun === null ? 'not run yet' : j.ok ? 'ok' : `FAILED (${j.error})`}`);
+    io.out(`  schedules   ${jobs.join(', ')}`);
+  }
+  if (doc.alarms && doc.alarms.length > 0) io.out(`  alarms      on: GPIO ${doc.alarms.join(', ')}`);
   if (doc.latest && doc.latest.length > 0) {
     io.out('  latest summaries:');
     for (const s of doc.latest.slice(0, 20)) {
