@@ -23,6 +23,8 @@ export interface IngestResult {
   medianRatePerS: number;
   summaries: number;
   summarizedReadings: number;
+  /** Readings counted late by the agent (not in any summary's count). */
+  late: number;
   rssMaxMB: number;
   rssEndMB: number;
 }
@@ -57,7 +59,7 @@ http: { host: 127.0.0.1, port: ${httpPort} }
 log: { level: warn }
 `);
   const agent = spawn(process.execPath, [...nodeFlags, 'dist/cli/main.js', 'run', '--config', join(dir, 'bench.yaml')], { stdio: 'inherit' });
-  const status = async () => (await (await fetch(`http://127.0.0.1:${httpPort}/status`)).json()) as { ingest: { readings: number }; emitted: { summaries: number } };
+  const status = async () => (await (await fetch(`http://127.0.0.1:${httpPort}/status`)).json()) as { ingest: { readings: number; late: number }; emitted: { summaries: number } };
   for (let i = 0; ; i++) {
     try {
       await status();
@@ -111,6 +113,7 @@ log: { level: warn }
   }
   const rssEnd = rssMB(agent.pid!);
   await new Promise((r) => setTimeout(r, 2500));
+  const late = (await status()).ingest.late;
   const exited = new Promise((r) => agent.once('exit', r));
   agent.kill('SIGTERM');
   await exited;
@@ -132,6 +135,7 @@ log: { level: warn }
     medianRatePerS: Math.round(sorted[Math.floor(sorted.length / 2)] ?? 0),
     summaries,
     summarizedReadings,
+    late,
     rssMaxMB: Math.round(rssMax * 10) / 10,
     rssEndMB: Math.round(rssEnd * 10) / 10,
   };
