@@ -7,6 +7,7 @@ import { runCli, start } from '../helpers/cli.js';
 import { tempDir } from '../helpers/agent-config.js';
 import { startFleet } from '../helpers/fleet.js';
 import { waitFor } from '../helpers/wait.js';
+import { freePort } from '../helpers/ports.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -91,6 +92,26 @@ describe('outpost CLI', () => {
     const r = await runCli(['schema']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ title: 'Outpost configuration', type: 'object' });
+  });
+
+  it('status asks the running agent: backlog, uplink, store, schedules, latest summaries', async () => {
+    const fleet = await startFleet();
+    cleanups.push(() => fleet.stop());
+    const dir = tempDir();
+    const httpPort = await freePort();
+    writeFileSync(join(dir, 'a.yaml'), agentYaml(fleet.url).replace('http: { enabled: false }', `http: { host: 127.0.0.1, port: ${httpPort} }`));
+    const p = start(['run', '--config', join(dir, 'a.yaml')]);
+    cleanups.push(async () => p.child.kill('SIGKILL'));
+    await waitFor('a summary upstream', () => fleet.ids().length >= 1, 15_000);
+    const r = await runCli(['status', '--config', join(dir, 'a.yaml')]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Outpost cli-01 {2}\(from running agent\)$/m);
+    expect(r.stdout).toMatch(/^ {2}uplink {6}online since /m);
+    expect(r.stdout).toMatch(/^ {2}store {7}writable, [\d.]+ MB of 256\.0 MB, 0 merges, 0 evictions$/m);
+    expect(r.stdout).toMatch(/^ {2}schedules {3}health (ok|not run yet), retention /m);
+    expect(r.stdout).toMatch(/^ {4}sim\/a +\d{4}-\d\d-\d\dT/m);
+    p.child.kill('SIGTERM');
+    expect((await p.done).code).toBe(0);
   });
 
   it('status reads the database when the agent is not running', async () => {
