@@ -7,6 +7,7 @@ import { openDatabase, type Database } from '../store/sqlite.js';
 import { deadLetterWhere, type DeadLetterRow } from '../store/dead-letters.js';
 import { reportProblems } from './check-config.js';
 import type { Io } from './io.js';
+import { agentUrl } from './agent-url.js';
 
 export interface DeadLetterArgs {
   config: string;
@@ -79,8 +80,7 @@ async function purge(db: Database, a: DeadLetterArgs, io: Io): Promise<number> {
 }
 
 async function replay(cfg: AgentConfig, a: DeadLetterArgs, io: Io): Promise<number> {
-  const host = cfg.http.host === '0.0.0.0' || cfg.http.host === '::' ? '127.0.0.1' : cfg.http.host;
-  const url = `http://${host}:${cfg.http.port}/deadletters/replay`;
+  const url = agentUrl(cfg.http, '/deadletters/replay');
   if (!cfg.http.enabled) {
     io.err('outpost deadletter replay: the agent replays them, through its http endpoint, which this config disables (http.enabled: false)');
     return 1;

@@ -14,6 +14,7 @@ import { compileGlob } from '../stream/glob.js';
 import { renderBody, wrapBody } from '../stream/messages.js';
 import { reportProblems } from './check-config.js';
 import type { Io } from './io.js';
+import { agentUrl } from './agent-url.js';
 
 export interface ReplayArgs {
   config: string;
@@ -37,7 +38,7 @@ export async function replay(a: ReplayArgs, io: Io): Promise<number> {
     io.err(`outpost replay: ${cfg.storage.path} does not exist: nothing was journaled yet`);
     return 1;
   }
-  if (a.publish && (await agentAnswers(cfg.http.enabled, cfg.http.host, cfg.http.port))) {
+  if (a.publish && (await agentAnswers(cfg.http))) {
     io.err('outpost replay --publish: the agent is running; stop it first (it owns the outbox seq counter)');
     return 1;
   }
@@ -95,11 +96,10 @@ export async function replay(a: ReplayArgs, io: Io): Promise<number> {
   return 0;
 }
 
-async function agentAnswers(enabled: boolean, host: string, port: number): Promise<boolean> {
-  if (!enabled) return false;
-  const h = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+async function agentAnswers(http: { enabled: boolean; host: string; port: number }): Promise<boolean> {
+  if (!http.enabled) return false;
   try {
-    await fetch(`http://${h}:${port}/healthz`, { signal: AbortSignal.timeout(1000) });
+    await fetch(agentUrl(http, '/healthz'), { signal: AbortSignal.timeout(1000) });
     return true;
   } catch {
     return false;

@@ -6,6 +6,7 @@ import { openDatabase } from '../store/sqlite.js';
 import { countDeadLetters } from '../store/dead-letters.js';
 import { reportProblems } from './check-config.js';
 import type { Io } from './io.js';
+import { agentUrl } from './agent-url.js';
 
 interface StatusDoc {
   device: string;
@@ -29,9 +30,8 @@ export async function status(file: string, io: Io, opts: { json?: boolean } = {}
   let doc: StatusDoc | undefined;
   let source = 'running agent';
   if (cfg.http.enabled) {
-    const host = cfg.http.host === '0.0.0.0' || cfg.http.host === '::' ? '127.0.0.1' : cfg.http.host;
     try {
-      const res = await fetch(`http://${host}:${cfg.http.port}/status`, { signal: AbortSignal.timeout(2000) });
+      const res = await fetch(agentUrl(cfg.http, '/status'), { signal: AbortSignal.timeout(2000) });
       if (res.ok) doc = (await res.json()) as StatusDoc;
     } catch {
       // not running, or http disabled: fall back to the database
