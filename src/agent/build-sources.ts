@@ -10,6 +10,7 @@ import type { GpioDriver } from '../sources/gpio/gpio-driver.js';
 import { createOnoffDriver } from '../sources/gpio/onoff-driver.js';
 import { createSimulatedGpioDriver } from '../sources/gpio/simulated-driver.js';
 import type { Logger } from '../ops/logger.js';
+import { BUILD_FLOOR } from '../ops/build-info.js';
 
 export interface SourceDeps {
   config: AgentConfig;
@@ -29,7 +30,15 @@ export function buildSources({ config, localFeed, clock, log, gpioDriver }: Sour
           ? createClientFeed({ url: s.url, clientId: `outpost-${config.device.id}-src${i}`, username: s.username, password: s.password, log })
           : localFeed;
         if (!feed) throw new Error(`sources[${i}]: broker.enabled is false and no url is given`);
-        return createMqttSource({ topic: s.topic, format: s.format, maxPayloadBytes: config.limits.maxPayloadBytes, feed, clock });
+        return createMqttSource({
+          topic: s.topic,
+          format: s.format,
+          maxPayloadBytes: config.limits.maxPayloadBytes,
+          feed,
+          clock,
+          time: { floor: BUILD_FLOOR, horizon: config.limits.timestampHorizon },
+          onInternalError: (err, topic) => log.error({ source: `mqtt:${s.topic}`, topic: topic.slice(0, 200), err: (err as Error)?.stack ?? String(err) }, 'internal error on a message: dead-lettered (reason internal-error); please report this'),
+        });
       }
       case 'simulated':
         return createSimulatedSource({ sensors: s.sensors, seed: s.seed, clock });

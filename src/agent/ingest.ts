@@ -8,6 +8,8 @@ import type { GroupCommit } from '../store/group-commit.js';
 import type { Stats } from '../ops/stats.js';
 import { bump } from '../ops/stats.js';
 import type { Logger } from '../ops/logger.js';
+import type { Rejection } from '../stream/rejection.js';
+import { DEAD_LETTER_PAYLOAD_BYTES } from '../store/dead-letters.js';
 
 export interface Ingest {
   sinkFor(source: string): SourceSink;
@@ -34,6 +36,28 @@ export interface IngestOptions {
   holdReadings: number;
   /** Each anomaly as it is emitted (alarm outputs). */
   onAnomaly?: (a: Anomaly) => void;
+}
+
+/**
+ * What a dead letter keeps: a copied prefix of the payload (never a reference to a large
+ * buffer), a bounded detail and topic.
+ */
+function bounded(r: Rejection): Rejection {
+  let { payload, detail } = r;
+  if (payload !== undefined && payload.length > DEAD_LETTER_PAYLOAD_BYTES) {
+    payload = Buffer.from(typeof payload === 'string' ? payload.slice(0, DEAD_LETTER_PAYLOAD_BYTES) : payload.subarray(0, DEAD_LETTER_PAYLOAD_BYTES));
+    detail = `${detail.slice(0, 1000)} (payload cut to ${DEAD_LETTER_PAYLOAD_BYTES} bytes)`;
+  } else if (payload !== undefined && typeof payload !== 'string') payload = Buffer.from(payload);
+  else detail = detail.slice(0, 1000);
+  return { ...r, payload, detail, topic: r.topic?.slice(0, 1024) };
+}
+
+function safeJson(v: unknown): string {
+  try {
+    return JSON.stringify(v) ?? '';
+  } catch {
+    return '';
+  }
 }
 
 export function createIngest(o: IngestOptions): Ingest {
@@ -68,44 +92,55 @@ export function createIngest(o: IngestOptions): Ingest {
       if (batch.length > 0) o.log.info({ readings: batch.length }, 'clock trusted: held readings stamped by their age and let in');
     },
     sinkFor(source) {
-      return {
+      const sink: SourceSink = {
         reading(r) {
-          const trusted = o.trusted();
-          if (r.stamped && !trusted) {
-            // Our clock is not believable: keep the reading with its monotonic time until it is.
-            if (held.length < o.holdReadings) held.push({ r, mono: o.mono(), sink: this });
-            else this.reject({ reason: 'clock-untrusted', detail: `the agent's clock is not trusted yet and clock.holdReadings (${o.holdReadings}) readings are already held`, source, receivedAt: r.receivedAt, payload: JSON.stringify({ sensor: r.sensor, value: r.value }) });
-            return;
+          try {
+            admit(r);
+          } catch (err) {
+            // Last resort: a bug costs this reading (dead-lettered, counted), never the process.
+            o.log.error({ source, sensor: String(r.sensor).slice(0, 200), err: (err as Error)?.stack ?? String(err) }, 'internal error on a reading: dead-lettered (reason internal-error); please report this');
+            sink.reject({ reason: 'internal-error', detail: `the agent failed on this reading: ${(err as Error)?.message ?? String(err)}`, source, receivedAt: r.receivedAt, payload: safeJson({ sensor: r.sensor, ts: r.ts, value: r.value }) });
           }
-          const problem = o.admission.check(r, trusted ? o.clock() : Infinity);
-          if (problem) {
-            this.reject({ ...problem, source, receivedAt: r.receivedAt, payload: JSON.stringify({ sensor: r.sensor, ts: r.ts, value: r.value }) });
-            return;
-          }
-          o.stats.readings++;
-          bump(o.stats.readingsBySource, source);
-          const outcome = o.stream.ingest(r, out);
-          o.writer.reading(r.sensor, r.ts, r.value, r.receivedAt, outcome === 'late');
-          if (outcome === 'late') o.stats.late++;
-          else if (outcome === 'unrouted') {
-            o.stats.unrouted++;
-            if (!warnedUnrouted.has(r.sensor) && warnedUnrouted.size < 100) {
-              warnedUnrouted.add(r.sensor);
-              o.log.warn({ sensor: r.sensor, source }, 'sensor matches no pipeline: its readings are counted (outpost_unrouted_readings_total) but not summarized; add a pipeline whose match covers it');
-            }
-          }
-          if (out.length > 0) emit(out);
         },
         ready: () => o.writer.ready(),
         reject(rejection) {
-          bump(o.stats.deadLettersByReason, rejection.reason);
-          o.writer.reject(rejection);
+          const kept = bounded(rejection);
+          bump(o.stats.deadLettersByReason, kept.reason);
+          o.writer.reject(kept);
           // Log the 1st, 10th, 100th, ... of each reason: visible, but a flood cannot fill the journal.
-          const n = o.stats.deadLettersByReason.get(rejection.reason)!;
+          const n = o.stats.deadLettersByReason.get(kept.reason)!;
           const level = Number.isInteger(Math.log10(n)) ? 'warn' : 'debug';
-          o.log[level]({ source, topic: rejection.topic, reason: rejection.reason, detail: rejection.detail, count: n }, 'input dead-lettered (see `outpost status`, table dead_letters)');
+          o.log[level]({ source, topic: kept.topic?.slice(0, 200), reason: kept.reason, detail: kept.detail.slice(0, 500), count: n }, 'input dead-lettered (see `outpost status`, table dead_letters)');
         },
       };
+      const admit = (r: Reading) => {
+        const trusted = o.trusted();
+        if (r.stamped && !trusted) {
+          // Our clock is not believable: keep the reading with its monotonic time until it is.
+          if (held.length < o.holdReadings) held.push({ r, mono: o.mono(), sink });
+          else sink.reject({ reason: 'clock-untrusted', detail: `the agent's clock is not trusted yet and clock.holdReadings (${o.holdReadings}) readings are already held`, source, receivedAt: r.receivedAt, payload: JSON.stringify({ sensor: r.sensor, value: r.value }) });
+          return;
+        }
+        const problem = o.admission.check(r, trusted ? o.clock() : Infinity);
+        if (problem) {
+          sink.reject({ ...problem, source, receivedAt: r.receivedAt, payload: JSON.stringify({ sensor: r.sensor, ts: r.ts, value: r.value }) });
+          return;
+        }
+        o.stats.readings++;
+        bump(o.stats.readingsBySource, source);
+        const outcome = o.stream.ingest(r, out);
+        o.writer.reading(r.sensor, r.ts, r.value, r.receivedAt, outcome === 'late');
+        if (outcome === 'late') o.stats.late++;
+        else if (outcome === 'unrouted') {
+          o.stats.unrouted++;
+          if (!warnedUnrouted.has(r.sensor) && warnedUnrouted.size < 100) {
+            warnedUnrouted.add(r.sensor);
+            o.log.warn({ sensor: r.sensor, source }, 'sensor matches no pipeline: its readings are counted (outpost_unrouted_readings_total) but not summarized; add a pipeline whose match covers it');
+          }
+        }
+        if (out.length > 0) emit(out);
+      };
+      return sink;
     },
     emit,
     latest: () => [...latest.values()].sort((a, b) => b.end - a.end),

@@ -57,12 +57,27 @@ export async function recoverStream(o: RecoveryOptions): Promise<Recovery> {
     }
     out.length = 0;
   };
+  let unreplayable = 0;
   replayed = await replayJournal(o.db, cp.journalId, (e) => {
-    if (e.shift) old.shiftArrivals(e.value);
-    else if (e.sensor === null) old.tick(e.ts, out);
-    else old.ingest({ sensor: e.sensor, ts: e.ts, value: e.value, receivedAt: e.receivedAt }, out);
+    try {
+      if (e.shift) old.shiftArrivals(e.value);
+      else if (e.sensor === null) old.tick(e.ts, out);
+      else old.ingest({ sensor: e.sensor, ts: e.ts, value: e.value, receivedAt: e.receivedAt }, out);
+    } catch (err) {
+      // A journaled entry that cannot be replayed is skipped and kept as a dead letter: one bad
+      // row must never turn every restart into a crash (a crash loop under systemd).
+      out.length = 0;
+      unreplayable++;
+      o.log.error({ sensor: e.sensor, ts: e.ts, err: (err as Error)?.stack ?? String(err) }, 'journal entry cannot be replayed: skipped and dead-lettered (reason internal-error)');
+      o.writer.reject({ reason: 'internal-error', detail: `journal entry could not be replayed: ${(err as Error)?.message ?? String(err)}`, source: 'journal', receivedAt: e.receivedAt, payload: JSON.stringify({ sensor: e.sensor, ts: e.ts, value: e.value }) });
+      return;
+    }
     emit();
+  }, 200, (id, err) => {
+    unreplayable++;
+    o.log.error({ journalBatch: id, err: (err as Error)?.message ?? String(err) }, 'journal batch cannot be decoded: skipped');
   });
+  if (unreplayable > 0) o.log.warn({ unreplayable }, 'journal replay skipped entries it could not process');
   if (seq < committedNext) {
     // Should not happen; if it does, ids stay unique because the counter continues from the committed one.
     o.log.error({ regeneratedUpTo: seq, committed: committedNext }, 'journal replay re-created fewer messages than were committed');

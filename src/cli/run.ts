@@ -15,6 +15,7 @@ export async function run(file: string, io: Io): Promise<number> {
   const loaded = await loadConfigIsolated(file);
   if (!loaded.ok) return reportProblems(file, loaded, io);
   const log = createLogger(loaded.config.log.level);
+  exitOnUnexpected(log);
   const notify = await connectSdNotify(process.env, log);
   let agent = createAgent({ config: loaded.config, log });
   try {
@@ -95,4 +96,20 @@ async function reload(file: string, current: Agent, log: Logger, notify: SdNotif
   }
   notify?.send('READY=1');
   return next;
+}
+
+/**
+ * The last line of defence. Input paths catch their own errors (a dead letter with reason
+ * internal-error); anything that still escapes leaves state we cannot vouch for, so the agent
+ * logs it with its stack and exits with 70 (EX_SOFTWARE): systemd restarts it with the reason
+ * in the journal, and the restart recovers from the checkpoint and journal.
+ */
+function exitOnUnexpected(log: Logger): void {
+  const die = (kind: string) => (err: unknown) => {
+    log.fatal({ kind, err: (err as Error)?.stack ?? String(err) }, `${kind}: exiting so systemd restarts the agent (please report this)`);
+    log.flush?.();
+    setTimeout(() => process.exit(70), 50).unref();
+  };
+  process.on('uncaughtException', die('uncaught exception'));
+  process.on('unhandledRejection', die('unhandled promise rejection'));
 }

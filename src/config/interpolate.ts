@@ -17,8 +17,13 @@ export interface InterpolateContext {
 /** What an unresolved reference becomes when `resolve` is false. */
 export const UNRESOLVED = '<unresolved>';
 
-/** Returns a copy of `tree` with every reference replaced; problems name the config path. */
-export function interpolate(tree: unknown, ctx: InterpolateContext, problems: ConfigProblem[]): unknown {
+/**
+ * Returns a copy of `tree` with every reference replaced; problems name the config path.
+ * `origins` gets, for each path whose value came from a reference, the reference itself
+ * (e.g. "${file:/etc/outpost/pw}"): a later problem with that field names the source and never
+ * echoes the value, which may be a secret.
+ */
+export function interpolate(tree: unknown, ctx: InterpolateContext, problems: ConfigProblem[], origins?: Map<string, string>): unknown {
   const walk = (node: unknown, path: PropertyKey[]): unknown => {
     if (typeof node === 'string') return replaceRefs(node, path);
     if (Array.isArray(node)) return node.map((v, i) => walk(v, [...path, i]));
@@ -30,7 +35,8 @@ export function interpolate(tree: unknown, ctx: InterpolateContext, problems: Co
     return node;
   };
   const replaceRefs = (text: string, path: PropertyKey[]): string =>
-    text.replace(REF_RE, (_whole, kind: string, name: string) => {
+    text.replace(REF_RE, (whole: string, kind: string, name: string) => {
+      origins?.set(formatPath(path), whole);
       if (ctx.resolve === false) return UNRESOLVED;
       if (kind === 'env') {
         const value = ctx.env[name];

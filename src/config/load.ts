@@ -54,13 +54,21 @@ export function parseConfigText(text: string, opts: LoadOptions = {}): LoadResul
       }),
     };
   }
+  let tree: unknown;
+  try {
+    // toJS resolves aliases: an alias before its anchor, or an alias bomb, throws here.
+    tree = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (err) {
+    return { ok: false, problems: [{ path: label, message: `YAML: ${(err as Error).message.split('\n')[0]}` }] };
+  }
   const problems: ConfigProblem[] = [];
-  const raw = interpolate(doc.toJS() ?? {}, { env: opts.env ?? process.env, dir, resolve: opts.resolveSecrets }, problems);
+  const origins = new Map<string, string>();
+  const raw = interpolate(tree, { env: opts.env ?? process.env, dir, resolve: opts.resolveSecrets }, problems, origins);
   const parsed = configSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     // A missing ${env:X} already explains why its field is empty or invalid: say it once.
     const explained = new Set(problems.map((p) => p.path));
-    problems.push(...parsed.error.issues.flatMap(toProblems).filter((p) => !explained.has(p.path)));
+    problems.push(...parsed.error.issues.flatMap((i) => hideSecrets(i, toProblems(i), origins)).filter((p) => !explained.has(p.path)));
   }
   if (problems.length > 0 || !parsed.success) return { ok: false, problems: dedupe(problems) };
   return { ok: true, config: finish(parsed.data, dir) };
@@ -111,6 +119,19 @@ function toProblems(issue: z.core.$ZodIssue): ConfigProblem[] {
     default:
       return [{ path: formatPath(path), message: issue.message }];
   }
+}
+
+/**
+ * A field whose value came from ${env:} or ${file:} may hold a secret: its problem names the
+ * field, the reference and what was expected, never the value.
+ */
+function hideSecrets(issue: z.core.$ZodIssue, found: ConfigProblem[], origins: Map<string, string>): ConfigProblem[] {
+  return found.map((p) => {
+    const ref = origins.get(p.path);
+    if (ref === undefined) return p;
+    const expected = issue.code === 'invalid_type' ? `must be a ${issue.expected}` : issue.code === 'invalid_value' ? p.message : 'is not valid here';
+    return { path: p.path, message: `${expected}; its value comes from ${ref} and is not shown` };
+  });
 }
 
 function describe(value: unknown, secret: boolean): string {

@@ -132,6 +132,9 @@ const limits = z.strictObject({
   maxSensorIdLength: z.number().int().min(1).max(1024).default(128),
   maxSensors: z.number().int().min(1).default(1000),
   maxFutureSkew: duration('5m').default(300_000).describe('readings stamped further ahead are dead-lettered'),
+  timestampHorizon: duration('3650d')
+    .default(3650 * 86_400_000)
+    .describe('timestamps later than this past the agent\'s clock (or this build\'s date, while the clock is unset) are dead-lettered at parse time'),
 });
 
 const clock = z.strictObject({

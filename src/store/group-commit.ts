@@ -97,12 +97,21 @@ interface Draft {
 const MAX_DRAFTS = 2000;
 // Journal entries waiting before ingest is paused (in commitReadings batches).
 const HIGH_WATER_BATCHES = 40;
+/**
+ * Dead-letter bytes one commit takes at most. Past it a flood of bad input is shed (counted in
+ * health's store.shed.deadLetters), so dead letters can never make a commit outgrow the byte
+ * budget or crowd out readings.
+ */
+const MAX_REJECTION_BYTES_PER_COMMIT = 256 * 1024;
+const rejectionBytes = (r: Rejection) => 256 + (r.payload?.length ?? 0) + r.detail.length;
 const DEFAULT_HELD: HeldLimits = { journalEntries: 200_000, messages: 10_000, rejections: 1_000 };
 
 export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
   const entries: JournalBatchWriter = createJournalBatch();
   const held = createHeldBatches(opts.held ?? DEFAULT_HELD);
   let pending = { drafts: [] as Draft[], rejections: [] as Rejection[] };
+  let pendingRejectionBytes = 0;
+  let shedRejections = 0;
   let checkpointWanted = false;
   let checkpointed = 0;
   let timer: NodeJS.Timeout | undefined;
@@ -149,6 +158,7 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       checkpointWanted = false;
     }
     pending = { drafts: [], rejections: [] };
+    pendingRejectionBytes = 0;
     return batch;
   };
 
@@ -276,6 +286,13 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       grew();
     },
     reject(rejection) {
+      const bytes = rejectionBytes(rejection);
+      if (pendingRejectionBytes + bytes > MAX_REJECTION_BYTES_PER_COMMIT) {
+        shedRejections++;
+        if (Number.isInteger(Math.log10(shedRejections))) opts.log.warn({ shed: shedRejections }, 'dead letters arrive faster than one commit may keep: the excess is counted (store.shed.deadLetters) and not kept');
+        return;
+      }
+      pendingRejectionBytes += bytes;
       pending.rejections.push(rejection);
       schedule();
     },
@@ -301,7 +318,7 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       since: failure?.since ?? null,
       waiting: waiting(),
       heldMessages: held.batches.reduce((n, b) => n + b.rows.length, 0),
-      shed: { ...held.shed },
+      shed: { ...held.shed, deadLetters: held.shed.deadLetters + shedRejections },
     }),
     checkpointedJournalId: () => checkpointed,
     ready() {

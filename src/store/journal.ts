@@ -20,12 +20,18 @@ export async function appendJournalTx(tx: Executor, data: Buffer, count: number,
 }
 
 /** Visits every entry in batches after `afterId`, in order; `maxBatches` rows are read at a time. */
-export async function replayJournal(db: Database, afterId: number, visit: (e: JournalEntryView, batchId: number) => void, maxBatches = 200): Promise<number> {
+/** `onBadBatch`: a batch that cannot be decoded is skipped (never a crash loop at every start). */
+export async function replayJournal(db: Database, afterId: number, visit: (e: JournalEntryView, batchId: number) => void, maxBatches = 200, onBadBatch?: (id: number, err: unknown) => void): Promise<number> {
   let entries = 0;
   for (let after = afterId; ; ) {
     const rows = await db.all<JournalBatchRow>('SELECT id, count, first_received, last_received, data FROM journal WHERE id > ? ORDER BY id LIMIT ?', [after, maxBatches]);
     for (const row of rows) {
-      decodeJournalBatch(row.data, (e) => visit(e, row.id));
+      try {
+        decodeJournalBatch(row.data, (e) => visit(e, row.id));
+      } catch (err) {
+        if (!onBadBatch) throw err;
+        onBadBatch(row.id, err);
+      }
       entries += row.count;
     }
     if (rows.length < maxBatches) return entries;

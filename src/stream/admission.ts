@@ -3,6 +3,14 @@
 import type { Reading } from './reading.js';
 import type { Problem } from './rejection.js';
 import { isValidSensorId } from './sensor-id.js';
+import { iso } from './messages.js';
+
+/**
+ * Largest magnitude a reading may have. Far beyond any physical sensor, and small enough that
+ * sums and squared deviations of a window's readings (moments.ts) can never overflow to
+ * Infinity, which JSON would send upstream as null.
+ */
+export const MAX_ABS_VALUE = 1e100;
 
 export interface AdmissionLimits {
   maxSensorIdLength: number;
@@ -34,11 +42,17 @@ export function createAdmission(limits: AdmissionLimits): Admission {
           return { reason: 'too-many-sensors', detail: `already tracking limits.maxSensors = ${limits.maxSensors} sensors; ${JSON.stringify(r.sensor)} is one more` };
         }
       }
+      if (!Number.isFinite(r.ts) || !Number.isFinite(r.value)) {
+        return { reason: 'non-finite', detail: `reading for ${JSON.stringify(r.sensor)} has a non-finite time or value` };
+      }
+      if (Math.abs(r.value) > MAX_ABS_VALUE) {
+        return { reason: 'value-out-of-range', detail: `value ${r.value} is beyond ±${MAX_ABS_VALUE}: no sensor measures that, and window sums would overflow` };
+      }
       if (r.ts < limits.floor) {
-        return { reason: 'bad-timestamp', detail: `timestamp ${new Date(r.ts).toISOString()} is before this Outpost build existed: the sensor's clock is not set` };
+        return { reason: 'bad-timestamp', detail: `timestamp ${iso(r.ts)} is before this Outpost build existed: the sensor's clock is not set` };
       }
       if (r.ts > now + limits.maxFutureSkew) {
-        return { reason: 'future-timestamp', detail: `timestamp ${new Date(r.ts).toISOString()} is ${Math.round((r.ts - now) / 1000)} s ahead of the agent's clock (limits.maxFutureSkew ${limits.maxFutureSkew} ms)` };
+        return { reason: 'future-timestamp', detail: `timestamp ${iso(r.ts)} is ${Math.round((r.ts - now) / 1000)} s ahead of the agent's clock (limits.maxFutureSkew ${limits.maxFutureSkew} ms)` };
       }
       known.add(r.sensor);
       return undefined;

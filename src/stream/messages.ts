@@ -5,8 +5,16 @@ import type { Anomaly, Summary, StreamOutput } from './stream.js';
 
 const SUMMARY_ORDER = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p95', 'p99', 'first', 'last', 'sum'] as const;
 
+// Date's range (ECMA-262): outside it toISOString throws, so rendering clamps instead.
+const MAX_DATE_MS = 8.64e15;
+
+/**
+ * ISO 8601 UTC with milliseconds. Never throws: times are bounded at parse time, and this is
+ * the last guard (a non-finite or out-of-range time renders as the nearest representable one).
+ */
 export function iso(ms: number): string {
-  return new Date(ms).toISOString();
+  const t = Number.isFinite(ms) ? Math.min(Math.max(ms, -MAX_DATE_MS), MAX_DATE_MS) : 0;
+  return new Date(t).toISOString();
 }
 
 /** JSON members after "v" and "id", without braces. */
@@ -25,7 +33,9 @@ function summaryBody(device: string, s: Summary): string {
     window: { start: iso(s.start), end: iso(s.end) },
     count: s.count,
   };
-  for (const k of SUMMARY_ORDER) if (s.values[k] !== undefined) fields[k] = s.values[k];
+  // A non-finite aggregate would render as null; admission bounds values so none arises, and
+  // should one anyway, the field is left out rather than sent as a wrong number.
+  for (const k of SUMMARY_ORDER) if (Number.isFinite(s.values[k])) fields[k] = s.values[k];
   fields.late = s.late;
   if (s.partial) fields.partial = true;
   return JSON.stringify(fields).slice(1, -1);

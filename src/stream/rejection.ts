@@ -7,6 +7,7 @@ export const REJECT_REASONS = [
   'bad-format',
   'not-a-number',
   'non-finite',
+  'value-out-of-range',
   'bad-timestamp',
   'future-timestamp',
   'bad-senml',
@@ -14,6 +15,8 @@ export const REJECT_REASONS = [
   'sensor-id-too-long',
   'too-many-sensors',
   'clock-untrusted',
+  'bad-topic',
+  'internal-error',
 ] as const;
 
 export type RejectReason = (typeof REJECT_REASONS)[number];
@@ -27,6 +30,8 @@ export interface Rejection extends Problem {
   source: string;
   receivedAt: number;
   topic?: string;
-  /** The offending input, as received (the agent truncates what it stores). */
+  /** The offending input, as received (the agent keeps a bounded prefix). */
   payload?: Uint8Array | string;
+  /** Problems this one dead letter stands for (one message, several bad records); 1 when absent. */
+  problems?: number;
 }

@@ -1,9 +1,12 @@
 // MQTT input: messages on a topic filter become readings; the sensor id is the topic minus the
 // filter's literal prefix ("sensors/#" turns "sensors/greenhouse/temp1" into "greenhouse/temp1").
+// One message makes at most one dead letter: the problems of a SenML pack are summed up in it
+// (a 16 KB pack of 5,000 bad records is one row with a bounded payload, not 5,000 copies).
 import type { Source, SourceSink, Clock } from '../source.js';
 import type { MessageFeed } from './message-feed.js';
 import { parsePayload, type PayloadFormat } from './payload.js';
 import { sensorIdFromTopic } from '../../stream/topic-filter.js';
+import type { Problem } from '../../stream/rejection.js';
 
 export interface MqttSourceOptions {
   topic: string;
@@ -11,6 +14,10 @@ export interface MqttSourceOptions {
   maxPayloadBytes: number;
   feed: MessageFeed;
   clock: Clock;
+  /** Plausible event times (see ParseContext.time). */
+  time?: { floor: number; horizon: number };
+  /** An exception escaped the parser: logged with its stack by the caller; the message is dead-lettered. */
+  onInternalError?: (err: unknown, topic: string) => void;
 }
 
 export function createMqttSource(opts: MqttSourceOptions): Source {
@@ -19,15 +26,23 @@ export function createMqttSource(opts: MqttSourceOptions): Source {
   let sink: SourceSink | undefined;
   const handle = (topic: string, payload: Buffer) => {
     const receivedAt = opts.clock();
-    const { readings, problems } = parsePayload(payload, {
-      sensor: sensorIdFromTopic(opts.topic, topic),
-      receivedAt,
-      format: opts.format,
-      maxBytes: opts.maxPayloadBytes,
-    });
-    for (const r of readings) sink!.reading(r);
-    for (const p of problems) sink!.reject({ ...p, source: name, topic, receivedAt, payload });
-    return sink!.ready();
+    const s = sink!;
+    try {
+      const { readings, problems } = parsePayload(payload, {
+        sensor: sensorIdFromTopic(opts.topic, topic),
+        receivedAt,
+        format: opts.format,
+        maxBytes: opts.maxPayloadBytes,
+        time: opts.time,
+      });
+      for (const r of readings) s.reading(r);
+      if (problems.length > 0) s.reject({ ...summarize(problems), source: name, topic, receivedAt, payload, problems: problems.length });
+    } catch (err) {
+      // Last resort: a bug must cost one message, never the process.
+      opts.onInternalError?.(err, topic);
+      s.reject({ reason: 'internal-error', detail: `the agent failed on this message: ${(err as Error)?.message ?? String(err)}`, source: name, topic, receivedAt, payload });
+    }
+    return s.ready();
   };
   return {
     name,
@@ -43,4 +58,12 @@ export function createMqttSource(opts: MqttSourceOptions): Source {
       if (sink) void handle(topic, payload);
     },
   };
+}
+
+/** One problem standing for all of a message's: the first, and how many more there were. */
+export function summarize(problems: readonly Problem[]): Problem {
+  const first = problems[0]!;
+  if (problems.length === 1) return first;
+  const reasons = [...new Set(problems.map((p) => p.reason))].join(', ');
+  return { reason: first.reason, detail: `${first.detail}; and ${problems.length - 1} more problem(s) in this message (${reasons})` };
 }

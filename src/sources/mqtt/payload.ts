@@ -17,12 +17,26 @@ export interface ParseContext {
   receivedAt: number;
   format: PayloadFormat;
   maxBytes: number;
+  /**
+   * Plausible event times (epoch ms): none before `floor` (this build's date), none later than
+   * `horizon` ms past max(receivedAt, floor). Bounded here, at parse time, so no timestamp
+   * that cannot be rendered (or that would poison a window for years) ever enters the stream,
+   * even while the clock is untrusted and admission cannot check the future.
+   */
+  time?: { floor: number; horizon: number };
 }
+
+/** Without a configured floor: epoch ms before 1973-03-03 are almost certainly epoch seconds. */
+const DEFAULT_TIME = { floor: 1e11, horizon: 10 * 365 * 86_400_000 };
+/** Brackets deeper than this are refused before anything walks the document. */
+export const MAX_JSON_DEPTH = 32;
 
 const NUMBER_RE = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 // Epoch milliseconds before 1973-03-03 are almost certainly epoch seconds sent by mistake.
 const MIN_EPOCH_MS = 1e11;
+// Date's own range (ECMA-262 21.4.1.22): ISO strings beyond it cannot be rendered.
+const MAX_DATE_MS = 8.64e15;
 // RFC 8428 section 4.5.3: SenML times below 2^28 are relative to now.
 const SENML_RELATIVE_LIMIT = 2 ** 28;
 
@@ -41,6 +55,7 @@ export function parsePayload(payload: Uint8Array, ctx: ParseContext): ParseResul
   const lead = text.trimStart()[0];
   const format = ctx.format !== 'auto' ? ctx.format : lead === '[' ? 'senml' : lead === '{' ? 'json' : 'number';
   if (format === 'number') return parseNumber(text, ctx);
+  if (jsonDeeperThan(text, MAX_JSON_DEPTH)) return fail('bad-json', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   let doc: unknown;
   try {
     doc = JSON.parse(text);
@@ -48,6 +63,23 @@ export function parsePayload(payload: Uint8Array, ctx: ParseContext): ParseResul
     return fail('bad-json', `not valid JSON: ${(err as Error).message}`);
   }
   return format === 'senml' ? parseSenml(doc, ctx) : parseObject(doc, ctx);
+}
+
+/** Whether brackets nest deeper than `max` (strings skipped); linear, no recursion. */
+export function jsonDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \\ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123 /* [ { */) {
+      if (++depth > max) return true;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return false;
 }
 
 function fail(reason: Problem['reason'], detail: string): ParseResult {
@@ -77,6 +109,8 @@ function parseObject(doc: unknown, ctx: ParseContext): ParseResult {
   if (o.ts !== undefined) {
     const parsed = parseTimestamp(o.ts);
     if (typeof parsed !== 'number') return { readings: [], problems: [parsed] };
+    const bad = outOfBounds(parsed, ctx, '"ts"');
+    if (bad) return { readings: [], problems: [bad] };
     ts = parsed;
   }
   const reading: Reading = { sensor: ctx.sensor, ts, value, receivedAt: ctx.receivedAt };
@@ -90,10 +124,32 @@ function checkValue(v: unknown, field: string): number | Problem {
   if (typeof v !== 'number') {
     return v === undefined
       ? { reason: 'not-a-number', detail: `missing "${field}"` }
-      : { reason: 'not-a-number', detail: `"${field}" must be a number, got ${JSON.stringify(v)?.slice(0, 40)}` };
+      : { reason: 'not-a-number', detail: `"${field}" must be a number, got ${describeJson(v)}` };
   }
   if (!Number.isFinite(v)) return { reason: 'non-finite', detail: `"${field}" is not finite` };
   return v;
+}
+
+/** A short description of a JSON value; never walks it (it may be deep). */
+function describeJson(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v.slice(0, 40));
+  if (Array.isArray(v)) return 'a list';
+  if (v === null) return 'null';
+  if (typeof v === 'object') return 'an object';
+  return String(v);
+}
+
+/** A problem when an event time lies outside the plausible range (see ParseContext.time). */
+function outOfBounds(ts: number, ctx: ParseContext, what: string): Problem | undefined {
+  const { floor, horizon } = ctx.time ?? DEFAULT_TIME;
+  const latest = Math.min(Math.max(ctx.receivedAt, floor) + horizon, MAX_DATE_MS);
+  if (ts < floor) return { reason: 'bad-timestamp', detail: `${what} ${ts} ms is before ${iso(floor)}: the sensor's clock is not set (or it sent seconds)` };
+  if (ts > latest) return { reason: 'bad-timestamp', detail: `${what} ${ts} ms is after ${iso(latest)} (limits.timestampHorizon past the agent's clock)` };
+  return undefined;
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
 }
 
 /** Epoch milliseconds or ISO 8601 with a zone, as epoch milliseconds. */
@@ -109,7 +165,7 @@ function parseTimestamp(ts: unknown): number | Problem {
     const ms = Date.parse(ts);
     if (Number.isFinite(ms)) return ms;
   }
-  return { reason: 'bad-timestamp', detail: `"ts" must be epoch milliseconds or ISO 8601 with Z or an offset, got ${JSON.stringify(ts)?.slice(0, 40)}` };
+  return { reason: 'bad-timestamp', detail: `"ts" must be epoch milliseconds or ISO 8601 with Z or an offset, got ${describeJson(ts)}` };
 }
 
 function parseSenml(doc: unknown, ctx: ParseContext): ParseResult {
@@ -145,16 +201,27 @@ function parseSenml(doc: unknown, ctx: ParseContext): ParseResult {
       out.problems.push(v);
       return;
     }
+    const value = v + bv;
+    if (!Number.isFinite(value)) {
+      out.problems.push({ reason: 'non-finite', detail: `record ${i}: v + bv is not finite` });
+      return;
+    }
     const t = bt + (typeof r.t === 'number' ? r.t : 0);
     if (!Number.isFinite(t)) {
       out.problems.push({ reason: 'bad-timestamp', detail: `record ${i} has a non-finite time` });
       return;
     }
     const hasTime = typeof r.t === 'number' || bt !== 0;
-    const ts = !hasTime ? ctx.receivedAt : t < SENML_RELATIVE_LIMIT ? ctx.receivedAt + t * 1000 : Math.round(t * 1000);
+    const ts = !hasTime ? ctx.receivedAt : t < SENML_RELATIVE_LIMIT ? Math.round(ctx.receivedAt + t * 1000) : Math.round(t * 1000);
+    // Relative times (below 2^28 s, negative included) lean on our clock; absolute ones are bounded.
+    const bad = hasTime && t >= SENML_RELATIVE_LIMIT ? outOfBounds(ts, ctx, `record ${i} time`) : t < -SENML_RELATIVE_LIMIT ? { reason: 'bad-timestamp' as const, detail: `record ${i} time ${t} s is further back than 2^28 s` } : undefined;
+    if (bad) {
+      out.problems.push(bad);
+      return;
+    }
     const name = bn + (typeof r.n === 'string' ? r.n : '');
     const sensor = name === '' ? ctx.sensor : ctx.sensor === '' ? name : `${ctx.sensor}/${name}`;
-    const reading: Reading = { sensor, ts, value: v + bv, receivedAt: ctx.receivedAt };
+    const reading: Reading = { sensor, ts, value, receivedAt: ctx.receivedAt };
     // Times relative to now (or none) lean on our clock as much as a missing ts does.
     if (!hasTime || t < SENML_RELATIVE_LIMIT) reading.stamped = true;
     const unit = typeof r.u === 'string' ? r.u : bu;
