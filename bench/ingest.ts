@@ -35,7 +35,7 @@ const rssMB = (pid: number) => {
 };
 
 export async function benchIngest({ sensors = 100, seconds = 10, targetPerS = 0, nodeFlags = [] as string[], journal = true } = {}): Promise<IngestResult> {
-  const fleet = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, log: silentLogger() });
+  const fleet = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, log: silentLogger(), allowAnonymousWildcards: true });
   let summaries = 0;
   let summarizedReadings = 0;
   await fleet.subscribe('outpost/bench/summary/#', (_t, payload) => {

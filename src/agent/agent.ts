@@ -328,6 +328,13 @@ export function createAgent(opts: AgentOptions): Agent {
           users: config.broker.auth?.users,
           maxConnections: config.broker.maxConnections,
           maxMessageRate: config.broker.maxMessageRate,
+          maxPacketBytes: config.broker.maxPacketSize,
+          connectTimeoutMs: config.broker.connectTimeout,
+          maxPendingConnections: config.broker.maxPendingConnections,
+          maxRetained: config.broker.maxRetained,
+          maxRetainedBytes: config.broker.maxRetainedBytes,
+          maxSubscriptions: config.broker.maxSubscriptions,
+          allowAnonymousWildcards: config.broker.allowAnonymousWildcards,
           log,
           onRejected: (reason) => bump(stats.brokerRejections, reason),
         });

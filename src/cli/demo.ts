@@ -48,7 +48,7 @@ export async function demo(a: DemoArgs, io: Io): Promise<number> {
 
   // The fleet broker stand-in, on the config's port when free.
   const fleetPort = Number(new URL(loaded.config.uplink.url).port || 1883);
-  let fleet: EmbeddedBroker = await startOnFreePort((port) => startEmbeddedBroker({ host: '127.0.0.1', port, log }), fleetPort);
+  let fleet: EmbeddedBroker = await startOnFreePort((port) => startEmbeddedBroker({ host: '127.0.0.1', port, log, allowAnonymousWildcards: true }), fleetPort);
   const fleetUrl = `mqtt://127.0.0.1:${fleet.port}`;
 
   const dir = mkdtempSync(join(tmpdir(), 'outpost-demo-'));
@@ -98,7 +98,7 @@ export async function demo(a: DemoArgs, io: Io): Promise<number> {
     printLine(io, `--------  fleet broker DOWN (simulated outage for ${outageFor / 1000} s): Outpost keeps everything in SQLite`);
     await fleet.close();
     restart = setTimeout(async () => {
-      fleet = await startEmbeddedBroker({ host: '127.0.0.1', port: Number(new URL(fleetUrl).port), log });
+      fleet = await startEmbeddedBroker({ host: '127.0.0.1', port: Number(new URL(fleetUrl).port), log, allowAnonymousWildcards: true });
       printLine(io, '--------  fleet broker back UP: the backlog drains in seq order');
     }, outageFor);
   }, outageAt);

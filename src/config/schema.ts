@@ -44,6 +44,19 @@ const broker = z
       .describe('without auth, any client may connect and publish'),
     maxConnections: z.number().int().min(1).max(100_000).default(100).describe('clients connected at once; more are refused'),
     maxMessageRate: z.number().min(0).default(1000).describe('messages a second per client; a faster client is slowed down (0: no limit)'),
+    maxPacketSize: size('64KiB')
+      .default(65_536)
+      .refine((n) => n >= 1024 && n <= 268_435_455, { message: 'must be between 1KiB and 256MiB' })
+      .describe('largest MQTT packet; a larger one closes the connection before it is read (payloads over limits.maxPayloadBytes are dead-lettered)'),
+    connectTimeout: duration('5s').default(5_000).describe('a socket that has not completed CONNECT by then is closed'),
+    maxPendingConnections: z.number().int().min(1).max(10_000).default(64).describe('sockets that have not completed CONNECT; one more closes the oldest'),
+    maxRetained: z.number().int().min(0).default(1000).describe('retained topics kept; past this a retained message is passed on but not kept'),
+    maxRetainedBytes: size('1MB').default(1_000_000).describe('bytes of retained payloads kept'),
+    maxSubscriptions: z.number().int().min(1).default(100).describe('subscriptions one connection may make'),
+    allowAnonymousWildcards: z
+      .boolean()
+      .default(false)
+      .describe('without auth: let any client subscribe to everything ("#", "+/...", "$SYS/...")'),
   })
   .refine((b) => b.plaintext || b.tls !== undefined, { message: 'false needs broker.tls (otherwise nothing listens)', path: ['plaintext'] })
   .describe('the embedded local MQTT broker (aedes) that sensors publish to');

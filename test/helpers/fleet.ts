@@ -24,7 +24,7 @@ export async function startFleet(port = 0): Promise<Fleet> {
   const received: Received[] = [];
   let broker: EmbeddedBroker;
   const start = async (p: number) => {
-    broker = await startEmbeddedBroker({ host: '127.0.0.1', port: p, log: silentLogger() });
+    broker = await startEmbeddedBroker({ host: '127.0.0.1', port: p, log: silentLogger(), allowAnonymousWildcards: true });
     await broker.subscribe('#', (topic, payload) => {
       const text = payload.toString();
       let json: Record<string, unknown> | undefined;

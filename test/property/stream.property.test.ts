@@ -20,8 +20,8 @@ const SPECS: PipelineSpec[] = [
       { type: 'zscore', threshold: 3, window: 20, minSamples: 5, cooldown: 1, severity: 'warning' },
     ],
   },
-  { match: ['b'], window: { type: 'count', size: 5 }, aggregates: ['count', 'mean', 'min', 'max'], detectors: [{ type: 'cusum', threshold: 5, drift: 0.5, minSamples: 5, severity: 'warning' } as PipelineSpec['detectors'][number]] },
-  { match: ['c'], window: { type: 'session', gap: 500, lateness: 100 }, aggregates: ['count', 'mean', 'stddev'], detectors: [{ type: 'novelty', threshold: 0.5 } as PipelineSpec['detectors'][number]] },
+  { match: ['b'], window: { type: 'count', size: 5 }, aggregates: ['count', 'mean', 'min', 'max'], detectors: [{ type: 'cusum', k: 0.5, h: 8, alpha: 0.01, minSamples: 5, cooldown: 3, severity: 'warning' }] },
+  { match: ['c'], window: { type: 'session', gap: 500, lateness: 100 }, aggregates: ['count', 'mean', 'stddev'], detectors: [{ type: 'novelty', threshold: 0.5, minSamples: 10, learnFor: 60_000, daily: true, cooldown: 5, severity: 'warning' }] },
 ];
 
 // Admitted values: finite and within ±MAX_ABS_VALUE, with the extremes well represented.
@@ -122,7 +122,7 @@ describe('property: rendering and merging', () => {
         const pa = parseStoredSummary(stored(a, 1))!;
         const pb = parseStoredSummary(stored(b, 2))!;
         expect(canMerge(pa, pb)).toBe(true);
-        const m = JSON.parse(mergeStored('d', 1, pa, pb).payload) as Record<string, number>;
+        const m = JSON.parse(mergeStored('d', 1, pa, pb).payload) as Record<string, number> & { min: number; max: number };
         expect(m.count).toBe(a.count + b.count);
         expect(m.merged).toBe(2);
         expect(m.min + 0).toBe(Math.min(a.values.min!, b.values.min!) + 0); // -0 is 0 in JSON

@@ -3,7 +3,12 @@ export interface MessageFeed {
   /**
    * Calls `onMessage` for every message matching `filter`; resolves to an unsubscribe function.
    * When `onMessage` returns a promise, the feed holds that message's acknowledgement (and so
-   * the sender) until it settles.
+   * the sender) until it settles. `onRefused`: a message under `filter` that the broker refused
+   * before it could be read (a topic with wildcards or too many levels), to be dead-lettered.
    */
-  subscribe(filter: string, onMessage: (topic: string, payload: Buffer) => void | Promise<void>): Promise<() => Promise<void>>;
+  subscribe(
+    filter: string,
+    onMessage: (topic: string, payload: Buffer) => void | Promise<void>,
+    onRefused?: (topic: string, detail: string) => void,
+  ): Promise<() => Promise<void>>;
 }

@@ -48,7 +48,9 @@ export function createMqttSource(opts: MqttSourceOptions): Source {
     name,
     async start(s: SourceSink) {
       sink = s;
-      unsubscribe = await opts.feed.subscribe(opts.topic, handle);
+      unsubscribe = await opts.feed.subscribe(opts.topic, handle, (topic, detail) =>
+        s.reject({ reason: 'bad-topic', detail, source: name, topic, receivedAt: opts.clock() }),
+      );
     },
     async stop() {
       await unsubscribe?.();
