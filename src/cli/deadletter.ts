@@ -7,6 +7,7 @@ import { openDatabase, type Database } from '../store/sqlite.js';
 import { deadLetterWhere, type DeadLetterRow } from '../store/dead-letters.js';
 import { reportProblems } from './check-config.js';
 import type { Io } from './io.js';
+import { cliHttpToken } from '../ops/http-token.js';
 import { agentUrl } from './agent-url.js';
 
 export interface DeadLetterArgs {
@@ -87,7 +88,13 @@ async function replay(cfg: AgentConfig, a: DeadLetterArgs, io: Io): Promise<numb
   }
   let res: Response;
   try {
-    res = await fetch(url, { method: 'POST', body: JSON.stringify({ reason: a.reason, ids: a.id, limit: a.limit }), signal: AbortSignal.timeout(30_000) });
+    const token = cliHttpToken(cfg.http.token, cfg.storage.path);
+    res = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
+      body: JSON.stringify({ reason: a.reason, ids: a.id, limit: a.limit }),
+      signal: AbortSignal.timeout(30_000),
+    });
   } catch {
     io.err(`outpost deadletter replay: the agent is not answering on ${url}: start it (replay feeds dead letters back through its sources)`);
     return 1;

@@ -138,6 +138,12 @@ const http = z.strictObject({
   enabled: z.boolean().default(true),
   host: z.string().default('127.0.0.1'),
   port: port.default(9464),
+  token: z
+    .string()
+    .min(16, 'must be at least 16 characters (e.g. `openssl rand -base64 24`)')
+    .optional()
+    .describe('bearer token for write actions (dead-letter replay); use ${file:...}. Without it a random one is made at start and kept beside the database for the CLI'),
+  allowedHosts: z.array(z.string().min(1)).default([]).describe('host names the endpoint answers to besides IP addresses and localhost (DNS-rebinding protection)'),
 });
 
 const limits = z.strictObject({

@@ -7,6 +7,7 @@ import type { UplinkStatus } from '../uplink/forwarder.js';
 import type { ClockStatus } from '../stream/clock-trust.js';
 import type { StoreHealth } from '../store/group-commit.js';
 import type { BudgetStatus } from '../store/budget.js';
+import { basename } from 'node:path';
 import type { SalvageReport } from '../store/salvage.js';
 import type { JobStatus } from './schedules.js';
 
@@ -83,7 +84,8 @@ export function buildHealth(i: HealthInputs): Health {
       budget: i.budget,
       evicted: { summaries: i.stats.evictedSummaries, anomalies: i.stats.evictedAnomalies },
       deadLettersTrimmed: i.stats.deadLettersTrimmed,
-      salvage: i.salvage ?? null,
+      // The file name only: /status shows no paths.
+      salvage: i.salvage ? { ...i.salvage, asideAs: basename(i.salvage.asideAs) } : null,
     },
   };
 }

@@ -3,7 +3,7 @@
 // and no message id is ever reused.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, openSync, readFileSync, statSync, truncateSync, writeSync, closeSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createAgent, type Agent } from '../../src/agent/agent.js';
 import { silentLogger } from '../../src/ops/logger.js';
 import { openDatabase } from '../../src/store/sqlite.js';
@@ -81,8 +81,11 @@ describe('a damaged database file at start', () => {
     const h = await agent.health();
     const s = h.store.salvage!;
     expect(s).not.toBeNull();
-    expect(existsSync(s.asideAs)).toBe(true);
-    expect(readFileSync(s.asideAs).equals(damaged)).toBe(true); // left exactly as found
+    // Health names the file, not its path (it is served on /status): it lies beside the database.
+    expect(s.asideAs).not.toContain('/');
+    const aside = join(dirname(agent.config.storage.path), s.asideAs);
+    expect(existsSync(aside)).toBe(true);
+    expect(readFileSync(aside).equals(damaged)).toBe(true); // left exactly as found
     expect(s.salvaged.outbox).toBeGreaterThan(0);
     expect(s.salvaged.outbox).toBeLessThan(made.rows);
     expect(s.nextSeq).toBeGreaterThanOrEqual(made.nextSeq);
