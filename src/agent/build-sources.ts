@@ -27,7 +27,7 @@ export function buildSources({ config, localFeed, clock, log, gpioDriver }: Sour
     switch (s.type) {
       case 'mqtt': {
         const feed = s.url
-          ? createClientFeed({ url: s.url, clientId: `outpost-${config.device.id}-src${i}`, username: s.username, password: s.password, log })
+          ? createClientFeed({ url: s.url, clientId: s.clientId ?? `outpost-${config.device.id}-src${i}`, username: s.username, password: s.password, retained: s.retained, log })
           : localFeed;
         if (!feed) throw new Error(`sources[${i}]: broker.enabled is false and no url is given`);
         return createMqttSource({

@@ -13,6 +13,16 @@ const mqttSource = z.strictObject({
     .describe('attach to an existing broker instead of the embedded one'),
   username: z.string().optional(),
   password: z.string().optional(),
+  clientId: z
+    .string()
+    .min(1)
+    .max(128)
+    .optional()
+    .describe('with url: the persistent session\'s client id (default outpost-<device.id>-src<index>); keep it stable, or readings sent while Outpost was down are lost'),
+  retained: z
+    .enum(['skip', 'ingest'])
+    .default('skip')
+    .describe('with url: retained messages are old state the broker kept; ingest takes them as readings (once per session)'),
 });
 
 const gpioSource = z.strictObject({

@@ -1,5 +1,12 @@
 // A MessageFeed from any MQTT broker (e.g. a Mosquitto already on the device), for
 // `broker.enabled: false`. Uses connect() and events so a broker that starts later is fine.
+// Nothing is lost while Outpost is down: a persistent session (clean session off, a stable
+// client id) with QoS 1 subscriptions makes the broker keep what sensors publish meanwhile and
+// hand it over when Outpost returns. The subscription is made once per session (not again when
+// the broker says the session is present), so retained messages are not sent again at every
+// restart; retained messages are skipped unless the source says `retained: ingest`.
+// Backpressure: a message is acknowledged (PUBACK) only once the agent can take more, so the
+// broker, not Outpost's memory, holds what waits.
 import mqtt from 'mqtt';
 import { redactUrl } from '../../config/redact.js';
 import type { MessageFeed } from './message-feed.js';
@@ -11,7 +18,11 @@ export interface ClientFeedOptions {
   clientId: string;
   username?: string;
   password?: string;
+  /** skip: retained messages (old state the broker kept) are not readings; ingest: they are. */
+  retained: 'skip' | 'ingest';
   log: Logger;
+  /** Each retained message skipped. */
+  onRetainedSkipped?: () => void;
 }
 
 export function createClientFeed(opts: ClientFeedOptions): MessageFeed {
@@ -19,25 +30,48 @@ export function createClientFeed(opts: ClientFeedOptions): MessageFeed {
     async subscribe(filter, onMessage) {
       const client = mqtt.connect(opts.url, {
         clientId: opts.clientId,
+        clean: false,
         username: opts.username,
         password: opts.password,
         reconnectPeriod: 2_000,
         protocolVersion: 4,
+        resubscribe: false, // see 'connect' below
         writeCache: false, // see uplink/forwarder.ts
       });
       let reported = false;
-      client.on('connect', () => {
+      let skippedRetained = 0;
+      client.on('connect', (connack) => {
         reported = false;
-        opts.log.info({ url: redactUrl(opts.url), filter }, 'mqtt source connected');
-        client.subscribe(filter, { qos: 1 });
+        opts.log.info({ url: redactUrl(opts.url), filter, sessionPresent: connack.sessionPresent }, 'mqtt source connected');
+        // A present session still has the subscription: subscribing again would make the broker
+        // resend its retained messages.
+        if (!connack.sessionPresent) {
+          client.subscribe(filter, { qos: 1 }, (err) => {
+            if (err) opts.log.error({ url: redactUrl(opts.url), filter, err: err.message }, 'mqtt source: subscription refused by its broker (check its ACL)');
+          });
+        }
       });
       client.on('error', (err) => {
         if (!reported) opts.log.warn({ url: redactUrl(opts.url), err: err.message }, 'mqtt source cannot reach its broker; retrying every 2 s');
         reported = true;
       });
-      client.on('message', (topic, payload) => {
-        if (topicMatches(filter, topic)) onMessage(topic, payload);
-      });
+      client.handleMessage = (packet, done) => {
+        const { topic } = packet;
+        if (!topicMatches(filter, topic)) return done();
+        if (packet.retain && opts.retained === 'skip') {
+          opts.onRetainedSkipped?.();
+          if (skippedRetained++ === 0) opts.log.info({ topic: topic.slice(0, 200) }, 'mqtt source: retained message skipped (old state kept by the broker, not a new reading); set retained: ingest on the source to take them');
+          return done();
+        }
+        let wait: void | Promise<void> = undefined;
+        try {
+          wait = onMessage(topic, packet.payload as Buffer);
+        } catch (err) {
+          opts.log.error({ topic: topic.slice(0, 200), err: (err as Error)?.stack ?? String(err) }, 'mqtt source failed on a message (please report this)');
+        }
+        if (wait instanceof Promise) wait.then(() => done(), () => done());
+        else done();
+      };
       return async () => {
         await client.endAsync();
       };
