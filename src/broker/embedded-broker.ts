@@ -151,25 +151,34 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       evicted.destroy();
     }
     socket.once('close', () => pending.remove(socket));
-    const qos2 = new Set<number>(); // QoS 2 message ids received and not yet released
-    const guard = createFrameGuard({
-      maxPacketBytes,
-      onPubrel: (id) => qos2.delete(id),
-      onPublishTopic: (topic) => {
-        const bad = topicProblem(topic);
-        if (!bad) return;
-        refuse('bad-topic', { remote: socket.remoteAddress, topic: topic.slice(0, 200), problem: bad }, 'PUBLISH with a topic MQTT does not allow: the connection is closed, as MQTT requires');
-        for (const tap of taps) if (topicMatches(tap.filter, topic)) tap.onRefused?.(topic, `${bad}; the broker closed the sender's connection`);
-      },
+    // The aedes client (parser, streams, timers: tens of KB) is made when the first bytes come:
+    // a socket that never sends anything costs only itself until the deadline or eviction.
+    const deadline = setTimeout(() => socket.destroy(), opts.connectTimeoutMs ?? 5_000);
+    socket.once('close', () => clearTimeout(deadline));
+    socket.once('data', (first: Buffer) => {
+      clearTimeout(deadline);
+      const qos2 = new Set<number>(); // QoS 2 message ids received and not yet released
+      const guard = createFrameGuard({
+        maxPacketBytes,
+        onPubrel: (id) => qos2.delete(id),
+        onPublishTopic: (topic) => {
+          const bad = topicProblem(topic);
+          if (!bad) return;
+          refuse('bad-topic', { remote: socket.remoteAddress, topic: topic.slice(0, 200), problem: bad }, 'PUBLISH with a topic MQTT does not allow: the connection is closed, as MQTT requires');
+          for (const tap of taps) if (topicMatches(tap.filter, topic)) tap.onRefused?.(topic, `${bad}; the broker closed the sender's connection`);
+        },
+      });
+      const conn = guardConnection(socket, guard, (v) => {
+        if (v.reason === 'packet-too-large') {
+          refuse('packet-too-large', { remote: socket.remoteAddress, declared: v.declared, limit: maxPacketBytes }, `packet of ${v.declared} bytes refused before it was read (broker.maxPacketSize is ${maxPacketBytes})`);
+        } else refuse('malformed', { remote: socket.remoteAddress, detail: v.detail }, 'malformed MQTT packet: connection closed');
+      });
+      // aedes' client holds the guarded connection; clientReady finds the raw socket through it.
+      Object.assign(conn, { socket, qos2 });
+      broker.handle(conn as unknown as Socket);
+      conn.feed(first);
     });
-    const conn = guardConnection(socket, guard, (v) => {
-      if (v.reason === 'packet-too-large') {
-        refuse('packet-too-large', { remote: socket.remoteAddress, declared: v.declared, limit: maxPacketBytes }, `packet of ${v.declared} bytes refused before it was read (broker.maxPacketSize is ${maxPacketBytes})`);
-      } else refuse('malformed', { remote: socket.remoteAddress, detail: v.detail }, 'malformed MQTT packet: connection closed');
-    });
-    // aedes' client holds the guarded connection; clientReady finds the raw socket through it.
-    Object.assign(conn, { socket, qos2 });
-    broker.handle(conn as unknown as Socket);
+    socket.on('error', () => undefined); // before the first bytes nothing else listens
   };
 
   const servers: Server[] = [];

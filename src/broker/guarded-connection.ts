@@ -5,7 +5,12 @@ import { Duplex } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { FrameGuard, FrameVerdict } from './frame-guard.js';
 
-export function guardConnection(socket: Socket, guard: FrameGuard, onViolation: (v: FrameVerdict) => void): Duplex {
+export interface GuardedConnection extends Duplex {
+  /** Hands over bytes read before the connection was made (the socket's first chunk). */
+  feed(chunk: Buffer): void;
+}
+
+export function guardConnection(socket: Socket, guard: FrameGuard, onViolation: (v: FrameVerdict) => void): GuardedConnection {
   const conn = new Duplex({
     allowHalfOpen: false,
     read() {
@@ -23,7 +28,7 @@ export function guardConnection(socket: Socket, guard: FrameGuard, onViolation: 
       callback(err);
     },
   });
-  socket.on('data', (chunk: Buffer) => {
+  const onData = (chunk: Buffer) => {
     const verdict = guard.feed(chunk);
     if (verdict) {
       socket.pause();
@@ -33,11 +38,12 @@ export function guardConnection(socket: Socket, guard: FrameGuard, onViolation: 
       return;
     }
     if (!conn.push(chunk)) socket.pause();
-  });
+  };
+  socket.on('data', onData);
   socket.on('end', () => conn.push(null));
   socket.on('error', (err) => conn.destroy(err));
   socket.on('close', () => conn.destroy());
   // What aedes reads from its connection (remote address for logs, TLS peer certificate).
   Object.assign(conn, { remoteAddress: socket.remoteAddress, remotePort: socket.remotePort });
-  return conn;
+  return Object.assign(conn, { feed: onData });
 }
