@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { redactUrl } from '../../src/config/redact.js';
 import { parseConfigText, loadConfigFile } from '../../src/config/load.js';
 import { parseDuration, parseSize } from '../../src/config/units.js';
 import { configJsonSchema } from '../../src/config/json-schema.js';
@@ -124,6 +125,26 @@ schedules: { health: "every now and then" }
     expect(list).toEqual(['uplink.password: must be a string, not a number']);
     const broken = problems(minimal.replace('device: { id: dev-1 }', 'device: { id: dev-1 }\nbroker: { auth: { users: [ { username: n1, password: "$scrypt$N=16384,r=8,p=1$c2FsdA==$Zm9vc2VjcmV0" } ] } }'));
     expect(broken).toEqual(['broker.auth.users[0].password: looks like a scrypt hash but is not a whole one (copy the full line `outpost hash-password` printed)']);
+  });
+
+  it('names the source, never the value, when a secret lands in a field of the wrong type', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'outpost-cfg-'));
+    writeFileSync(join(dir, 'secret.txt'), 'hunter2-the-password\n');
+    const text = minimal.replace(/window: \{[^}]*\}/, 'window: { type: tumbling, size: "${file:secret.txt}" }');
+    const list = problems(text, { dir, env: {} });
+    expect(list.join('\n')).not.toContain('hunter2');
+    expect(list).toEqual([expect.stringMatching(/^pipelines\[0\]\.window\.size: .*\$\{file:secret\.txt\} and is not shown$/)]);
+    const env = problems(minimal.replace('device: { id: dev-1 }', 'device: { id: dev-1 }\nhttp: { port: "${env:PORT_SECRET}" }'), { env: { PORT_SECRET: 'hunter2' } });
+    expect(env).toEqual(['http.port: must be a number; its value comes from ${env:PORT_SECRET} and is not shown']);
+  });
+
+  it('masks URL credentials whatever the password holds', () => {
+    for (const [url, masked] of [
+      ['mqtt://u:p@host:1883', 'mqtt://***@host:1883'],
+      ['mqtts://user:a/b@c#d@fleet.example.com:8883/x', 'mqtts://***@fleet.example.com:8883/x'],
+      ['mqtt://:p%40ss@h', 'mqtt://***@h'],
+      ['mqtt://fleet:1883', 'mqtt://fleet:1883'],
+    ]) expect(redactUrl(url!)).toBe(masked);
   });
 
   it('takes the store-and-forward and broker security settings, with shares of the byte budget', () => {

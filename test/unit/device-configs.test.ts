@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { loadConfigFile } from '../../src/config/load.js';
 import { configJsonSchema } from '../../src/config/json-schema.js';
+import { topicMatches } from '../../src/stream/topic-filter.js';
 
 describe('shipped device configs', () => {
   for (const name of ['demo', 'laptop-sim']) {
@@ -20,6 +21,20 @@ describe('shipped device configs', () => {
       'broker.auth.users[1].password',
       'uplink.password',
     ]);
+  });
+
+  it('pi-greenhouse.yaml has auth on, and no sensor node may publish under another node\'s topics', () => {
+    const r = loadConfigFile('device-configs/pi-greenhouse.yaml', { resolveSecrets: false });
+    if (!r.ok) throw new Error('invalid');
+    const users = r.config.broker.auth!.users;
+    expect(users.length).toBeGreaterThan(1);
+    for (const a of users) {
+      for (const b of users) {
+        if (a === b) continue;
+        const probe = `${b.publish[0]!.replace(/\/#$/, '')}/temp`;
+        expect(a.publish.some((f) => topicMatches(f, probe)), `${a.username} may publish ${probe}`).toBe(false);
+      }
+    }
   });
 
   it('the committed JSON Schema is the one the code derives', () => {
