@@ -34,7 +34,8 @@ const rssMB = (pid: number) => {
   return m ? Number(m[1]) / 1024 : NaN;
 };
 
-export async function benchIngest({ sensors = 100, seconds = 10, targetPerS = 0, nodeFlags = [] as string[], journal = true } = {}): Promise<IngestResult> {
+/** `main`: the CLI to run as the agent (another build, for an A/B comparison). */
+export async function benchIngest({ sensors = 100, seconds = 10, targetPerS = 0, nodeFlags = [] as string[], journal = true, main = 'dist/cli/main.js' } = {}): Promise<IngestResult> {
   const fleet = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, log: silentLogger(), allowAnonymousWildcards: true });
   let summaries = 0;
   let summarizedReadings = 0;
@@ -58,7 +59,7 @@ storage: { path: ./bench.db, journal: { enabled: ${journal} } }
 http: { host: 127.0.0.1, port: ${httpPort} }
 log: { level: warn }
 `);
-  const agent = spawn(process.execPath, [...nodeFlags, 'dist/cli/main.js', 'run', '--config', join(dir, 'bench.yaml')], { stdio: 'inherit' });
+  const agent = spawn(process.execPath, [...nodeFlags, main, 'run', '--config', join(dir, 'bench.yaml')], { stdio: 'inherit' });
   const status = async () => (await (await fetch(`http://127.0.0.1:${httpPort}/status`)).json()) as { ingest: { readings: number; late: number }; emitted: { summaries: number } };
   for (let i = 0; ; i++) {
     try {

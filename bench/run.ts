@@ -46,6 +46,23 @@ if (!only || only === 'ingest') {
   console.log(`flat out, median of 3 runs: ${med.ratePerS.toLocaleString('en')} readings/s, RSS max ${Math.max(...runs.map((r) => r.rssMaxMB))} MB`);
   console.log(`paced at 30,000/s: ${paced.ratePerS.toLocaleString('en')} readings/s sustained, RSS max ${paced.rssMaxMB} MB (default flags), ${pacedPi.rssMaxMB} MB with --max-semi-space-size=2`);
 }
+if (only === 'ab') {
+  // This build against another (OUTPOST_BASELINE=<its dist/cli/main.js>), flat out, alternating
+  // so drift on a shared machine hits both alike: what a change costs in ingest throughput.
+  const baseline = process.env.OUTPOST_BASELINE;
+  if (!baseline) throw new Error('npm run bench -- ab needs OUTPOST_BASELINE=<path to the other build\'s dist/cli/main.js>');
+  const a: number[] = [];
+  const b: number[] = [];
+  for (let i = 0; i < 5; i++) {
+    b.push((await benchIngest({ sensors: 100, seconds: 8, main: baseline })).ratePerS);
+    a.push((await benchIngest({ sensors: 100, seconds: 8 })).ratePerS);
+  }
+  const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[2]!;
+  console.log('\nend-to-end ingest, this build vs baseline (flat out, 5 alternating runs each)');
+  console.log(`baseline:   ${b.map((x) => x.toLocaleString('en')).join(', ')} readings/s (median ${median(b).toLocaleString('en')})`);
+  console.log(`this build: ${a.map((x) => x.toLocaleString('en')).join(', ')} readings/s (median ${median(a).toLocaleString('en')})`);
+  console.log(`ratio this/baseline (medians): ${(median(a) / median(b)).toFixed(3)}`);
+}
 if (!only || only === 'journal') {
   // Alternate journal on and off so drift on a shared machine hits both alike.
   const on: number[] = [];

@@ -29,6 +29,7 @@ import { createStats, bump, type Stats } from '../ops/stats.js';
 import { buildHealth, type Health } from '../ops/health.js';
 import { startHttpServer, type HttpServer } from '../ops/http-server.js';
 import { agentHttpToken } from '../ops/http-token.js';
+import { hostname } from 'node:os';
 import { systemClock, type SystemClock } from '../ops/system-clock.js';
 import { BUILD_FLOOR } from '../ops/build-info.js';
 import { createClockTrust } from '../stream/clock-trust.js';
@@ -314,7 +315,7 @@ export function createAgent(opts: AgentOptions): Agent {
           clock,
         });
         http = await startHttpServer(
-          { host: config.http.host, port: config.http.port, token: agentHttpToken(config.http.token, config.storage.path), allowedHosts: config.http.allowedHosts.map((h) => h.toLowerCase()) },
+          { host: config.http.host, port: config.http.port, token: agentHttpToken(config.http.token, config.storage.path), allowedHosts: [...config.http.allowedHosts, hostname(), `${hostname()}.local`].map((h) => h.toLowerCase()) },
           { healthy: () => (writer?.writable() ?? false) && this.progressing(), status: () => this.status(), metrics, replayDeadLetters: (f) => this.replayDeadLetters(f) },
           log,
         );

@@ -1,4 +1,5 @@
 // Config -> Source objects. Explicit wiring: no plugin registers itself by being imported.
+import { createHash } from 'node:crypto';
 import type { AgentConfig } from '../config/load.js';
 import type { Source, Clock } from '../sources/source.js';
 import type { MessageFeed } from '../sources/mqtt/message-feed.js';
@@ -22,12 +23,20 @@ export interface SourceDeps {
   gpioDriver?: GpioDriver;
 }
 
+/**
+ * The persistent session's client id: stable across restarts, and new when the topic changes
+ * (a fresh session then subscribes to the new topic and takes its retained state once).
+ */
+export function defaultClientId(device: string, topic: string): string {
+  return `outpost-${device}-${createHash('sha256').update(topic).digest('hex').slice(0, 8)}`;
+}
+
 export function buildSources({ config, localFeed, clock, log, gpioDriver }: SourceDeps): Source[] {
   return config.sources.map((s, i): Source => {
     switch (s.type) {
       case 'mqtt': {
         const feed = s.url
-          ? createClientFeed({ url: s.url, clientId: s.clientId ?? `outpost-${config.device.id}-src${i}`, username: s.username, password: s.password, retained: s.retained, log })
+          ? createClientFeed({ url: s.url, clientId: s.clientId ?? defaultClientId(config.device.id, s.topic), username: s.username, password: s.password, retained: s.retained, log })
           : localFeed;
         if (!feed) throw new Error(`sources[${i}]: broker.enabled is false and no url is given`);
         return createMqttSource({

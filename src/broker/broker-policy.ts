@@ -2,8 +2,9 @@
 // the connection cap, login throttling, passwords checked in constant time for unknown users,
 // a client id bound to the user that first used it), PUBLISH (ACL, retained cap, rate),
 // SUBSCRIBE (ACL, count, no catch-all for anonymous clients) and forwarding (a session never
-// delivers what its current user may not read). Every refusal is logged (1st, 10th, 100th, ...
-// of each reason, so a flood cannot fill the journal) and counted.
+// delivers what its current user may not read). Every refusal is counted, and logged: the 1st,
+// 10th, 100th, ... of each reason, and otherwise at most one line a second per reason, so a
+// flood cannot fill the journal but a steady trickle stays visible.
 import type { AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
 import { topicMatches } from '../stream/topic-filter.js';
 import type { Logger } from '../ops/logger.js';
@@ -59,7 +60,8 @@ const MAX_ID_LENGTH = 128;
 const LOG_ID_LENGTH = 64;
 /** An scrypt hash of a random password: unknown users cost what known ones do. */
 const DUMMY_HASH = '$scrypt$N=16384,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA==$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=';
-const MAX_BOUND_IDS = 10_000;
+/** What a retained message costs beyond its payload (topic, bookkeeping), bytes. */
+const RETAINED_OVERHEAD = 64;
 
 type Done = (err: AuthenticateError | null, success: boolean | null) => void;
 
@@ -71,12 +73,12 @@ export function createBrokerPolicy(o: PolicyOptions) {
   const throttleLogins = createLoginThrottle();
   const retained = createRetainedCap(o.maxRetained ?? 1000, o.maxRetainedBytes ?? 1_000_000);
   const userOf = new WeakMap<Client, BrokerUser>();
-  const subscriptions = new WeakMap<Client, number>();
+  const subscriptions = new WeakMap<Client, Set<string>>();
   const dueAt = new WeakMap<Client, number>();
   const slowed = new WeakSet<Client>();
-  const idOwner = new Map<string, string>(); // client id -> the user who first used it
   const maxConnections = o.maxConnections ?? Infinity;
   const counts = new Map<BrokerRejection, number>();
+  const loggedAt = new Map<BrokerRejection, number>();
 
   const label = (id: unknown) => {
     const s = typeof id === 'string' ? id : String(id ?? '');
@@ -87,7 +89,11 @@ export function createBrokerPolicy(o: PolicyOptions) {
     const n = (counts.get(reason) ?? 0) + 1;
     counts.set(reason, n);
     o.onRejected?.(reason);
-    if (Number.isInteger(Math.log10(n))) o.log.warn({ ...fields, reason, count: n }, `local broker: ${msg}`);
+    const now = Date.now();
+    if (Number.isInteger(Math.log10(n)) || now - (loggedAt.get(reason) ?? 0) >= 1000) {
+      loggedAt.set(reason, now);
+      o.log.warn({ ...fields, reason, count: n }, `local broker: ${msg}`);
+    }
   };
   const fail = (code: 2 | 3 | 4 | 5, message: string): AuthenticateError => Object.assign(new Error(message), { returnCode: code }) as AuthenticateError;
 
@@ -112,8 +118,11 @@ export function createBrokerPolicy(o: PolicyOptions) {
       return true;
     },
 
-    authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: Done): void {
-      const from = address(client);
+    /** `connected(id)`: the client now connected under that id, if any. */
+    authenticate(client: Client, username: string | undefined, password: Buffer | undefined, done: Done, connected: (id: string) => Client | undefined): void {
+      // Failed logins are throttled per address and user name: a neighbour behind the same NAT
+      // guessing one user's password does not lock the other users at that address out.
+      const from = `${address(client)}|${(username ?? '').slice(0, MAX_ID_LENGTH)}`;
       if (o.connected() >= maxConnections) {
         refuse('max-connections', { clientId: label(client.id), connected: o.connected() }, `refused client: broker.maxConnections (${maxConnections}) reached`);
         return done(fail(3, 'server unavailable'), false);
@@ -122,13 +131,13 @@ export function createBrokerPolicy(o: PolicyOptions) {
       const now = Date.now();
       const wait = throttleLogins.wait(from, now);
       if (wait > 0) {
-        refuse('auth-throttled', { remote: from, waitS: Math.ceil(wait / 1000) }, 'refused a login from an address that failed recently, without checking it (failed logins slow their address down)');
+        refuse('auth-throttled', { remote: address(client), username: label(username), waitS: Math.ceil(wait / 1000) }, 'refused a login from an address that failed recently, without checking it (failed logins slow their address down)');
         return done(fail(5, 'not authorized'), false);
       }
       const user = username === undefined ? undefined : users.get(username);
       const deny = () => {
         const t = throttleLogins.failed(from, Date.now());
-        refuse('auth', { remote: from, clientId: label(client.id), username: label(username), nextTryInS: t.penaltyMs / 1000 }, 'refused client with bad username or password');
+        refuse('auth', { remote: address(client), clientId: label(client.id), username: label(username), nextTryInS: t.penaltyMs / 1000 }, 'refused client with bad username or password');
         done(fail(4, 'bad username or password'), false);
       };
       // An unknown user is checked against a dummy of the same cost: response time does not
@@ -137,14 +146,13 @@ export function createBrokerPolicy(o: PolicyOptions) {
       passwords.verify(user?.username ?? '', password ?? Buffer.alloc(0), stored).then(
         (ok) => {
           if (!ok || !user || !password) return deny();
-          const owner = idOwner.get(client.id);
+          // A client id in use belongs to the user connected under it: another user presenting
+          // it would disconnect that sensor (aedes closes the older of two equal ids).
+          const holder = connected(client.id);
+          const owner = holder && holder !== client ? userOf.get(holder)?.username : undefined;
           if (owner !== undefined && owner !== user.username) {
-            refuse('takeover', { remote: from, clientId: label(client.id), username: label(user.username), owner: label(owner) }, 'refused client: its client id belongs to another user (a takeover would disconnect that sensor)');
+            refuse('takeover', { remote: address(client), clientId: label(client.id), username: label(user.username), owner: label(owner) }, 'refused client: its client id is in use by another user (a takeover would disconnect that sensor)');
             return done(fail(2, 'identifier rejected'), false);
-          }
-          if (owner === undefined) {
-            if (idOwner.size >= MAX_BOUND_IDS) idOwner.delete(idOwner.keys().next().value!);
-            idOwner.set(client.id, user.username);
           }
           throttleLogins.succeeded(from);
           userOf.set(client, user);
@@ -161,7 +169,8 @@ export function createBrokerPolicy(o: PolicyOptions) {
         refuse('publish-acl', { clientId: label(client.id), username: label(user?.username), topic: packet.topic.slice(0, 200) }, 'publish refused by ACL; client disconnected');
         return new Error(`publish to ${packet.topic.slice(0, 200)} not allowed`);
       }
-      if (packet.retain && !retained.admit(packet.topic, (packet.payload as Buffer).length)) {
+      const bytes = (packet.payload as Buffer).length;
+      if (packet.retain && !retained.admit(packet.topic, bytes === 0 ? 0 : bytes + packet.topic.length + RETAINED_OVERHEAD)) {
         packet.retain = false;
         refuse('retained-cap', { clientId: label(client.id), topic: packet.topic.slice(0, 200), retained: retained.count, bytes: retained.bytes }, 'retained message not kept: broker.maxRetained or maxRetainedBytes reached (passed on as an ordinary message)');
       }
@@ -185,12 +194,20 @@ export function createBrokerPolicy(o: PolicyOptions) {
       return due - now;
     },
 
+    /** Whether this client may publish to `topic` (taken literally). */
+    mayPublish(client: Client, topic: string): boolean {
+      if (!authRequired) return true;
+      const user = userOf.get(client);
+      return user !== undefined && user.publish.some((f) => topicMatches(f, topic));
+    },
+
     /** The subscription as granted, or null (refused: SUBACK 0x80). */
     subscribe(client: Client, sub: Subscription): Subscription | null {
-      const n = (subscriptions.get(client) ?? 0) + 1;
-      subscriptions.set(client, n);
+      // Distinct filters granted to this connection (subscribing again to one does not count).
+      const granted = subscriptions.get(client) ?? new Set<string>();
+      subscriptions.set(client, granted);
       const max = o.maxSubscriptions ?? 100;
-      if (n > max) {
+      if (!granted.has(sub.topic) && granted.size >= max) {
         refuse('too-many-subscriptions', { clientId: label(client.id), limit: max }, `subscription refused: one connection may make broker.maxSubscriptions (${max})`);
         return null;
       }
@@ -203,6 +220,7 @@ export function createBrokerPolicy(o: PolicyOptions) {
         refuse('subscribe-wildcard', { clientId: label(client.id), topic: sub.topic.slice(0, 200) }, 'subscription refused: without broker.auth, anonymous clients may not subscribe to everything ("#", "+/...", "$SYS/..."); set broker.allowAnonymousWildcards: true to allow it');
         return null;
       }
+      granted.add(sub.topic);
       return sub;
     },
 

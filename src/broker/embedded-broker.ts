@@ -13,7 +13,6 @@ import type { MessageFeed } from '../sources/mqtt/message-feed.js';
 import { topicMatches } from '../stream/topic-filter.js';
 import type { Logger } from '../ops/logger.js';
 import { createFrameGuard } from './frame-guard.js';
-import { guardConnection } from './guarded-connection.js';
 import { createPendingSockets } from './pending-sockets.js';
 import { createBrokerPolicy, type BrokerRejection, type BrokerUser } from './broker-policy.js';
 
@@ -61,6 +60,9 @@ export interface EmbeddedBroker extends MessageFeed {
   close(): Promise<void>;
 }
 
+/** QoS 2 message ids one connection may have open (aedes allows 1,000 in flight). */
+const MAX_QOS2_OPEN = 2_000;
+
 type Tap = {
   filter: string;
   onMessage: (topic: string, payload: Buffer) => void | Promise<void>;
@@ -74,6 +76,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const { refuse } = policy;
   const pending = createPendingSockets<Socket>(opts.maxPendingConnections ?? 64);
   const fresh = new WeakSet<object>(); // QoS 2 publishes seen for the first time
+  const qos2Of = new WeakMap<Client, Set<number>>(); // QoS 2 ids received and not yet released
 
   /** Hands a message to every tap that wants it; resolves when all of them can take more. */
   const deliver = (topic: string, payload: Buffer): Promise<void> | undefined => {
@@ -94,22 +97,24 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     connectTimeout: opts.connectTimeoutMs ?? 5_000,
     maxClientsIdLength: policy.maxIdLength,
     preConnect: (client, packet, done) => done(null, policy.preConnect(client, packet)),
-    authenticate: (client, username, password, done) => policy.authenticate(client, username, password, done),
+    // An id is in use while its client is connected: a takeover is refused for another user.
+    authenticate: (client, username, password, done) => policy.authenticate(client, username, password, done, (id: string) => (broker as unknown as { clients: Record<string, Client | undefined> }).clients[id]),
     authorizePublish(client, packet, done) {
       if (!client) return done(null); // broker-internal ($SYS, wills)
       const refused = policy.publish(client, packet);
       if (refused) return done(refused);
-      // QoS 2 goes to the sources in `published`, once per message id until its PUBREL.
-      // aedes' own duplicate check races when a retransmission arrives in the same read.
-      if (packet.qos === 2) {
-        const open = (client.conn as unknown as { qos2?: Set<number> }).qos2;
-        if (open && packet.messageId !== undefined && !open.has(packet.messageId)) {
-          open.add(packet.messageId);
-          fresh.add(packet);
-        }
-        return done(null);
-      }
       const go = () => {
+        // QoS 2 goes to the sources in `published`, once per message id until its PUBREL:
+        // aedes' own duplicate check races when a retransmission arrives in the same read.
+        if (packet.qos === 2) {
+          const open = qos2Of.get(client);
+          if (open && packet.messageId !== undefined && !open.has(packet.messageId)) {
+            if (open.size >= MAX_QOS2_OPEN) open.delete(open.values().next().value!);
+            open.add(packet.messageId);
+            fresh.add(packet);
+          }
+          return done(null);
+        }
         // Backpressure: while the agent catches up, aedes holds this client's PUBACK and stops
         // reading its socket, so TCP slows the sensor down instead of memory filling up.
         const wait = deliver(packet.topic, packet.payload as Buffer);
@@ -131,10 +136,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     authorizeForward: (client, packet) => policy.forward(client, packet),
   });
 
-  broker.on('clientReady', (client: Client) => {
-    const socket = (client.conn as unknown as { socket?: Socket }).socket;
-    if (socket) pending.remove(socket);
-  });
+  broker.on('clientReady', (client: Client) => pending.remove(client.conn as unknown as Socket));
   broker.on('connectionError', (client: Client, err: Error & { errorCode?: number }) => {
     if (err.errorCode === 1) refuse('protocol-version', { remote: policy.address(client) }, 'refused a client that speaks another MQTT version than 3.1/3.1.1 (e.g. MQTT 5): configure it for MQTT 3.1.1');
     else opts.log.debug({ remote: policy.address(client), err: err.message.slice(0, 200) }, 'local broker: connection error before CONNECT completed');
@@ -144,47 +146,96 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   });
 
   const maxPacketBytes = opts.maxPacketBytes ?? 65_536;
+  const connectTimeoutMs = opts.connectTimeoutMs ?? 5_000;
+  const maxPending = opts.maxPendingConnections ?? 64;
+  /** A socket (plain TCP, or TLS after its handshake) that may speak MQTT now. */
   const accept = (socket: Socket) => {
     const evicted = pending.add(socket);
     if (evicted) {
-      refuse('pending-cap', { remote: evicted.remoteAddress, pending: pending.size }, 'too many connections that have not sent CONNECT: the oldest was closed');
+      refuse('pending-cap', { remote: evicted.remoteAddress, pending: pending.size }, 'too many connections that have not completed CONNECT: the oldest was closed');
       evicted.destroy();
     }
     socket.once('close', () => pending.remove(socket));
+    socket.on('error', () => undefined); // before the first bytes nothing else listens
     // The aedes client (parser, streams, timers: tens of KB) is made when the first bytes come:
     // a socket that never sends anything costs only itself until the deadline or eviction.
-    const deadline = setTimeout(() => socket.destroy(), opts.connectTimeoutMs ?? 5_000);
+    const deadline = setTimeout(() => socket.destroy(), connectTimeoutMs);
     socket.once('close', () => clearTimeout(deadline));
     socket.once('data', (first: Buffer) => {
       clearTimeout(deadline);
-      const qos2 = new Set<number>(); // QoS 2 message ids received and not yet released
+      socket.pause();
+      socket.unshift(first);
+      const client = broker.handle(socket) as unknown as Client & { _parser: { parse(buf: Buffer): number } };
+      const qos2 = new Set<number>();
+      qos2Of.set(client, qos2);
+      let badTopicSeen = false;
       const guard = createFrameGuard({
         maxPacketBytes,
         onPubrel: (id) => qos2.delete(id),
-        onPublishTopic: (topic) => {
-          const bad = topicProblem(topic);
-          if (!bad) return;
-          refuse('bad-topic', { remote: socket.remoteAddress, topic: topic.slice(0, 200), problem: bad }, 'PUBLISH with a topic MQTT does not allow: the connection is closed, as MQTT requires');
-          for (const tap of taps) if (topicMatches(tap.filter, topic)) tap.onRefused?.(topic, `${bad}; the broker closed the sender's connection`);
+        onBadTopic: (topic, problem) => {
+          // Only from a client past CONNECT that may publish there, and once per connection
+          // (aedes closes it on the first): nobody else can write dead letters.
+          if (badTopicSeen || !client.connected || !policy.mayPublish(client, topic)) return;
+          badTopicSeen = true;
+          refuse('bad-topic', { clientId: policy.label(client.id), topic: topic.slice(0, 200), problem }, 'PUBLISH with a topic MQTT does not allow: dead-lettered, and the connection closed as MQTT requires');
+          for (const tap of taps) if (topicMatches(tap.filter, topic)) tap.onRefused?.(topic, `${problem}; the broker closed the sender's connection`);
         },
       });
-      const conn = guardConnection(socket, guard, (v) => {
+      // The guard sees every chunk before aedes' parser buffers it. (aedes reads its socket with
+      // read() and hands each chunk to client._parser.parse: the one place all bytes pass.)
+      const parser = client._parser;
+      const parse = parser.parse.bind(parser);
+      parser.parse = (buf: Buffer) => {
+        const v = guard.feed(buf);
+        if (!v) return parse(buf);
+        // Whole packets before the offending one are still read; then the connection closes.
+        if (v.offset > 0) parse(buf.subarray(0, v.offset));
         if (v.reason === 'packet-too-large') {
-          refuse('packet-too-large', { remote: socket.remoteAddress, declared: v.declared, limit: maxPacketBytes }, `packet of ${v.declared} bytes refused before it was read (broker.maxPacketSize is ${maxPacketBytes})`);
-        } else refuse('malformed', { remote: socket.remoteAddress, detail: v.detail }, 'malformed MQTT packet: connection closed');
-      });
-      // aedes' client holds the guarded connection; clientReady finds the raw socket through it.
-      Object.assign(conn, { socket, qos2 });
-      broker.handle(conn as unknown as Socket);
-      conn.feed(first);
+          refuse('packet-too-large', { clientId: policy.label(client.id), remote: socket.remoteAddress, declared: v.declared, limit: maxPacketBytes }, `packet of ${v.declared} bytes refused before it was read (broker.maxPacketSize is ${maxPacketBytes}): connection closed`);
+        } else refuse('malformed', { clientId: policy.label(client.id), remote: socket.remoteAddress, detail: v.detail }, 'malformed MQTT packet: connection closed');
+        setImmediate(() => socket.destroy());
+        return 0;
+      };
     });
-    socket.on('error', () => undefined); // before the first bytes nothing else listens
+  };
+
+  /** TLS sockets still in their handshake: capped (oldest evicted) like sockets before CONNECT. */
+  const handshaking = createPendingSockets<Socket>(maxPending);
+  const byPeer = new Map<string, Socket>();
+  const handshakeDeadline = new WeakMap<Socket, NodeJS.Timeout>();
+  const peer = (s: Socket) => `${s.remoteAddress}|${s.remotePort}`;
+  const trackHandshake = (raw: Socket) => {
+    const evicted = handshaking.add(raw);
+    if (evicted) {
+      refuse('pending-cap', { remote: evicted.remoteAddress, pending: handshaking.size }, 'too many TLS handshakes in progress: the oldest was closed');
+      evicted.destroy();
+    }
+    const key = peer(raw);
+    byPeer.set(key, raw);
+    // Node's handshakeTimeout starts with the first handshake bytes: a silent socket needs this.
+    const deadline = setTimeout(() => raw.destroy(), connectTimeoutMs);
+    handshakeDeadline.set(raw, deadline);
+    raw.once('close', () => {
+      clearTimeout(deadline);
+      handshaking.remove(raw);
+      if (byPeer.get(key) === raw) byPeer.delete(key);
+    });
+  };
+  const acceptTls = (socket: Socket) => {
+    const key = peer(socket);
+    const raw = byPeer.get(key);
+    if (raw) {
+      clearTimeout(handshakeDeadline.get(raw));
+      handshaking.remove(raw);
+      byPeer.delete(key);
+    }
+    accept(socket);
   };
 
   const servers: Server[] = [];
   const listen = async (server: Server, port: number, what: string): Promise<number> => {
     // A socket flood stops here; the pending cap evicts idle sockets well before this.
-    server.maxConnections = Number.isFinite(maxConnections) ? maxConnections + (opts.maxPendingConnections ?? 64) : 100_000;
+    server.maxConnections = Number.isFinite(maxConnections) ? maxConnections + maxPending : 100_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', (err: NodeJS.ErrnoException) => {
         if (err.code === 'EADDRINUSE') {
@@ -211,9 +262,11 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
           cert: readFileSync(t.cert),
           key: readFileSync(t.key),
           ...(t.ca && { ca: readFileSync(t.ca), requestCert: true, rejectUnauthorized: t.requireClientCert }),
+          handshakeTimeout: connectTimeoutMs,
         },
-        accept,
+        acceptTls,
       );
+      server.on('connection', trackHandshake);
       server.on('tlsClientError', (err, socket) => {
         refuse('tls', { remote: socket.remoteAddress, err: err.message }, 'TLS handshake refused');
       });
@@ -242,15 +295,4 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     },
   };
-}
-
-/** Why MQTT forbids a PUBLISH topic (aedes closes the connection for these), or undefined. */
-function topicProblem(topic: string): string | undefined {
-  if (topic === '') return 'empty topic';
-  if (topic.includes('+') || topic.includes('#')) return 'wildcard (+ or #) in a PUBLISH topic';
-  if (topic.includes('\u0000')) return 'NUL character in the topic';
-  let levels = 1;
-  for (let i = 0; i < topic.length; i++) if (topic.charCodeAt(i) === 47) levels++;
-  if (levels > 100) return `topic has ${levels} levels (at most 100)`;
-  return undefined;
 }

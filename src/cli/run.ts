@@ -108,7 +108,9 @@ function exitOnUnexpected(log: Logger): void {
   const die = (kind: string) => (err: unknown) => {
     log.fatal({ kind, err: (err as Error)?.stack ?? String(err) }, `${kind}: exiting so systemd restarts the agent (please report this)`);
     log.flush?.();
-    setTimeout(() => process.exit(70), 50).unref();
+    // Not unref'd: with nothing else left to run, the process would end with 0 and the journal
+    // would show a clean exit.
+    setTimeout(() => process.exit(70), 50);
   };
   process.on('uncaughtException', die('uncaught exception'));
   process.on('unhandledRejection', die('unhandled promise rejection'));

@@ -18,11 +18,11 @@ const mqttSource = z.strictObject({
     .min(1)
     .max(128)
     .optional()
-    .describe('with url: the persistent session\'s client id (default outpost-<device.id>-src<index>); keep it stable, or readings sent while Outpost was down are lost'),
+    .describe('with url: the persistent session\'s client id (default outpost-<device.id>-<hash of topic>); keep it stable, or readings sent while Outpost was down are lost'),
   retained: z
     .enum(['skip', 'ingest'])
     .default('skip')
-    .describe('with url: retained messages are old state the broker kept; ingest takes them as readings (once per session)'),
+    .describe('with url: retained messages are old state the broker kept; ingest takes them as readings when a session starts'),
 });
 
 const gpioSource = z.strictObject({

@@ -20,7 +20,13 @@ export function hostOf(header: string | undefined): string {
   return (colon > 0 ? header.slice(0, colon) : header).toLowerCase();
 }
 
+/**
+ * `allowed`: http.allowedHosts and this machine's own names (its hostname, and hostname.local
+ * for mDNS). A request without Host (HTTP/1.0 tools) cannot come from a rebinding page: browsers
+ * always send one.
+ */
 export function checkHost(header: string | undefined, allowed: readonly string[]): Refusal | undefined {
+  if (header === undefined) return undefined;
   const host = hostOf(header);
   if (host === 'localhost' || isIP(host) !== 0 || allowed.includes(host)) return undefined;
   return { status: 421, message: `host ${JSON.stringify(host.slice(0, 100))} is not this agent's: use its IP address, localhost, or add the name to http.allowedHosts` };

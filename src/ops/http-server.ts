@@ -51,7 +51,12 @@ export async function startHttpServer(o: HttpOptions, h: HttpHandlers, log: Logg
       res.writeHead(code, { 'content-type': type, 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
       res.end(body);
     };
-    const refuse = (r: Refusal) => send(r.status, 'application/json', JSON.stringify({ error: r.message }));
+    const refuse = (r: Refusal) => {
+      // A body left unread (413) would stall the connection: say so and close it after the answer.
+      if (r.status === 413) res.setHeader('connection', 'close');
+      send(r.status, 'application/json', JSON.stringify({ error: r.message }));
+      if (r.status === 413) res.once('finish', () => req.destroy());
+    };
     const route = async () => {
       const host = checkHost(req.headers.host, o.allowedHosts);
       if (host) return refuse(host);
@@ -105,10 +110,7 @@ async function readBody(req: IncomingMessage, max: number): Promise<string> {
   let size = 0;
   for await (const chunk of req as AsyncIterable<Buffer>) {
     size += chunk.length;
-    if (size > max) {
-      req.destroy();
-      throw new RequestError({ status: 413, message: `body over ${max} bytes` });
-    }
+    if (size > max) throw new RequestError({ status: 413, message: `body over ${max} bytes` });
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');

@@ -7,6 +7,8 @@ import mqttPacket from 'mqtt-packet';
 import { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from '../../src/broker/embedded-broker.js';
 import { silentLogger } from '../../src/ops/logger.js';
 import { waitFor } from '../helpers/wait.js';
+import { readFileSync } from 'node:fs';
+import { makePki } from '../helpers/certs.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -175,6 +177,7 @@ describe('local broker hardening', () => {
     const { b, got, rejected, refused } = await broker();
     const s = await raw(b.port);
     s.write(CONNECT('wild'));
+    await waitFor('CONNACK', () => s.data.length > 0);
     s.write(gen({ cmd: 'publish', topic: 'sensors/a/#', payload: Buffer.from('1'), qos: 1, messageId: 1, retain: false, dup: false }));
     await s.gone;
     expect(refused).toEqual(['sensors/a/#']);
@@ -193,5 +196,86 @@ describe('local broker hardening', () => {
     await w.publishAsync('sensors/node1/t', '1', { qos: 1 });
     await w.endAsync();
     await waitFor('delivery inside the ACL', () => seen.length === 1);
+  });
+
+  // Found by an independent review of the first version of this hardening.
+  describe('review regressions', () => {
+    it('a socket that never authenticated cannot write dead letters with forbidden topics', async () => {
+      const { b, refused } = await broker({ users: USERS });
+      const s = await raw(b.port);
+      const bad = gen({ cmd: 'publish', topic: 'sensors/node2/+', payload: Buffer.from('1'), qos: 0, dup: false, retain: false });
+      s.write(Buffer.concat(Array.from({ length: 2000 }, () => bad)));
+      await s.gone;
+      expect(refused).toEqual([]);
+    });
+
+    it('an authenticated client gets one dead letter for a forbidden topic, and only inside its ACL', async () => {
+      const { b, refused } = await broker({ users: USERS });
+      const s = await raw(b.port);
+      s.write(CONNECT('n1', { username: 'node1', password: Buffer.from('pw1') }));
+      await waitFor('CONNACK', () => s.data.length > 0);
+      const pub = (topic: string) => gen({ cmd: 'publish', topic, payload: Buffer.from('1'), qos: 0, dup: false, retain: false });
+      s.write(Buffer.concat([pub('sensors/node2/+'), pub('sensors/node1/#'), pub('sensors/node1/+')]));
+      await s.gone;
+      expect(refused).toEqual(['sensors/node1/#']);
+    });
+
+    it('a PUBREL split across TCP reads still releases its id: the next QoS 2 message with it arrives', async () => {
+      const { b, got } = await broker();
+      const s = await raw(b.port);
+      s.write(CONNECT('q2split'));
+      const pub = (v: string) => gen({ cmd: 'publish', topic: 'sensors/q2s', payload: Buffer.from(v), qos: 2, messageId: 7, dup: false, retain: false });
+      s.write(pub('1'));
+      await waitFor('PUBREC', () => Buffer.concat(s.data).includes(0x50));
+      const rel = gen({ cmd: 'pubrel', messageId: 7 });
+      s.write(rel.subarray(0, 2));
+      await new Promise((r) => setTimeout(r, 50));
+      s.write(rel.subarray(2));
+      await waitFor('PUBCOMP', () => Buffer.concat(s.data).includes(0x70));
+      s.write(pub('2'));
+      await waitFor('the second message', () => got.length === 2);
+      expect(got).toEqual(['sensors/q2s=1', 'sensors/q2s=2']);
+    });
+
+    it('whole packets before an oversized one in the same read are still taken', async () => {
+      const { b, got, rejected } = await broker({ maxPacketBytes: 65_536 });
+      const s = await raw(b.port);
+      s.write(CONNECT('prefix'));
+      await waitFor('CONNACK', () => s.data.length > 0);
+      s.write(Buffer.concat([gen({ cmd: 'publish', topic: 'sensors/pre', payload: Buffer.from('21.5'), qos: 0, dup: false, retain: false }), Buffer.from([0x30, 0x80, 0xc2, 0xd7, 0x2f])]));
+      await s.gone;
+      expect(got).toEqual(['sensors/pre=21.5']);
+      expect(rejected).toContain('packet-too-large');
+    });
+
+    it('failed logins of one user do not lock another user out at the same address', async () => {
+      const { b, rejected } = await broker({ users: USERS });
+      const login = (username: string, password: string) => mqtt.connectAsync(`mqtt://127.0.0.1:${b.port}`, { username, password, reconnectPeriod: 0 }).then((c) => c.endAsync().then(() => 'ok'), (e: Error) => e.message);
+      expect(await login('node1', 'wrong')).toMatch(/Bad username or password/);
+      expect(await login('node1', 'wrong')).toMatch(/Not authorized/);
+      expect(await login('node2', 'pw2')).toBe('ok');
+      expect(rejected).toEqual(['auth', 'auth-throttled']);
+    });
+
+    it('TLS: sockets idling in the handshake are capped and timed out; a real sensor still connects', async () => {
+      const pki = makePki();
+      const { b, got, rejected } = await broker({ plaintext: false, tls: { port: 0, cert: pki.serverCert, key: pki.serverKey, requireClientCert: false }, connectTimeoutMs: 1000, maxPendingConnections: 10, maxConnections: 20 });
+      const idle = await Promise.all(Array.from({ length: 40 }, () => raw(b.tlsPort!)));
+      const c = await mqtt.connectAsync(`mqtts://127.0.0.1:${b.tlsPort}`, { ca: readFileSync(pki.ca), reconnectPeriod: 0, connectTimeout: 3000 });
+      await c.publishAsync('sensors/tls/t', '1', { qos: 1 });
+      await c.endAsync();
+      expect(got).toContain('sensors/tls/t=1');
+      expect(rejected).toContain('pending-cap');
+      await Promise.all(idle.map((s) => s.gone));
+    });
+
+    it('a client id is protected while its owner is connected; once it has left, the id is free', async () => {
+      const { b } = await broker({ users: USERS });
+      const owner = await mqtt.connectAsync(`mqtt://127.0.0.1:${b.port}`, { clientId: 'shared-id', username: 'node1', password: 'pw1', reconnectPeriod: 0 });
+      await expect(mqtt.connectAsync(`mqtt://127.0.0.1:${b.port}`, { clientId: 'shared-id', username: 'node2', password: 'pw2', reconnectPeriod: 0 })).rejects.toThrow(/Identifier rejected/i);
+      await owner.endAsync();
+      const next = await mqtt.connectAsync(`mqtt://127.0.0.1:${b.port}`, { clientId: 'shared-id', username: 'node2', password: 'pw2', reconnectPeriod: 0 });
+      await next.endAsync();
+    });
   });
 });

@@ -18,7 +18,7 @@ afterEach(async () => {
 
 const T0 = Date.parse('2026-11-29T12:00:00.000Z');
 
-async function setup(retained = '') {
+async function setup(retained = '', topic = 'sensors/#') {
   const local = await startMosquitto();
   cleanups.push(() => local.stop());
   const fleet = await startFleet();
@@ -26,7 +26,7 @@ async function setup(retained = '') {
   const config = testConfig(
     baseYaml({ fleetUrl: fleet.url })
       .replace('broker: { enabled: true, host: 127.0.0.1, port: 0 }', 'broker: { enabled: false }')
-      .replace('sources: [ { type: mqtt, topic: "sensors/#" } ]', `sources: [ { type: mqtt, topic: "sensors/#", url: "${local.url}"${retained} } ]`),
+      .replace('sources: [ { type: mqtt, topic: "sensors/#" } ]', `sources: [ { type: mqtt, topic: "${topic}", url: "${local.url}"${retained} } ]`),
     tempDir(),
   );
   let agent: Agent | undefined;
@@ -36,7 +36,13 @@ async function setup(retained = '') {
     return agent;
   };
   cleanups.push(async () => agent?.stop());
-  return { local, fleet, config, start, stop: async () => agent?.stop() };
+  const restartWith = async (change: (c: typeof config) => typeof config) => {
+    await agent?.stop();
+    agent = createAgent({ config: change(config), log: silentLogger() });
+    await agent.start();
+    return agent;
+  };
+  return { local, fleet, config, start, stop: async () => agent?.stop(), restartWith };
 }
 
 /** Publishes probes until the agent has taken one (its subscription is in place). */
@@ -84,5 +90,15 @@ describe('an existing broker as the source', () => {
     await new Promise((r) => setTimeout(r, 500));
     // One sensor, the probe: the retained reading did not come again.
     expect((await second.health()).ingest.sensors).toBe(1);
+  });
+
+  it('a changed topic under the same client id is subscribed at the next start (never a deaf source)', async () => {
+    const s = await setup(', clientId: kept-session-id');
+    await subscribed(await s.start(), s.local.port);
+    const moved = await s.restartWith((c) => ({ ...c, sources: [{ ...c.sources[0]!, topic: 'greenhouse/#' } as (typeof c.sources)[number]] }));
+    await waitFor('a reading on the new topic', async () => {
+      await publishLines(s.local.port, 'greenhouse/t1', [JSON.stringify({ value: 3, ts: T0 })]);
+      return (await moved.health()).ingest.readings > 0;
+    });
   });
 });

@@ -2,9 +2,11 @@
 // `broker.enabled: false`. Uses connect() and events so a broker that starts later is fine.
 // Nothing is lost while Outpost is down: a persistent session (clean session off, a stable
 // client id) with QoS 1 subscriptions makes the broker keep what sensors publish meanwhile and
-// hand it over when Outpost returns. The subscription is made once per session (not again when
-// the broker says the session is present), so retained messages are not sent again at every
-// restart; retained messages are skipped unless the source says `retained: ingest`.
+// hand it over when Outpost returns. The subscription is renewed at every connect (a changed
+// topic, or a SUBSCRIBE lost with a dropped connection, must never leave the source deaf).
+// Retained messages are skipped unless the source says `retained: ingest`, and then taken only
+// when the session is new: with a present session, the retained messages a renewed SUBSCRIBE
+// brings are state already taken.
 // Backpressure: a message is acknowledged (PUBACK) only once the agent can take more, so the
 // broker, not Outpost's memory, holds what waits.
 import mqtt from 'mqtt';
@@ -40,16 +42,14 @@ export function createClientFeed(opts: ClientFeedOptions): MessageFeed {
       });
       let reported = false;
       let skippedRetained = 0;
+      let takeRetained = opts.retained === 'ingest';
       client.on('connect', (connack) => {
         reported = false;
+        takeRetained = opts.retained === 'ingest' && !connack.sessionPresent;
         opts.log.info({ url: redactUrl(opts.url), filter, sessionPresent: connack.sessionPresent }, 'mqtt source connected');
-        // A present session still has the subscription: subscribing again would make the broker
-        // resend its retained messages.
-        if (!connack.sessionPresent) {
-          client.subscribe(filter, { qos: 1 }, (err) => {
-            if (err) opts.log.error({ url: redactUrl(opts.url), filter, err: err.message }, 'mqtt source: subscription refused by its broker (check its ACL)');
-          });
-        }
+        client.subscribe(filter, { qos: 1 }, (err, granted) => {
+          if (err || granted?.some((g) => g.qos === 128)) opts.log.error({ url: redactUrl(opts.url), filter, err: err?.message ?? 'SUBACK 0x80' }, 'mqtt source: subscription refused by its broker (check its ACL): no readings will come from it');
+        });
       });
       client.on('error', (err) => {
         if (!reported) opts.log.warn({ url: redactUrl(opts.url), err: err.message }, 'mqtt source cannot reach its broker; retrying every 2 s');
@@ -58,7 +58,7 @@ export function createClientFeed(opts: ClientFeedOptions): MessageFeed {
       client.handleMessage = (packet, done) => {
         const { topic } = packet;
         if (!topicMatches(filter, topic)) return done();
-        if (packet.retain && opts.retained === 'skip') {
+        if (packet.retain && !takeRetained) {
           opts.onRetainedSkipped?.();
           if (skippedRetained++ === 0) opts.log.info({ topic: topic.slice(0, 200) }, 'mqtt source: retained message skipped (old state kept by the broker, not a new reading); set retained: ingest on the source to take them');
           return done();
