@@ -1,6 +1,7 @@
 // `npm run bench`: prints the figures recorded in docs/benchmarks.md.
 import { cpus, totalmem } from 'node:os';
 import { benchIngest } from './ingest.js';
+import { benchQos1, type Qos1Result } from './qos1.js';
 import { benchStream } from './stream.js';
 import { benchRestart } from './restart.js';
 import { benchOutboxAppend, benchDrain } from './outbox.js';
@@ -45,6 +46,20 @@ if (!only || only === 'ingest') {
   const med = [...runs].sort((a, b) => a.ratePerS - b.ratePerS)[1]!;
   console.log(`flat out, median of 3 runs: ${med.ratePerS.toLocaleString('en')} readings/s, RSS max ${Math.max(...runs.map((r) => r.rssMaxMB))} MB`);
   console.log(`paced at 30,000/s: ${paced.ratePerS.toLocaleString('en')} readings/s sustained, RSS max ${paced.rssMaxMB} MB (default flags), ${pacedPi.rssMaxMB} MB with --max-semi-space-size=2`);
+}
+if (!only || only === 'qos1') {
+  // Acknowledgement after commit: one publisher with 100 in flight, 20 publishers together,
+  // and one publisher with acknowledgement on receipt for comparison. Median of 3 runs each.
+  const median3 = async (f: () => Promise<Qos1Result>) => [await f(), await f(), await f()].sort((a, b) => a.ratePerS - b.ratePerS)[1]!;
+  const rows = [
+    await median3(() => benchQos1({ publishers: 1, inflight: 100 })),
+    await median3(() => benchQos1({ publishers: 20, inflight: 100 })),
+    await median3(() => benchQos1({ publishers: 1, inflight: 100, ackAfterCommit: false })),
+    await median3(() => benchQos1({ publishers: 20, inflight: 100, ackAfterCommit: false })),
+  ];
+  console.log('\nQoS 1 ingest (PUBACKs a second; latency from publish to PUBACK; median run of 3, 8 s each)');
+  console.log('| publishers | in flight each | ackAfterCommit | PUBACKs/s | latency median ms | latency p99 ms |\n|---|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.publishers} | ${r.inflight} | ${r.ackAfterCommit} | ${r.ratePerS.toLocaleString('en')} | ${r.latencyMedianMs} | ${r.latencyP99Ms} |`);
 }
 if (only === 'ab') {
   // This build against another (OUTPOST_BASELINE=<its dist/cli/main.js>), flat out, alternating

@@ -356,9 +356,11 @@ export function createAgent(opts: AgentOptions): Agent {
     async stop({ flushOpenWindows = true } = {}) {
       await schedules?.stop();
       clearInterval(budgetTimer);
+      // The broker closes before the sources let go of it: a publish it accepted in between
+      // would otherwise be acknowledged with no source to take it.
+      await broker?.close();
       for (const s of started.reverse()) await s.stop().catch((err: Error) => log.warn({ source: s.name, err: err.message }, 'source did not stop cleanly'));
       started.length = 0;
-      await broker?.close();
       await alarms?.close();
       clearInterval(ticker);
       if (stream && ingest && flushOpenWindows) {

@@ -46,6 +46,7 @@ export function buildSources({ config, localFeed, clock, log, gpioDriver }: Sour
           feed,
           clock,
           time: { floor: BUILD_FLOOR, horizon: config.limits.timestampHorizon },
+          ackAfterCommit: config.storage.ackAfterCommit,
           onInternalError: (err, topic) => log.error({ source: `mqtt:${s.topic}`, topic: topic.slice(0, 200), err: (err as Error)?.stack ?? String(err) }, 'internal error on a message: dead-lettered (reason internal-error); please report this'),
         });
       }

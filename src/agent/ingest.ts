@@ -103,6 +103,7 @@ export function createIngest(o: IngestOptions): Ingest {
           }
         },
         ready: () => o.writer.ready(),
+        durable: () => o.writer.durable(),
         reject(rejection) {
           const kept = bounded(rejection);
           bump(o.stats.deadLettersByReason, kept.reason);

@@ -65,7 +65,7 @@ const MAX_QOS2_OPEN = 2_000;
 
 type Tap = {
   filter: string;
-  onMessage: (topic: string, payload: Buffer) => void | Promise<void>;
+  onMessage: (topic: string, payload: Buffer, qos: 0 | 1 | 2) => void | Promise<void>;
   onRefused?: (topic: string, detail: string) => void;
 };
 
@@ -79,12 +79,12 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const qos2Of = new WeakMap<Client, Set<number>>(); // QoS 2 ids received and not yet released
 
   /** Hands a message to every tap that wants it; resolves when all of them can take more. */
-  const deliver = (topic: string, payload: Buffer): Promise<void> | undefined => {
+  const deliver = (topic: string, payload: Buffer, qos: 0 | 1 | 2): Promise<void> | undefined => {
     let wait: Promise<void> | undefined;
     for (const tap of taps) {
       if (!topicMatches(tap.filter, topic)) continue;
       try {
-        const w = tap.onMessage(topic, payload);
+        const w = tap.onMessage(topic, payload, qos);
         if (w instanceof Promise) wait = w;
       } catch (err) {
         opts.log.error({ topic: topic.slice(0, 200), err: (err as Error)?.stack ?? String(err) }, 'local broker: a source failed on a message (please report this)');
@@ -117,7 +117,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
         }
         // Backpressure: while the agent catches up, aedes holds this client's PUBACK and stops
         // reading its socket, so TCP slows the sensor down instead of memory filling up.
-        const wait = deliver(packet.topic, packet.payload as Buffer);
+        const wait = deliver(packet.topic, packet.payload as Buffer, packet.qos);
         if (wait) wait.then(() => done(null), () => done(null));
         else done(null);
       };
@@ -128,7 +128,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     published(packet, client, done) {
       if (!client || packet.qos !== 2 || !fresh.has(packet)) return done(null);
       fresh.delete(packet);
-      const wait = deliver(packet.topic, packet.payload as Buffer);
+      const wait = deliver(packet.topic, packet.payload as Buffer, 2);
       if (wait) wait.then(() => done(null), () => done(null));
       else done(null);
     },

@@ -97,8 +97,12 @@ const storage = z.strictObject({
     .describe('the database file and its WAL together never grow past this'),
   commitInterval: duration('100ms')
     .default(100)
-    .describe('group commit: readings acknowledged within this interval before a power cut or crash may be lost'),
+    .describe('group commit: the longest a reading waits to be written (and, with ackAfterCommit, acknowledged); commits run back to back while acknowledgements wait'),
   commitReadings: z.number().int().min(1).max(100_000).default(500).describe('commit sooner once this many readings wait'),
+  ackAfterCommit: z
+    .boolean()
+    .default(true)
+    .describe('acknowledge a QoS 1 reading only once it is committed (durable with synchronous: full); false: on receipt, faster, but a crash or power cut loses what was acknowledged in the last commitInterval'),
   synchronous: z
     .enum(['full', 'normal'])
     .default('full')

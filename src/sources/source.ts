@@ -11,6 +11,8 @@ export interface SourceSink {
    * has caught up. Sources that can slow their producer (MQTT: by not acknowledging yet) wait.
    */
   ready(): Promise<void> | undefined;
+  /** Resolves once everything handed over so far is durable (acknowledge QoS 1 only then). */
+  durable(): Promise<void>;
 }
 
 export interface Source {

@@ -83,6 +83,13 @@ export interface GroupCommit {
   checkpointedJournalId(): number;
   /** undefined while keeping up; else resolves once the backlog is below half the high-water mark. */
   ready(): Promise<void> | undefined;
+  /**
+   * Resolves once everything handed over so far is committed (synchronous=FULL: durable), for
+   * acknowledging a QoS 1 reading only then. Commits run back to back while acknowledgements
+   * wait. While the store cannot commit, it resolves when the data is held in memory instead
+   * (the sensor is not stalled by a full disk; health says the store is failing).
+   */
+  durable(): Promise<void>;
   /** Messages that could not be committed yet, for the uplink to send live. */
   unwritten(kind: MessageKind, afterSeq: number, limit: number): OutboxRow[];
   /** A message from unwritten() was acknowledged upstream. */
@@ -111,6 +118,13 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
   const held = createHeldBatches(opts.held ?? DEFAULT_HELD);
   let pending = { drafts: [] as Draft[], rejections: [] as Rejection[] };
   let pendingRejectionBytes = 0;
+  let acks: Array<() => void> = [];
+  const settleAcks = (batches: Batch[]) => {
+    for (const b of batches) {
+      for (const ack of b.acks ?? []) ack();
+      b.acks = undefined;
+    }
+  };
   let shedRejections = 0;
   let checkpointWanted = false;
   let checkpointed = 0;
@@ -151,7 +165,8 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       const sketch = o.kind === 'summary' && o.sketch ? JSON.stringify(saveSketch(o.sketch)) : null;
       return { seq: first + i, kind: o.kind, sensor: o.sensor, payload: wrapBody(opts.device, first + i, renderBody(opts.device, o)), createdAt: d.createdAt, sketch };
     });
-    const batch: Batch = { journal, rows, nextSeq: first + drafts.length, rejections: pending.rejections, checkpoint: undefined };
+    const batch: Batch = { journal, rows, nextSeq: first + drafts.length, rejections: pending.rejections, checkpoint: undefined, acks };
+    acks = [];
     // The snapshot is taken here, synchronously, so it matches exactly what this batch holds.
     if (checkpointWanted) {
       batch.checkpoint = opts.snapshot();
@@ -183,6 +198,7 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       }
     });
     opts.outbox.settle(true);
+    settleAcks(batches);
     if (checkpointAt !== undefined) checkpointed = checkpointAt;
     held.forgetBelow(batches[batches.length - 1]!.nextSeq);
     return true;
@@ -201,6 +217,7 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       if (b.checkpoint) checkpointWanted = true;
       b.checkpoint = undefined;
     }
+    settleAcks(batches); // held in memory now: see durable()
     const before = { ...held.shed };
     held.hold(batches);
     const s = held.shed;
@@ -215,7 +232,13 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
   const flush = (): Promise<void> => {
     const run = async () => {
       if (running) await running;
-      if (waiting() === 0 && !checkpointWanted) return;
+      if (waiting() === 0 && !checkpointWanted) {
+        // Nothing to make durable (a reading held for the clock, or no journal): answer now.
+        const now = acks;
+        acks = [];
+        for (const ack of now) ack();
+        return;
+      }
       const batches = [...held.take(), cut()];
       let rows = 0;
       let anomalies = 0;
@@ -248,8 +271,8 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       }
       if (rows > 0) opts.onQueued(anomalies);
       checkPressure();
-      // Falling behind: go again at once rather than wait for the timer.
-      if (entries.count >= opts.commitReadings || pending.drafts.length >= MAX_DRAFTS) void flush();
+      // Falling behind, or acknowledgements waiting: go again at once rather than wait for the timer.
+      if (entries.count >= opts.commitReadings || pending.drafts.length >= MAX_DRAFTS || acks.length > 0) void flush();
     };
     const p = run().finally(() => {
       commitStarted = undefined;
@@ -329,6 +352,14 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       caughtUp = new Promise<void>((resolve) => (release = resolve));
       if (!running) void flush();
       return caughtUp;
+    },
+    durable() {
+      return new Promise<void>((resolve) => {
+        acks.push(resolve);
+        // The commit interval bounds the wait, it is not a fixed delay: commit now, or right
+        // after the commit in flight.
+        if (!running) void flush();
+      });
     },
     unwritten: (kind, afterSeq, limit) => held.unwritten(kind, afterSeq, limit),
     delivered: (seq) => held.delivered(seq),

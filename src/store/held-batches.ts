@@ -16,6 +16,8 @@ export interface Batch {
   nextSeq: number;
   rejections: Rejection[];
   checkpoint: { specs: string; state: string } | undefined;
+  /** Acknowledgements waiting for this batch to be durable (ack-after-commit); run once. */
+  acks?: Array<() => void>;
 }
 
 export interface HeldLimits {

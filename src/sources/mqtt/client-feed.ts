@@ -65,7 +65,7 @@ export function createClientFeed(opts: ClientFeedOptions): MessageFeed {
         }
         let wait: void | Promise<void> = undefined;
         try {
-          wait = onMessage(topic, packet.payload as Buffer);
+          wait = onMessage(topic, packet.payload as Buffer, packet.qos);
         } catch (err) {
           opts.log.error({ topic: topic.slice(0, 200), err: (err as Error)?.stack ?? String(err) }, 'mqtt source failed on a message (please report this)');
         }

@@ -8,7 +8,7 @@ export interface MessageFeed {
    */
   subscribe(
     filter: string,
-    onMessage: (topic: string, payload: Buffer) => void | Promise<void>,
+    onMessage: (topic: string, payload: Buffer, qos: 0 | 1 | 2) => void | Promise<void>,
     onRefused?: (topic: string, detail: string) => void,
   ): Promise<() => Promise<void>>;
 }

@@ -16,6 +16,11 @@ export interface MqttSourceOptions {
   clock: Clock;
   /** Plausible event times (see ParseContext.time). */
   time?: { floor: number; horizon: number };
+  /**
+   * Acknowledge a QoS 1/2 message only once what it became (readings, or a dead letter) is
+   * committed: the feed holds its PUBACK until the returned promise settles.
+   */
+  ackAfterCommit?: boolean;
   /** An exception escaped the parser: logged with its stack by the caller; the message is dead-lettered. */
   onInternalError?: (err: unknown, topic: string) => void;
 }
@@ -24,7 +29,7 @@ export function createMqttSource(opts: MqttSourceOptions): Source {
   const name = `mqtt:${opts.topic}`;
   let unsubscribe: (() => Promise<void>) | undefined;
   let sink: SourceSink | undefined;
-  const handle = (topic: string, payload: Buffer) => {
+  const handle = (topic: string, payload: Buffer, qos: 0 | 1 | 2 = 0): Promise<void> | undefined => {
     const receivedAt = opts.clock();
     const s = sink!;
     try {
@@ -42,7 +47,10 @@ export function createMqttSource(opts: MqttSourceOptions): Source {
       opts.onInternalError?.(err, topic);
       s.reject({ reason: 'internal-error', detail: `the agent failed on this message: ${(err as Error)?.message ?? String(err)}`, source: name, topic, receivedAt, payload });
     }
-    return s.ready();
+    const ready = s.ready();
+    if (qos === 0 || !opts.ackAfterCommit) return ready;
+    const durable = s.durable();
+    return ready ? Promise.all([ready, durable]).then(() => undefined) : durable;
   };
   return {
     name,
