@@ -11,6 +11,7 @@ import { createGroupCommit, type GroupCommit } from '../store/group-commit.js';
 import { createBudget, type Budget } from '../store/budget.js';
 import type { SalvageReport } from '../store/salvage.js';
 import { trimJournal } from '../store/journal.js';
+import { lockStore, type StoreLock } from '../store/store-lock.js';
 import { startSchedules, type Job, type Schedules } from '../ops/schedules.js';
 import { total } from '../ops/stats.js';
 import { recoverStream } from './recovery.js';
@@ -104,6 +105,8 @@ export function createAgent(opts: AgentOptions): Agent {
   let schedules: Schedules | undefined;
   let lastDaily = { at: clock(), readings: 0, summaries: 0, anomalies: 0, deadLetters: 0, delivered: 0, merges: 0, evictions: 0 };
   let budgetTimer: NodeJS.Timeout | undefined;
+  let lock: StoreLock | undefined;
+  let stopping: Promise<void> | undefined;
   let lastCheckpointAt = 0;
   let lastTickMono = -Infinity;
   let rate = { at: clock(), readings: 0, perS: 0 };
@@ -117,7 +120,7 @@ export function createAgent(opts: AgentOptions): Agent {
       sensors: admission?.knownSensors() ?? 0,
       openWindows: stream?.openWindows() ?? 0,
       outbox: outbox ? await outbox.stats() : { rows: 0, bytes: 0, oldestCreatedAt: null },
-      uplink: forwarder?.status() ?? { state: 'stopped', since: stats.startedAt, lastError: null, inflight: 0, delivered: 0, connects: 0, protocol: '-' },
+      uplink: forwarder?.status() ?? { state: 'stopped', since: stats.startedAt, lastError: null, inflight: 0, delivered: 0, connects: 0, protocol: '-', lastSeqSent: 0 },
       store: writer?.health() ?? NOT_OPEN,
       budget: budget?.status() ?? { maxBytes: config.storage.maxBytes, fileBytes: 0, usedBytes: 0, limitBytes: 0, diskFull: false },
       salvage,
@@ -206,8 +209,9 @@ export function createAgent(opts: AgentOptions): Agent {
             evictions: c.evictions - since.evictions,
             backlog: (await health()).backlog,
           };
-          lastDaily = { at: now, ...c };
+          // The period starts anew only once its report went out: an offline uplink keeps it open.
           if (!forwarder?.publishLive('daily', JSON.stringify(report), true)) throw new Error('uplink offline: the daily report was not sent');
+          lastDaily = { at: now, ...c };
         },
       },
     ];
@@ -237,6 +241,25 @@ export function createAgent(opts: AgentOptions): Agent {
     },
 
     async start() {
+      try {
+        await startParts.call(this);
+      } catch (err) {
+        // What started is stopped again, and open windows stay in the checkpoint: a start that
+        // fails (a port taken) must not send them as partial summaries, at every restart.
+        await this.stop({ flushOpenWindows: false }).catch(() => undefined);
+        throw err;
+      }
+    },
+
+    async stop({ flushOpenWindows = true } = {}) {
+      // Once: a second stop (after a failed start) must not flush or commit again.
+      stopping ??= stopParts(flushOpenWindows);
+      await stopping;
+    },
+  };
+
+  async function startParts(this: Agent): Promise<void> {
+      lock = lockStore(config.storage.path);
       // 1. Outputs: the store (checked, salvaged if damaged), its byte budget, then the uplink
       // that drains it. They refer to each other through these closures.
       const opened = await openStoreChecked(config.storage.path, config.storage.synchronous, log, config.device.id);
@@ -266,13 +289,25 @@ export function createAgent(opts: AgentOptions): Agent {
         commitIntervalMs: config.storage.commitInterval,
         commitReadings: config.storage.commitReadings,
         journal: config.storage.journal.enabled,
-        snapshot: () => ({ specs: specsJson, state: JSON.stringify(stream!.save()) }),
+        // The byte budget may ask for a checkpoint before recovery has built the stream.
+        snapshot: () => (stream ? { specs: specsJson, state: JSON.stringify(stream.save()) } : undefined),
         clock,
         log,
         onQueued: (anomalies) => forwarder?.wake(anomalies),
         hooks: b,
       });
-      const f = createForwarder({ uplink: config.uplink, outbox: box, memory: writer, log, clock });
+      const w = writer;
+      const f = createForwarder({
+        uplink: config.uplink,
+        outbox: box,
+        memory: writer,
+        log,
+        clock,
+        onRefused: (row, why) => {
+          bump(stats.deadLettersByReason, 'upstream-refused');
+          w.reject({ reason: 'upstream-refused', detail: why, source: 'uplink', topic: `${config.uplink.topicPrefix}/${row.kind}/${row.sensor}`, receivedAt: clock(), payload: row.payload });
+        },
+      });
       forwarder = f;
       f.start();
       budgetTimer = setInterval(() => void b.enforce().catch((err: Error) => log.warn({ err: err.message }, 'storage budget check failed')), BUDGET_CHECK_MS);
@@ -351,9 +386,9 @@ export function createAgent(opts: AgentOptions): Agent {
       }
       schedules = startSchedules(scheduledJobs(), log, clock);
       log.info({ device: config.device.id, sources: sources.map((s) => s.name), pipelines: config.pipelines.length, uplink: redactUrl(config.uplink.url) }, 'outpost running');
-    },
+  }
 
-    async stop({ flushOpenWindows = true } = {}) {
+  async function stopParts(flushOpenWindows: boolean): Promise<void> {
       await schedules?.stop();
       clearInterval(budgetTimer);
       // The broker closes before the sources let go of it: a publish it accepted in between
@@ -374,7 +409,7 @@ export function createAgent(opts: AgentOptions): Agent {
       await forwarder?.stop(opts.stopTimeoutMs ?? 3000);
       await http?.close();
       await db?.close();
+      lock?.release();
       log.info('outpost stopped');
-    },
-  };
+  }
 }

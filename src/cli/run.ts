@@ -21,9 +21,9 @@ export async function run(file: string, io: Io): Promise<number> {
   try {
     await agent.start();
   } catch (err) {
+    // start() has stopped what it had started, keeping open windows for the next start.
     log.fatal({ err: (err as Error).message }, 'outpost cannot start');
     io.err(`outpost: ${(err as Error).message}`);
-    await agent.stop().catch(() => undefined);
     return 1;
   }
   notify?.send(`READY=1\nSTATUS=serving ${loaded.config.device.id}\nMAINPID=${process.pid}`);

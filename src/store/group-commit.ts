@@ -36,8 +36,11 @@ export interface GroupCommitOptions {
   commitReadings: number;
   /** false: readings are not journaled (no replay; windows open at a crash are lost). */
   journal: boolean;
-  /** The stream's state and the pipelines it belongs to, as JSON, for a checkpoint. */
-  snapshot: () => { specs: string; state: string };
+  /**
+   * The stream's state and the pipelines it belongs to, as JSON, for a checkpoint; undefined
+   * before the stream exists (none is taken then; the next cut tries again).
+   */
+  snapshot: () => { specs: string; state: string } | undefined;
   clock: () => number;
   log: Logger;
   /** Called after each cut that queued messages (the uplink wakes up), with how many were anomalies. */
@@ -170,7 +173,7 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
     // The snapshot is taken here, synchronously, so it matches exactly what this batch holds.
     if (checkpointWanted) {
       batch.checkpoint = opts.snapshot();
-      checkpointWanted = false;
+      checkpointWanted = batch.checkpoint === undefined;
     }
     pending = { drafts: [], rejections: [] };
     pendingRejectionBytes = 0;

@@ -17,6 +17,7 @@ export const REJECT_REASONS = [
   'clock-untrusted',
   'bad-topic',
   'internal-error',
+  'upstream-refused',
 ] as const;
 
 export type RejectReason = (typeof REJECT_REASONS)[number];

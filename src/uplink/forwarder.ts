@@ -25,6 +25,11 @@ export interface UplinkStatus {
   connects: number;
   /** MQTT version of the current (or last) connection: "5" or "3.1.1". */
   protocol: string;
+  /**
+   * The highest seq the fleet broker acknowledged; at start, the seq below the oldest row still
+   * in the outbox (everything before it was acknowledged before the restart).
+   */
+  lastSeqSent: number;
 }
 
 /** Messages held in memory by the store while it cannot commit (the group commit). */
@@ -53,7 +58,21 @@ export interface ForwarderOptions {
   log: Logger;
   clock: () => number;
   onDelivered?: (count: number) => void;
+  /**
+   * The fleet broker refused a message for good (MQTT 5 PUBACK 0x87 not authorized, 0x90 topic
+   * name invalid, 0x99 payload format invalid): keep it as a dead letter; its row is then
+   * removed from the outbox like a delivered one.
+   */
+  onRefused?: (row: OutboxRow, why: string) => void;
 }
+
+/** PUBACK reason codes that will not change on a retry. */
+const PERMANENT_REFUSALS = new Map([
+  [0x87, 'not authorized'],
+  [0x90, 'topic name invalid'],
+  [0x99, 'payload format invalid'],
+]);
+const MAX_BACKOFF_MS = 60_000;
 
 const DELETE_BATCH = 500;
 const DELETE_DELAY_MS = 100;
@@ -94,6 +113,11 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   let deleting: Promise<void> = Promise.resolve();
   let deleteFailing = false;
   let pumping = false;
+  let receiveMaximum = Infinity; // the broker's, from its CONNACK (MQTT 5)
+  let pausedUntil = 0; // after a transient refusal (quota exceeded, ...)
+  let refusals = 0; // transient refusals in a row: the backoff doubles
+  let refusedForGood = 0;
+  let lastSeqSent = 0;
   let again = false;
   let stopping = false;
   const bucket = createTokenBucket(uplink.maxRate, clock());
@@ -135,6 +159,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
 
   const onAck = (row: OutboxRow) => {
     inflight.delete(row.seq);
+    if (row.seq > lastSeqSent) lastSeqSent = row.seq;
     acked.push(row.seq);
     ackedSeqs.add(row.seq);
     opts.memory?.delivered(row.seq);
@@ -142,6 +167,40 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     opts.onDelivered?.(1);
     if (acked.length >= DELETE_BATCH) void flushDeletes();
     else if (!deleteTimer) deleteTimer = setTimeout(() => void flushDeletes(), DELETE_DELAY_MS);
+  };
+
+  /**
+   * An MQTT 5 PUBACK with an error reason code. For good (not authorized, ...): the row becomes a
+   * dead letter and leaves the outbox. Otherwise (quota exceeded, unspecified): the row is sent
+   * again after a backoff. Either way it leaves the in-flight set, so refusals can never fill
+   * it and stop the uplink while health says online.
+   */
+  const refused = (row: OutboxRow, code: number) => {
+    inflight.delete(row.seq);
+    const hex = `0x${code.toString(16).padStart(2, '0')}`;
+    const topic = `${uplink.topicPrefix}/${row.kind}/${row.sensor}`;
+    const permanent = PERMANENT_REFUSALS.get(code);
+    if (permanent) {
+      refusedForGood++;
+      if (Number.isInteger(Math.log10(refusedForGood))) log.warn({ url, topic, code: hex, refused: refusedForGood }, `fleet broker refused a message for good (${permanent}): kept as a dead letter (reason upstream-refused); check its ACL for this device`);
+      opts.onRefused?.(row, `the fleet broker refused ${topic}: ${permanent} (PUBACK ${hex})`);
+      acked.push(row.seq);
+      ackedSeqs.add(row.seq);
+      opts.memory?.delivered(row.seq);
+      if (!deleteTimer) deleteTimer = setTimeout(() => void flushDeletes(), DELETE_DELAY_MS);
+      return;
+    }
+    refusals++;
+    const backoff = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(refusals - 1, 10));
+    pausedUntil = clock() + backoff;
+    lastError = `fleet broker refused a message (PUBACK ${hex}); sending again in ${backoff / 1000} s`;
+    log.warn({ url, topic, code: hex, backoffMs: backoff }, 'fleet broker refused a message for now: backing off and sending it again');
+    // Read this class again from before the row (rows after it that are in flight are skipped).
+    const lane = lanes[row.kind];
+    lane.cursor = Math.min(lane.cursor, row.seq - 1);
+    lane.buffer = [];
+    lane.at = 0;
+    lane.exhausted = false;
   };
 
   /** The next row to send: anomalies first; committed rows, then those held in memory. */
@@ -177,8 +236,17 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       do {
         again = false;
         const c = client;
-        while (c && c === client && state === 'online' && !stopping && inflight.size < uplink.maxInflight) {
+        while (c && c === client && state === 'online' && !stopping && inflight.size < Math.min(uplink.maxInflight, receiveMaximum)) {
           const now = clock();
+          if (now < pausedUntil) {
+            if (!rateTimer) {
+              rateTimer = setTimeout(() => {
+                rateTimer = undefined;
+                void pump();
+              }, pausedUntil - now);
+            }
+            break;
+          }
           if (bucket.waitMs(now) > 0) {
             if (!rateTimer) {
               rateTimer = setTimeout(() => {
@@ -193,8 +261,15 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
           bucket.take(clock());
           inflight.set(row.seq, row);
           c.publish(`${uplink.topicPrefix}/${row.kind}/${row.sensor}`, row.payload, { qos: 1 }, (err) => {
-            if (err || c !== client) return; // connection gone: the row is read again after reconnect
-            onAck(row);
+            if (c !== client) return; // connection gone: the row is read again after reconnect
+            if (err) {
+              const code = (err as { code?: unknown }).code;
+              if (typeof code !== 'number') return; // the connection is going: read again after reconnect
+              refused(row, code);
+            } else {
+              refusals = 0;
+              onAck(row);
+            }
             if (!pumping) void pump();
           });
         }
@@ -251,8 +326,10 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     }
     const c = mqtt.connect(uplink.url, options);
     client = c;
-    c.on('connect', () => {
+    c.on('connect', (connack) => {
       if (c !== client) return;
+      receiveMaximum = connack.properties?.receiveMaximum ?? Infinity;
+      pausedUntil = 0;
       attempt = 0;
       connects++;
       lastError = null;
@@ -283,7 +360,16 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   };
 
   return {
-    start: connect,
+    start() {
+      void Promise.all(MESSAGE_KINDS.map((k) => outbox.readAfter(k, 0, 1))).then(
+        (rows) => {
+          const oldest = Math.min(outbox.nextSeq(), ...rows.flat().map((r) => r.seq));
+          lastSeqSent = Math.max(lastSeqSent, oldest - 1);
+        },
+        () => undefined,
+      );
+      connect();
+    },
     wake(anomalies = 0) {
       lanes.summary.exhausted = false;
       if (anomalies > 0) lanes.anomaly.exhausted = false;
@@ -294,7 +380,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       client.publish(`${uplink.topicPrefix}/${subtopic}`, payload, { qos: 1, retain });
       return true;
     },
-    status: () => ({ state, since, lastError, inflight: inflight.size, delivered, connects, protocol: version === 5 ? '5' : '3.1.1' }),
+    status: () => ({ state, since, lastError, inflight: inflight.size, delivered, connects, protocol: version === 5 ? '5' : '3.1.1', lastSeqSent }),
     claimed: (kind) => claimedUpTo[kind],
     async stop(timeoutMs) {
       clearTimeout(reconnectTimer);

@@ -45,7 +45,8 @@ export interface MosquittoTls {
   requireCertificate: boolean;
 }
 
-export async function startMosquitto(opts: { tls?: MosquittoTls } = {}): Promise<Mosquitto> {
+/** `acl`: lines of a Mosquitto ACL file (anonymous clients), e.g. "topic deny x/#". */
+export async function startMosquitto(opts: { tls?: MosquittoTls; acl?: string[] } = {}): Promise<Mosquitto> {
   requireMosquitto();
   const dir = tempDir('outpost-mosquitto-');
   // Started as root, mosquitto drops to user "mosquitto": it must be able to save its state here.
@@ -66,12 +67,14 @@ export async function startMosquitto(opts: { tls?: MosquittoTls } = {}): Promise
         ]
       : []),
     'allow_anonymous true',
+    ...(opts.acl ? [`acl_file ${join(dir, 'acl')}`] : []),
     'persistence true',
     `persistence_location ${dir}/`,
     'max_queued_messages 100000',
     'log_type error',
     '',
   ].join('\n'));
+  if (opts.acl) writeFileSync(join(dir, 'acl'), `${opts.acl.join('\n')}\n`);
   const bin = execFileSync('sh', ['-c', 'command -v mosquitto || echo /usr/sbin/mosquitto']).toString().trim();
   let child: ChildProcess | undefined;
   const m: Mosquitto = {
