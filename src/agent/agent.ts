@@ -306,6 +306,7 @@ export function createAgent(opts: AgentOptions): Agent {
         onRefused: (row, why) => {
           bump(stats.deadLettersByReason, 'upstream-refused');
           w.reject({ reason: 'upstream-refused', detail: why, source: 'uplink', topic: `${config.uplink.topicPrefix}/${row.kind}/${row.sensor}`, receivedAt: clock(), payload: row.payload });
+          return w.durable(); // the row leaves the outbox only once its dead letter is committed
         },
       });
       forwarder = f;
@@ -389,27 +390,34 @@ export function createAgent(opts: AgentOptions): Agent {
   }
 
   async function stopParts(flushOpenWindows: boolean): Promise<void> {
-      await schedules?.stop();
-      clearInterval(budgetTimer);
-      // The broker closes before the sources let go of it: a publish it accepted in between
-      // would otherwise be acknowledged with no source to take it.
-      await broker?.close();
-      for (const s of started.reverse()) await s.stop().catch((err: Error) => log.warn({ source: s.name, err: err.message }, 'source did not stop cleanly'));
-      started.length = 0;
-      await alarms?.close();
-      clearInterval(ticker);
-      if (stream && ingest && flushOpenWindows) {
-        // Open windows go out as partial summaries; they stay in the checkpoint that close()
-        // saves and continue after a restart, ending in a complete summary.
-        const out: StreamOutput[] = [];
-        stream.flush(out);
-        ingest.emit(out);
-      }
-      await writer?.close();
-      await forwarder?.stop(opts.stopTimeoutMs ?? 3000);
-      await http?.close();
-      await db?.close();
+    try {
+        await schedules?.stop();
+        clearInterval(budgetTimer);
+        // The broker stops taking publishes and answers those it took (their commits still run),
+        // then closes before the sources let go of it: no publish is acknowledged with no source
+        // to take it, and none is committed but left unacknowledged (a sensor would resend it).
+        await broker?.drain(3000);
+        await broker?.close();
+        for (const s of started.reverse()) await s.stop().catch((err: Error) => log.warn({ source: s.name, err: err.message }, 'source did not stop cleanly'));
+        started.length = 0;
+        await alarms?.close();
+        clearInterval(ticker);
+        ingest?.spillHeld();
+        if (stream && ingest && flushOpenWindows) {
+          // Open windows go out as partial summaries; they stay in the checkpoint that close()
+          // saves and continue after a restart, ending in a complete summary.
+          const out: StreamOutput[] = [];
+          stream.flush(out);
+          ingest.emit(out);
+        }
+        await writer?.close();
+        await forwarder?.stop(opts.stopTimeoutMs ?? 3000);
+        await http?.close();
+        await db?.close();
+    } finally {
+      // Whatever failed above, the database is free for the next agent (a reload's, say).
       lock?.release();
-      log.info('outpost stopped');
+    }
+    log.info('outpost stopped');
   }
 }

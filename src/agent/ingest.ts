@@ -16,6 +16,12 @@ export interface Ingest {
   /** The clock became trusted: stamp held readings by their monotonic age and let them in. */
   release(wallNow: number, monoNow: number): void;
   held(): number;
+  /**
+   * At a stop: readings still held for a trusted clock become dead letters (reason
+   * clock-untrusted), so nothing acknowledged is dropped; `outpost deadletter replay` takes them
+   * back once the clock is right.
+   */
+  spillHeld(): number;
   /** Routes stream outputs produced outside a reading (tick, flush) to the writer. */
   emit(outputs: StreamOutput[]): void;
   /** Latest summary per sensor, for `outpost status`. */
@@ -64,7 +70,7 @@ export function createIngest(o: IngestOptions): Ingest {
   const out: StreamOutput[] = [];
   const latest = new Map<string, Summary>();
   const warnedUnrouted = new Set<string>();
-  const held: Array<{ r: Reading; mono: number; sink: SourceSink }> = [];
+  const held: Array<{ r: Reading; mono: number; sink: SourceSink; source: string }> = [];
 
   const emit = (outputs: StreamOutput[]) => {
     const now = o.clock();
@@ -83,6 +89,14 @@ export function createIngest(o: IngestOptions): Ingest {
 
   return {
     held: () => held.length,
+    spillHeld() {
+      const all = held.splice(0);
+      for (const { r, sink, source } of all) {
+        sink.reject({ reason: 'clock-untrusted', detail: 'held until the clock was trusted, and the agent stopped first: replay it (outpost deadletter replay) once the clock is right', source, receivedAt: r.receivedAt, payload: JSON.stringify({ sensor: r.sensor, value: r.value }) });
+      }
+      if (all.length > 0) o.log.warn({ readings: all.length }, 'stopping with readings held for a trusted clock: kept as dead letters (reason clock-untrusted)');
+      return all.length;
+    },
     release(wallNow, monoNow) {
       const batch = held.splice(0);
       for (const { r, mono, sink } of batch) {
@@ -118,7 +132,7 @@ export function createIngest(o: IngestOptions): Ingest {
         const trusted = o.trusted();
         if (r.stamped && !trusted) {
           // Our clock is not believable: keep the reading with its monotonic time until it is.
-          if (held.length < o.holdReadings) held.push({ r, mono: o.mono(), sink });
+          if (held.length < o.holdReadings) held.push({ r, mono: o.mono(), sink, source });
           else sink.reject({ reason: 'clock-untrusted', detail: `the agent's clock is not trusted yet and clock.holdReadings (${o.holdReadings}) readings are already held`, source, receivedAt: r.receivedAt, payload: JSON.stringify({ sensor: r.sensor, value: r.value }) });
           return;
         }

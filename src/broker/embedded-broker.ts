@@ -57,6 +57,13 @@ export interface EmbeddedBroker extends MessageFeed {
   /** The plain TCP port (or the TLS one when there is no plain listener). */
   readonly port: number;
   readonly tlsPort: number | undefined;
+  /**
+   * Stops taking publishes (a sensor that sends one now is disconnected unacknowledged and sends
+   * it again later) and waits, up to `timeoutMs`, until every publish taken is acknowledged: a
+   * stop then leaves no reading that was committed but never acknowledged (it would be resent,
+   * and counted twice).
+   */
+  drain(timeoutMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -78,6 +85,18 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   const fresh = new WeakSet<object>(); // QoS 2 publishes seen for the first time
   const qos2Of = new WeakMap<Client, Set<number>>(); // QoS 2 ids received and not yet released
 
+  let draining = false;
+  let unanswered = 0; // publishes handed to the taps whose acknowledgement waits
+  /** Calls done once `wait` settles, counting what waits (see drain()). */
+  const answer = (wait: Promise<void> | undefined, done: () => void) => {
+    if (!wait) return done();
+    unanswered++;
+    const settle = () => {
+      unanswered--;
+      done();
+    };
+    wait.then(settle, settle);
+  };
   /** Hands a message to every tap that wants it; resolves when all of them can take more. */
   const deliver = (topic: string, payload: Buffer, qos: 0 | 1 | 2): Promise<void> | undefined => {
     let wait: Promise<void> | undefined;
@@ -101,6 +120,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     authenticate: (client, username, password, done) => policy.authenticate(client, username, password, done, (id: string) => (broker as unknown as { clients: Record<string, Client | undefined> }).clients[id]),
     authorizePublish(client, packet, done) {
       if (!client) return done(null); // broker-internal ($SYS, wills)
+      if (draining) return done(new Error('the agent is stopping: send it again later'));
       const refused = policy.publish(client, packet);
       if (refused) return done(refused);
       const go = () => {
@@ -117,9 +137,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
         }
         // Backpressure: while the agent catches up, aedes holds this client's PUBACK and stops
         // reading its socket, so TCP slows the sensor down instead of memory filling up.
-        const wait = deliver(packet.topic, packet.payload as Buffer, packet.qos);
-        if (wait) wait.then(() => done(null), () => done(null));
-        else done(null);
+        answer(deliver(packet.topic, packet.payload as Buffer, packet.qos), () => done(null));
       };
       const delay = policy.throttle(client);
       if (delay > 0) setTimeout(go, delay);
@@ -128,9 +146,7 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
     published(packet, client, done) {
       if (!client || packet.qos !== 2 || !fresh.has(packet)) return done(null);
       fresh.delete(packet);
-      const wait = deliver(packet.topic, packet.payload as Buffer, 2);
-      if (wait) wait.then(() => done(null), () => done(null));
-      else done(null);
+      answer(deliver(packet.topic, packet.payload as Buffer, 2), () => done(null));
     },
     authorizeSubscribe: (client, sub, done) => done(null, policy.subscribe(client, sub)),
     authorizeForward: (client, packet) => policy.forward(client, packet),
@@ -290,7 +306,15 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
         taps.delete(tap);
       };
     },
+    async drain(timeoutMs) {
+      draining = true;
+      const deadline = Date.now() + timeoutMs;
+      while (unanswered > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+      // Let the last acknowledgements reach the sockets before they close.
+      await new Promise((r) => setTimeout(r, 20));
+    },
     async close() {
+      draining = true;
       await new Promise<void>((resolve) => broker.close(() => resolve()));
       await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     },

@@ -360,8 +360,11 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       return new Promise<void>((resolve) => {
         acks.push(resolve);
         // The commit interval bounds the wait, it is not a fixed delay: commit now, or right
-        // after the commit in flight.
+        // after the commit in flight (its tail goes again while acknowledgements wait). Each
+        // acknowledged message can so cost a commit of its own when sensors are sparse (more
+        // SD-card writes than the timed commits: docs/store-and-forward.md#power-loss).
         if (!running) void flush();
+        else schedule();
       });
     },
     unwritten: (kind, afterSeq, limit) => held.unwritten(kind, afterSeq, limit),

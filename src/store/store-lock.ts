@@ -3,7 +3,7 @@
 // owner by pid, boot id and the process's start time (Linux /proc), so one left behind by a
 // SIGKILL or a power cut is recognised as stale and taken over even when, after a reboot, its
 // pid now belongs to another process. Readers (`outpost status`, `deadletter list`) do not take it.
-import { openSync, writeSync, closeSync, readFileSync, unlinkSync, mkdirSync } from 'node:fs';
+import { openSync, writeSync, closeSync, readFileSync, unlinkSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export interface StoreLock {
@@ -26,6 +26,14 @@ const readOr = (file: string, fallback: string) => {
 const bootId = () => readOr('/proc/sys/kernel/random/boot_id', '');
 /** The process's start time in clock ticks since boot (field 22 of /proc/<pid>/stat), or ''. */
 const startTime = (pid: number) => readOr(`/proc/${pid}/stat`, '').split(') ')[1]?.split(' ')[19] ?? '';
+
+const mtimeMs = (file: string) => {
+  try {
+    return statSync(file).mtimeMs;
+  } catch {
+    return 0;
+  }
+};
 
 function running(o: Owner): boolean {
   if (o.boot !== bootId()) return false; // written before the last boot
@@ -51,7 +59,11 @@ export function lockStore(dbPath: string): StoreLock {
         release() {
           if (released) return;
           released = true;
-          if ((JSON.parse(readOr(file, '{}')) as Partial<Owner>).pid === process.pid) unlinkSync(file);
+          try {
+            if ((JSON.parse(readOr(file, '{}')) as Partial<Owner>).pid === process.pid) unlinkSync(file);
+          } catch {
+            /* unreadable or gone: not ours to remove */
+          }
         },
       };
     } catch (err) {
@@ -60,7 +72,10 @@ export function lockStore(dbPath: string): StoreLock {
       try {
         owner = JSON.parse(readOr(file, '')) as Owner;
       } catch {
-        owner = undefined; // unreadable: a torn write, stale
+        // Unreadable: another agent between creating it and writing it (microseconds), or a torn
+        // write long ago. Only an old one is stale.
+        if (Date.now() - mtimeMs(file) < 2_000) throw new Error(`another outpost is starting on ${dbPath}: stop it first, or give this one another storage.path`);
+        owner = undefined;
       }
       if (owner && owner.pid === process.pid && running(owner)) throw new Error(`this process already runs an agent on ${dbPath}`);
       if (owner && running(owner)) throw new Error(`another outpost (pid ${owner.pid}) is running on ${dbPath}: stop it first, or give this one another storage.path`);

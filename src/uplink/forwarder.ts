@@ -63,7 +63,9 @@ export interface ForwarderOptions {
    * name invalid, 0x99 payload format invalid): keep it as a dead letter; its row is then
    * removed from the outbox like a delivered one.
    */
-  onRefused?: (row: OutboxRow, why: string) => void;
+  onRefused?: (row: OutboxRow, why: string) => Promise<void> | void;
+  /** The first backoff after a transient refusal (doubling per refusal of the same row); ms. */
+  refusalBackoffMs?: number;
 }
 
 /** PUBACK reason codes that will not change on a retry. */
@@ -73,6 +75,8 @@ const PERMANENT_REFUSALS = new Map([
   [0x99, 'payload format invalid'],
 ]);
 const MAX_BACKOFF_MS = 60_000;
+/** A message refused for now this many times is kept as a dead letter instead. */
+const MAX_TRANSIENT_REFUSALS = 8;
 
 const DELETE_BATCH = 500;
 const DELETE_DELAY_MS = 100;
@@ -84,6 +88,8 @@ interface Lane {
   at: number;
   /** The last reads found nothing new: skip until woken. */
   exhausted: boolean;
+  /** Bumped when the lane is rewound (a transient refusal): a read in flight is discarded. */
+  generation: number;
 }
 
 export function createForwarder(opts: ForwarderOptions): Forwarder {
@@ -102,8 +108,8 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   let version: ProtocolVersion = uplink.protocol === '3.1.1' ? 4 : 5;
 
   const lanes: Record<MessageKind, Lane> = {
-    anomaly: { cursor: 0, buffer: [], at: 0, exhausted: false },
-    summary: { cursor: 0, buffer: [], at: 0, exhausted: false },
+    anomaly: { cursor: 0, buffer: [], at: 0, exhausted: false, generation: 0 },
+    summary: { cursor: 0, buffer: [], at: 0, exhausted: false, generation: 0 },
   };
   const inflight = new Map<number, OutboxRow>();
   let acked: number[] = [];
@@ -115,7 +121,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   let pumping = false;
   let receiveMaximum = Infinity; // the broker's, from its CONNACK (MQTT 5)
   let pausedUntil = 0; // after a transient refusal (quota exceeded, ...)
-  let refusals = 0; // transient refusals in a row: the backoff doubles
+  const refusalsOf = new Map<number, number>(); // transient refusals per seq: its backoff doubles
   let refusedForGood = 0;
   let lastSeqSent = 0;
   let again = false;
@@ -129,7 +135,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   };
 
   const resetLanes = () => {
-    for (const kind of MESSAGE_KINDS) lanes[kind] = { cursor: 0, buffer: [], at: 0, exhausted: false };
+    for (const kind of MESSAGE_KINDS) lanes[kind] = { cursor: 0, buffer: [], at: 0, exhausted: false, generation: lanes[kind].generation + 1 };
   };
 
   const flushDeletes = () => {
@@ -149,7 +155,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
             // try again; a restart before that sends them again (a duplicate, never a loss).
             if (!deleteFailing) log.warn({ err: err.message, rows: batch.length }, 'could not delete delivered rows from the outbox yet; retrying');
             deleteFailing = true;
-            acked.push(...batch);
+            for (const seq of batch) acked.push(seq); // no spread: batches can be large
             if (!deleteTimer && !stopping) deleteTimer = setTimeout(() => void flushDeletes(), DELETE_RETRY_MS);
           },
         ),
@@ -179,19 +185,27 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     inflight.delete(row.seq);
     const hex = `0x${code.toString(16).padStart(2, '0')}`;
     const topic = `${uplink.topicPrefix}/${row.kind}/${row.sensor}`;
-    const permanent = PERMANENT_REFUSALS.get(code);
+    const attempts = (refusalsOf.get(row.seq) ?? 0) + 1;
+    const permanent = PERMANENT_REFUSALS.get(code) ?? (attempts >= MAX_TRANSIENT_REFUSALS ? `refused ${attempts} times` : undefined);
     if (permanent) {
+      refusalsOf.delete(row.seq);
       refusedForGood++;
       if (Number.isInteger(Math.log10(refusedForGood))) log.warn({ url, topic, code: hex, refused: refusedForGood }, `fleet broker refused a message for good (${permanent}): kept as a dead letter (reason upstream-refused); check its ACL for this device`);
-      opts.onRefused?.(row, `the fleet broker refused ${topic}: ${permanent} (PUBACK ${hex})`);
-      acked.push(row.seq);
+      // Claimed (never sent again) now, deleted only once its dead letter is committed: a crash
+      // in between sends it again, never loses it.
       ackedSeqs.add(row.seq);
-      opts.memory?.delivered(row.seq);
-      if (!deleteTimer) deleteTimer = setTimeout(() => void flushDeletes(), DELETE_DELAY_MS);
+      const gone = () => {
+        acked.push(row.seq);
+        opts.memory?.delivered(row.seq);
+        if (!deleteTimer && !stopping) deleteTimer = setTimeout(() => void flushDeletes(), DELETE_DELAY_MS);
+      };
+      const kept = opts.onRefused?.(row, `the fleet broker refused ${topic}: ${permanent} (PUBACK ${hex})`);
+      if (kept) kept.then(gone, () => ackedSeqs.delete(row.seq));
+      else gone();
       return;
     }
-    refusals++;
-    const backoff = Math.min(MAX_BACKOFF_MS, 1000 * 2 ** Math.min(refusals - 1, 10));
+    refusalsOf.set(row.seq, attempts);
+    const backoff = Math.min(MAX_BACKOFF_MS, (opts.refusalBackoffMs ?? 1000) * 2 ** Math.min(attempts - 1, 10));
     pausedUntil = clock() + backoff;
     lastError = `fleet broker refused a message (PUBACK ${hex}); sending again in ${backoff / 1000} s`;
     log.warn({ url, topic, code: hex, backoffMs: backoff }, 'fleet broker refused a message for now: backing off and sending it again');
@@ -201,6 +215,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     lane.buffer = [];
     lane.at = 0;
     lane.exhausted = false;
+    lane.generation++;
   };
 
   /** The next row to send: anomalies first; committed rows, then those held in memory. */
@@ -209,8 +224,10 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       const lane = lanes[kind];
       while (lane.at >= lane.buffer.length && !lane.exhausted) {
         const limit = Math.max(256, uplink.maxInflight);
+        const generation = lane.generation;
         let rows = await outbox.readAfter(kind, lane.cursor, limit);
         if (c !== client || state !== 'online') return undefined;
+        if (lane.generation !== generation) continue; // rewound while reading: read again
         if (rows.length === 0) rows = opts.memory?.unwritten(kind, lane.cursor, limit) ?? [];
         if (rows.length === 0) {
           lane.exhausted = true;
@@ -267,7 +284,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
               if (typeof code !== 'number') return; // the connection is going: read again after reconnect
               refused(row, code);
             } else {
-              refusals = 0;
+              refusalsOf.delete(row.seq);
               onAck(row);
             }
             if (!pumping) void pump();
@@ -328,7 +345,8 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     client = c;
     c.on('connect', (connack) => {
       if (c !== client) return;
-      receiveMaximum = connack.properties?.receiveMaximum ?? Infinity;
+      // Leave room for the QoS 1 publishes outside the outbox (status, health, daily report).
+      receiveMaximum = Math.max(1, (connack.properties?.receiveMaximum ?? Infinity) - 2);
       pausedUntil = 0;
       attempt = 0;
       connects++;

@@ -3,7 +3,7 @@
 // stream exists (the byte budget at boot) is taken later instead of throwing.
 import { afterEach, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:net';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAgent } from '../../src/agent/agent.js';
 import { silentLogger } from '../../src/ops/logger.js';
@@ -50,6 +50,8 @@ describe('agent lifecycle', () => {
     const boot = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
     for (const stale of [JSON.stringify({ pid: 999_999_999, boot, start: '1' }), JSON.stringify({ pid: 1, boot: 'an-earlier-boot', start: '1' }), JSON.stringify({ pid: 1, boot, start: 'not-its-start' }), '{"pid":']) {
       writeFileSync(`${config.storage.path}.lock`, stale);
+      const old = new Date(Date.now() - 60_000);
+      utimesSync(`${config.storage.path}.lock`, old, old); // a torn one is stale only when old
       const next = createAgent({ config, log: silentLogger() });
       await next.start();
       await next.stop();

@@ -11,6 +11,7 @@ import { startFleet, type Fleet } from '../helpers/fleet.js';
 import { testConfig, baseYaml } from '../helpers/agent-config.js';
 import { connectPublisher } from '../helpers/publisher.js';
 import { waitFor } from '../helpers/wait.js';
+import { openDatabase } from '../../src/store/sqlite.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -97,5 +98,20 @@ describe('clock trust', () => {
     expect(h.ingest.late).toBeGreaterThan(0);
     const windows = summaries(fleet).map((s) => `${s.sensor}@${(s.window as { start: string }).start}`);
     expect(new Set(windows).size).toBe(windows.length);
+  });
+
+  it('a stop with readings still held for the clock keeps them as dead letters, not dropped', async () => {
+    const { system } = fakeClock(Date.parse('1970-01-01T00:05:00Z') - Date.now(), false);
+    const { agent } = await start(system);
+    const pub = await connectPublisher(agent.brokerPort!);
+    for (let i = 0; i < 7; i++) await pub.publishAsync('sensors/held/t', String(i), { qos: 1 }); // acknowledged, held
+    await pub.endAsync();
+    await waitFor('readings held', async () => (await agent.health()).clock.held === 7);
+    await agent.stop();
+    const db = await openDatabase(agent.config.storage.path);
+    const rows = await db.all<{ reason: string; payload: Buffer }>("SELECT reason, payload FROM dead_letters WHERE reason = 'clock-untrusted'");
+    await db.close();
+    expect(rows).toHaveLength(7);
+    expect(JSON.parse(Buffer.from(rows[0]!.payload).toString())).toMatchObject({ sensor: 'held/t', value: 0 });
   });
 });

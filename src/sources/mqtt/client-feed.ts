@@ -7,8 +7,12 @@
 // Retained messages are skipped unless the source says `retained: ingest`, and then taken only
 // when the session is new: with a present session, the retained messages a renewed SUBSCRIBE
 // brings are state already taken.
-// Backpressure: a message is acknowledged (PUBACK) only once the agent can take more, so the
-// broker, not Outpost's memory, holds what waits.
+// Acknowledgement after commit without reading one message per commit: mqtt.js handles incoming
+// packets one at a time and sends a PUBACK when the handler is done, so the handler is done at
+// once and the PUBACK itself is held until what the message became is committed (mqtt.js'
+// _sendPacket is wrapped for that; a private method, pinned by the lockfile and covered by the
+// interop tests). The broker's own in-flight window (Mosquitto: max_inflight_messages) then
+// bounds what waits: backpressure, with commits batching a window's worth of messages.
 import mqtt from 'mqtt';
 import { redactUrl } from '../../config/redact.js';
 import type { MessageFeed } from './message-feed.js';
@@ -41,6 +45,19 @@ export function createClientFeed(opts: ClientFeedOptions): MessageFeed {
         writeCache: false, // see uplink/forwarder.ts
       });
       let reported = false;
+      // PUBACKs held until their message is durable, by message id.
+      const heldAcks = new Map<number, Promise<void>>();
+      type Send = (packet: { cmd: string; messageId?: number }, cb?: (err?: Error) => void, ...rest: unknown[]) => void;
+      const inner = client as unknown as { _sendPacket: Send };
+      const send = inner._sendPacket.bind(client);
+      inner._sendPacket = (packet, cb, ...rest) => {
+        const wait = packet.cmd === 'puback' && packet.messageId !== undefined ? heldAcks.get(packet.messageId) : undefined;
+        if (!wait) return send(packet, cb, ...rest);
+        heldAcks.delete(packet.messageId!);
+        cb?.(); // mqtt.js may read the next message now
+        const go = () => send(packet, undefined, ...rest);
+        wait.then(go, go);
+      };
       let skippedRetained = 0;
       let takeRetained = opts.retained === 'ingest';
       client.on('connect', (connack) => {
@@ -69,7 +86,10 @@ export function createClientFeed(opts: ClientFeedOptions): MessageFeed {
         } catch (err) {
           opts.log.error({ topic: topic.slice(0, 200), err: (err as Error)?.stack ?? String(err) }, 'mqtt source failed on a message (please report this)');
         }
-        if (wait instanceof Promise) wait.then(() => done(), () => done());
+        if (wait instanceof Promise && packet.qos === 1 && packet.messageId !== undefined) {
+          heldAcks.set(packet.messageId, wait);
+          done();
+        } else if (wait instanceof Promise) wait.then(() => done(), () => done());
         else done();
       };
       return async () => {
