@@ -127,8 +127,12 @@ async function readTable(db: Database, table: TableName): Promise<{ rows: unknow
     try {
       const got = await db.all<Record<string, unknown>>(`${select} WHERE ${key} > ? ORDER BY ${key} LIMIT ${SCAN_ROWS}`, [after]);
       if (got.length === 0) break;
+      // A damaged b-tree can hand back keys that do not rise (a page pointing back into the
+      // table): then the scan would never end. Read such a stretch one key at a time instead.
+      const last = Number(got[got.length - 1]![key]);
+      if (!Number.isFinite(last) || last <= after || got.some((r, i) => i > 0 && !(Number(r[key]) > Number(got[i - 1]![key])))) throw new Error('keys out of order');
       push(got);
-      after = Number(got[got.length - 1]![key]);
+      after = last;
       continue;
     } catch {
       // a bad page among the next rows: read them one by one
