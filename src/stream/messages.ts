@@ -5,8 +5,9 @@ import type { Anomaly, Summary, StreamOutput } from './stream.js';
 
 const SUMMARY_ORDER = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p95', 'p99', 'first', 'last', 'sum'] as const;
 
-// Date's range (ECMA-262): outside it toISOString throws, so rendering clamps instead.
-const MAX_DATE_MS = 8.64e15;
+// Date's own range (ECMA-262 21.4.1.22): outside it toISOString throws, so rendering clamps
+// and parsing bounds timestamps by it.
+export const MAX_DATE_MS = 8.64e15;
 
 /**
  * ISO 8601 UTC with milliseconds. Never throws: times are bounded at parse time, and this is

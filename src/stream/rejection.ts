@@ -33,6 +33,4 @@ export interface Rejection extends Problem {
   topic?: string;
   /** The offending input, as received (the agent keeps a bounded prefix). */
   payload?: Uint8Array | string;
-  /** Problems this one dead letter stands for (one message, several bad records); 1 when absent. */
-  problems?: number;
 }

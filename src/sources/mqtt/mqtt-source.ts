@@ -41,7 +41,7 @@ export function createMqttSource(opts: MqttSourceOptions): Source {
         time: opts.time,
       });
       for (const r of readings) s.reading(r);
-      if (problems.length > 0) s.reject({ ...summarize(problems), source: name, topic, receivedAt, payload, problems: problems.length });
+      if (problems.length > 0) s.reject({ ...summarize(problems), source: name, topic, receivedAt, payload });
     } catch (err) {
       // Last resort: a bug must cost one message, never the process.
       opts.onInternalError?.(err, topic);

@@ -3,6 +3,7 @@
 // its good records are kept and each bad one is reported on its own.
 import type { Reading } from '../../stream/reading.js';
 import type { Problem } from '../../stream/rejection.js';
+import { iso, MAX_DATE_MS } from '../../stream/messages.js';
 
 export type PayloadFormat = 'auto' | 'number' | 'json' | 'senml';
 
@@ -35,8 +36,6 @@ const NUMBER_RE = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 const ISO_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 // Epoch milliseconds before 1973-03-03 are almost certainly epoch seconds sent by mistake.
 const MIN_EPOCH_MS = 1e11;
-// Date's own range (ECMA-262 21.4.1.22): ISO strings beyond it cannot be rendered.
-const MAX_DATE_MS = 8.64e15;
 // RFC 8428 section 4.5.3: SenML times below 2^28 are relative to now.
 const SENML_RELATIVE_LIMIT = 2 ** 28;
 
@@ -146,10 +145,6 @@ function outOfBounds(ts: number, ctx: ParseContext, what: string): Problem | und
   if (ts < floor) return { reason: 'bad-timestamp', detail: `${what} ${ts} ms is before ${iso(floor)}: the sensor's clock is not set (or it sent seconds)` };
   if (ts > latest) return { reason: 'bad-timestamp', detail: `${what} ${ts} ms is after ${iso(latest)} (limits.timestampHorizon past the agent's clock)` };
   return undefined;
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
 }
 
 /** Epoch milliseconds or ISO 8601 with a zone, as epoch milliseconds. */
