@@ -44,13 +44,18 @@ export type BrokerRejection =
 export interface PolicyOptions {
   users?: BrokerUser[];
   maxConnections?: number;
+  /** Messages a second per client; 0 or absent: no limit. */
   maxMessageRate?: number;
   maxRetained?: number;
   maxRetainedBytes?: number;
+  /** Subscriptions one connection may make. */
   maxSubscriptions?: number;
+  /** Without auth: whether clients may subscribe to everything ("#", "+/...", "$SYS/..."). */
   allowAnonymousWildcards?: boolean;
   log: Logger;
+  /** Counts refused clients and packets (and slowed-down clients), by reason. */
   onRejected?: (reason: BrokerRejection) => void;
+  /** Clients connected now. */
   connected: () => number;
 }
 

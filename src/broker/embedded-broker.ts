@@ -11,10 +11,9 @@ import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type Client } from 'aedes';
 import type { MessageFeed } from '../sources/mqtt/message-feed.js';
 import { topicMatches } from '../stream/topic-filter.js';
-import type { Logger } from '../ops/logger.js';
 import { createFrameGuard } from './frame-guard.js';
 import { createPendingSockets } from './pending-sockets.js';
-import { createBrokerPolicy, type BrokerRejection, type BrokerUser } from './broker-policy.js';
+import { createBrokerPolicy, type BrokerRejection, type BrokerUser, type PolicyOptions } from './broker-policy.js';
 
 export type { BrokerRejection, BrokerUser };
 
@@ -26,31 +25,19 @@ export interface BrokerTls {
   requireClientCert: boolean;
 }
 
-export interface EmbeddedBrokerOptions {
+/** The sockets' settings here; who may do what (users, limits, counters) is the policy's. */
+export interface EmbeddedBrokerOptions extends Omit<PolicyOptions, 'connected'> {
   host: string;
   port: number;
   /** false: no plain TCP listener (TLS only). */
   plaintext?: boolean;
   tls?: BrokerTls;
-  users?: BrokerUser[];
-  maxConnections?: number;
-  /** Messages a second per client; 0 or absent: no limit. */
-  maxMessageRate?: number;
   /** Largest MQTT packet in bytes; a larger one closes the connection before it is buffered. */
   maxPacketBytes?: number;
   /** Milliseconds a socket has to complete CONNECT. */
   connectTimeoutMs?: number;
   /** Sockets that have not completed CONNECT, at most (more evict the oldest). */
   maxPendingConnections?: number;
-  maxRetained?: number;
-  maxRetainedBytes?: number;
-  /** Subscriptions one connection may make. */
-  maxSubscriptions?: number;
-  /** Without auth: whether clients may subscribe to everything ("#", "+/...", "$SYS/..."). */
-  allowAnonymousWildcards?: boolean;
-  log: Logger;
-  /** Counts refused clients and packets (and slowed-down clients), by reason. */
-  onRejected?: (reason: BrokerRejection) => void;
 }
 
 export interface EmbeddedBroker extends MessageFeed {
