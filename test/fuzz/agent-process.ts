@@ -11,6 +11,7 @@ import { startFleet, type Fleet } from '../helpers/fleet.js';
 import { freePort } from '../helpers/ports.js';
 import { tempDir } from '../helpers/agent-config.js';
 import { waitFor } from '../helpers/wait.js';
+import { afterAll, beforeAll } from 'vitest';
 
 export interface AgentProcess {
   brokerPort: number;
@@ -94,4 +95,19 @@ http: { host: 127.0.0.1, port: ${httpPort} }
     },
   };
   return p;
+}
+
+/**
+ * One agent process for the whole test file: started (and checked) before its tests, stopped
+ * after them; `idleMb` is its RSS once started, before any test ran.
+ */
+export function agentProcessPerFile(): { readonly agent: AgentProcess; readonly idleMb: number } {
+  const suite = { agent: undefined as unknown as AgentProcess, idleMb: 0 };
+  beforeAll(async () => {
+    suite.agent = await startAgentProcess();
+    await suite.agent.check('start');
+    suite.idleMb = suite.agent.rssMb();
+  }, 30_000);
+  afterAll(async () => suite.agent?.stop());
+  return suite;
 }

@@ -2,31 +2,24 @@
 // agent process with the shipped broker defaults: every payload dead-lettered with its reason,
 // the agent alive and healthy, its memory back near idle, the store writable, and nothing
 // non-finite upstream.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect as tcpConnect } from 'node:net';
 import mqtt from 'mqtt';
 import mqttPacket from 'mqtt-packet';
-import { startAgentProcess, type AgentProcess } from '../fuzz/agent-process.js';
+import { agentProcessPerFile } from '../fuzz/agent-process.js';
 import { waitFor } from '../helpers/wait.js';
 
-let agent: AgentProcess;
-let idleMb = 0;
-beforeAll(async () => {
-  agent = await startAgentProcess();
-  await agent.check('start');
-  idleMb = agent.rssMb();
-}, 30_000);
-afterAll(async () => agent?.stop());
+const suite = agentProcessPerFile();
 
 interface Status {
   ingest: { readings: number };
   deadLetters: { total: number; byReason: Record<string, number> };
   store: { writable: boolean; problem: string | null; shed: { deadLetters: number } };
 }
-const status = async (): Promise<Status> => (await (await fetch(`http://127.0.0.1:${agent.httpPort}/status`)).json()) as Status;
+const status = async (): Promise<Status> => (await (await fetch(`http://127.0.0.1:${suite.agent.httpPort}/status`)).json()) as Status;
 
 async function publish(topic: string, payloads: Array<string | Buffer>): Promise<void> {
-  const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${agent.brokerPort}`, { reconnectPeriod: 0 });
+  const c = await mqtt.connectAsync(`mqtt://127.0.0.1:${suite.agent.brokerPort}`, { reconnectPeriod: 0 });
   try {
     for (const p of payloads) await c.publishAsync(topic, p, { qos: 1 });
   } finally {
@@ -47,12 +40,12 @@ describe('hostile input against a real agent', () => {
     await deadLettered('bad-timestamp', 5, () =>
       publish('sensors/a', ['{"value":1,"ts":1e16}', '{"value":1,"ts":8640000000000001}', JSON.stringify([{ bt: 1e16, n: 'x', v: 1 }]), JSON.stringify([{ n: 'x', v: 1, t: 1e300 }]), JSON.stringify([{ n: 'x', v: 1, t: -1e20 }])]),
     );
-    await agent.check('bad timestamps');
+    await suite.agent.check('bad timestamps');
   });
 
   it('5,000-deep nesting is refused before anything walks it', async () => {
     await deadLettered('bad-json', 1, () => publish('sensors/a', [`{"value":${'['.repeat(5000)}1${']'.repeat(5000)}}`]));
-    await agent.check('deep nesting');
+    await suite.agent.check('deep nesting');
   });
 
   it('20 SenML packs of 5,332 empty records: one dead letter each, memory back near idle, store writable', async () => {
@@ -62,22 +55,22 @@ describe('hostile input against a real agent', () => {
     const s = await status();
     expect(s.store.writable).toBe(true);
     expect(s.store.problem).toBeNull();
-    await agent.check('empty SenML packs');
-    expect(agent.rssMb() - idleMb).toBeLessThan(20);
+    await suite.agent.check('empty SenML packs');
+    expect(suite.agent.rssMb() - suite.idleMb).toBeLessThan(20);
   });
 
   it('v + bv that overflows is refused: nothing non-finite reaches a summary', async () => {
     await deadLettered('non-finite', 1, () => publish('sensors/inf', ['[{"bv":1e999,"v":1}]']));
     await deadLettered('value-out-of-range', 3, () => publish('sensors/inf', ['1e308', '-1e308', '{"value":1e308}']));
     await publish('sensors/inf', ['1', '2']);
-    await waitFor('the window with the good readings upstream', () => agent.fleet.received.some((r) => r.topic === 'outpost/fz/summary/inf'), 10_000);
-    for (const r of agent.fleet.received.filter((m) => /\/(summary|anomaly)\//.test(m.topic))) expect(r.payload).not.toContain('null');
+    await waitFor('the window with the good readings upstream', () => suite.agent.fleet.received.some((r) => r.topic === 'outpost/fz/summary/inf'), 10_000);
+    for (const r of suite.agent.fleet.received.filter((m) => /\/(summary|anomaly)\//.test(m.topic))) expect(r.payload).not.toContain('null');
   });
 
   it('a QoS 2 message with two DUP retransmissions counts one reading', async () => {
     const before = (await status()).ingest.readings;
     await new Promise<void>((resolve, reject) => {
-      const s = tcpConnect(agent.brokerPort, '127.0.0.1');
+      const s = tcpConnect(suite.agent.brokerPort, '127.0.0.1');
       const gen = (p: object) => mqttPacket.generate(p as mqttPacket.Packet);
       s.on('error', reject);
       let pubrecs = 0;
@@ -95,7 +88,7 @@ describe('hostile input against a real agent', () => {
   });
 
   it('after all of it: alive, healthy, carrying readings', async () => {
-    await agent.check('the hostile inputs');
+    await suite.agent.check('the hostile inputs');
     const s = await status();
     expect(s.store.writable).toBe(true);
   });
