@@ -259,161 +259,161 @@ export function createAgent(opts: AgentOptions): Agent {
   };
 
   async function startParts(this: Agent): Promise<void> {
-      lock = lockStore(config.storage.path);
-      // 1. Outputs: the store (checked, salvaged if damaged), its byte budget, then the uplink
-      // that drains it. They refer to each other through these closures.
-      const opened = await openStoreChecked(config.storage.path, config.storage.synchronous, log, config.device.id);
-      db = opts.wrapDatabase ? opts.wrapDatabase(opened.db) : opened.db;
-      salvage = opened.salvage;
-      outbox = await openOutbox(db);
-      const box = outbox;
-      const b = createBudget({
-        db,
-        outbox,
-        device: config.device.id,
-        maxBytes: config.storage.maxBytes,
-        journalMaxBytes: config.storage.journal.maxBytes,
-        deadLettersMaxBytes: config.storage.deadLetters.maxBytes,
-        claimed: (kind) => forwarder?.claimed(kind) ?? 0,
-        coveredJournalId: () => writer?.checkpointedJournalId() ?? 0,
-        requestCheckpoint: () => writer?.requestCheckpoint(),
-        counters: stats,
-        log,
-      });
-      budget = b;
-      await b.configure();
-      writer = createGroupCommit({
-        db,
-        outbox,
-        device: config.device.id,
-        commitIntervalMs: config.storage.commitInterval,
-        commitReadings: config.storage.commitReadings,
-        journal: config.storage.journal.enabled,
-        // The byte budget may ask for a checkpoint before recovery has built the stream.
-        snapshot: () => (stream ? { specs: specsJson, state: JSON.stringify(stream.save()) } : undefined),
-        clock,
-        log,
-        onQueued: (anomalies) => forwarder?.wake(anomalies),
-        hooks: b,
-      });
-      const w = writer;
-      const f = createForwarder({
-        uplink: config.uplink,
-        outbox: box,
-        memory: writer,
-        log,
-        clock,
-        onRefused: (row, why) => {
-          bump(stats.deadLettersByReason, 'upstream-refused');
-          w.reject({ reason: 'upstream-refused', detail: why, source: 'uplink', topic: `${config.uplink.topicPrefix}/${row.kind}/${row.sensor}`, receivedAt: clock(), payload: row.payload });
-          return w.durable(); // the row leaves the outbox only once its dead letter is committed
-        },
-      });
-      forwarder = f;
-      f.start();
-      budgetTimer = setInterval(() => void b.enforce().catch((err: Error) => log.warn({ err: err.message }, 'storage budget check failed')), BUDGET_CHECK_MS);
+    lock = lockStore(config.storage.path);
+    // 1. Outputs: the store (checked, salvaged if damaged), its byte budget, then the uplink
+    // that drains it. They refer to each other through these closures.
+    const opened = await openStoreChecked(config.storage.path, config.storage.synchronous, log, config.device.id);
+    db = opts.wrapDatabase ? opts.wrapDatabase(opened.db) : opened.db;
+    salvage = opened.salvage;
+    outbox = await openOutbox(db);
+    const box = outbox;
+    const b = createBudget({
+      db,
+      outbox,
+      device: config.device.id,
+      maxBytes: config.storage.maxBytes,
+      journalMaxBytes: config.storage.journal.maxBytes,
+      deadLettersMaxBytes: config.storage.deadLetters.maxBytes,
+      claimed: (kind) => forwarder?.claimed(kind) ?? 0,
+      coveredJournalId: () => writer?.checkpointedJournalId() ?? 0,
+      requestCheckpoint: () => writer?.requestCheckpoint(),
+      counters: stats,
+      log,
+    });
+    budget = b;
+    await b.configure();
+    writer = createGroupCommit({
+      db,
+      outbox,
+      device: config.device.id,
+      commitIntervalMs: config.storage.commitInterval,
+      commitReadings: config.storage.commitReadings,
+      journal: config.storage.journal.enabled,
+      // The byte budget may ask for a checkpoint before recovery has built the stream.
+      snapshot: () => (stream ? { specs: specsJson, state: JSON.stringify(stream.save()) } : undefined),
+      clock,
+      log,
+      onQueued: (anomalies) => forwarder?.wake(anomalies),
+      hooks: b,
+    });
+    const w = writer;
+    const f = createForwarder({
+      uplink: config.uplink,
+      outbox: box,
+      memory: writer,
+      log,
+      clock,
+      onRefused: (row, why) => {
+        bump(stats.deadLettersByReason, 'upstream-refused');
+        w.reject({ reason: 'upstream-refused', detail: why, source: 'uplink', topic: `${config.uplink.topicPrefix}/${row.kind}/${row.sensor}`, receivedAt: clock(), payload: row.payload });
+        return w.durable(); // the row leaves the outbox only once its dead letter is committed
+      },
+    });
+    forwarder = f;
+    f.start();
+    budgetTimer = setInterval(() => void b.enforce().catch((err: Error) => log.warn({ err: err.message }, 'storage budget check failed')), BUDGET_CHECK_MS);
 
-      // 2. The stream, as the checkpoint and journal left it, and the door into it.
-      const recovered = await recoverStream({ db, outbox, writer, pipelines: config.pipelines, journal: config.storage.journal.enabled, clock, log });
-      stream = recovered.stream;
-      writer.requestCheckpoint(); // the next restart starts from here, not from the old checkpoint
-      await writer.flush();
-      lastCheckpointAt = clock();
-      admission = createAdmission({ ...config.limits, floor: BUILD_FLOOR });
-      ingest = createIngest({
-        admission,
-        stream,
-        writer,
+    // 2. The stream, as the checkpoint and journal left it, and the door into it.
+    const recovered = await recoverStream({ db, outbox, writer, pipelines: config.pipelines, journal: config.storage.journal.enabled, clock, log });
+    stream = recovered.stream;
+    writer.requestCheckpoint(); // the next restart starts from here, not from the old checkpoint
+    await writer.flush();
+    lastCheckpointAt = clock();
+    admission = createAdmission({ ...config.limits, floor: BUILD_FLOOR });
+    ingest = createIngest({
+      admission,
+      stream,
+      writer,
+      stats,
+      clock,
+      log,
+      maxLatest: config.limits.maxSensors,
+      trusted: () => trust.status().state === 'trusted',
+      mono: () => system.mono(),
+      holdReadings: config.clock.holdReadings,
+      onAnomaly: (a) => alarms?.onAnomaly(a),
+    });
+    if (trust.status().state !== 'trusted') log.warn({ clock: trust.status(), wall: new Date(clock()).toISOString() }, 'wall clock not trusted yet: readings without a timestamp are held until it is');
+    ticker = setInterval(tick, TICK_MS);
+    lastTickMono = system.mono();
+
+    // 3. Observability, then the local broker and the sources.
+    if (config.http.enabled) {
+      // prom-client is loaded only when /metrics is served (a few MB of RSS otherwise).
+      const { createMetrics } = await import('../ops/metrics.js');
+      const metrics = createMetrics({
         stats,
+        outbox: () => box.stats(),
+        uplink: () => f.status(),
+        openWindows: () => stream?.openWindows() ?? 0,
+        store: () => writer!.health(),
+        budget: () => b.status(),
         clock,
-        log,
-        maxLatest: config.limits.maxSensors,
-        trusted: () => trust.status().state === 'trusted',
-        mono: () => system.mono(),
-        holdReadings: config.clock.holdReadings,
-        onAnomaly: (a) => alarms?.onAnomaly(a),
       });
-      if (trust.status().state !== 'trusted') log.warn({ clock: trust.status(), wall: new Date(clock()).toISOString() }, 'wall clock not trusted yet: readings without a timestamp are held until it is');
-      ticker = setInterval(tick, TICK_MS);
-      lastTickMono = system.mono();
-
-      // 3. Observability, then the local broker and the sources.
-      if (config.http.enabled) {
-        // prom-client is loaded only when /metrics is served (a few MB of RSS otherwise).
-        const { createMetrics } = await import('../ops/metrics.js');
-        const metrics = createMetrics({
-          stats,
-          outbox: () => box.stats(),
-          uplink: () => f.status(),
-          openWindows: () => stream?.openWindows() ?? 0,
-          store: () => writer!.health(),
-          budget: () => b.status(),
-          clock,
-        });
-        http = await startHttpServer(
-          { host: config.http.host, port: config.http.port, token: agentHttpToken(config.http.token, config.storage.path), allowedHosts: [...config.http.allowedHosts, hostname(), `${hostname()}.local`].map((h) => h.toLowerCase()) },
-          { healthy: () => (writer?.writable() ?? false) && this.progressing(), status: () => this.status(), metrics, replayDeadLetters: (f) => this.replayDeadLetters(f) },
-          log,
-        );
-      }
-      if (config.broker.enabled) {
-        broker = await startEmbeddedBroker({
-          host: config.broker.host,
-          port: config.broker.port,
-          plaintext: config.broker.plaintext,
-          tls: config.broker.tls,
-          users: config.broker.auth?.users,
-          maxConnections: config.broker.maxConnections,
-          maxMessageRate: config.broker.maxMessageRate,
-          maxPacketBytes: config.broker.maxPacketSize,
-          connectTimeoutMs: config.broker.connectTimeout,
-          maxPendingConnections: config.broker.maxPendingConnections,
-          maxRetained: config.broker.maxRetained,
-          maxRetainedBytes: config.broker.maxRetainedBytes,
-          maxSubscriptions: config.broker.maxSubscriptions,
-          allowAnonymousWildcards: config.broker.allowAnonymousWildcards,
-          log,
-          onRejected: (reason) => bump(stats.brokerRejections, reason),
-        });
-      }
-      if (config.gpio.alarms.length > 0) {
-        const driver = config.gpio.simulate ? createSimulatedGpioDriver() : (opts.gpioDriver ?? createOnoffDriver(config.gpio.sysfs));
-        alarms = await openAlarmOutputs(config.gpio.alarms, driver, log);
-      }
-      sources = buildSources({ config, localFeed: broker, clock, log, gpioDriver: opts.gpioDriver });
-      for (const s of sources) {
-        await s.start(ingest.sinkFor(s.name));
-        started.push(s);
-      }
-      schedules = startSchedules(scheduledJobs(), log, clock);
-      log.info({ device: config.device.id, sources: sources.map((s) => s.name), pipelines: config.pipelines.length, uplink: redactUrl(config.uplink.url) }, 'outpost running');
+      http = await startHttpServer(
+        { host: config.http.host, port: config.http.port, token: agentHttpToken(config.http.token, config.storage.path), allowedHosts: [...config.http.allowedHosts, hostname(), `${hostname()}.local`].map((h) => h.toLowerCase()) },
+        { healthy: () => (writer?.writable() ?? false) && this.progressing(), status: () => this.status(), metrics, replayDeadLetters: (f) => this.replayDeadLetters(f) },
+        log,
+      );
+    }
+    if (config.broker.enabled) {
+      broker = await startEmbeddedBroker({
+        host: config.broker.host,
+        port: config.broker.port,
+        plaintext: config.broker.plaintext,
+        tls: config.broker.tls,
+        users: config.broker.auth?.users,
+        maxConnections: config.broker.maxConnections,
+        maxMessageRate: config.broker.maxMessageRate,
+        maxPacketBytes: config.broker.maxPacketSize,
+        connectTimeoutMs: config.broker.connectTimeout,
+        maxPendingConnections: config.broker.maxPendingConnections,
+        maxRetained: config.broker.maxRetained,
+        maxRetainedBytes: config.broker.maxRetainedBytes,
+        maxSubscriptions: config.broker.maxSubscriptions,
+        allowAnonymousWildcards: config.broker.allowAnonymousWildcards,
+        log,
+        onRejected: (reason) => bump(stats.brokerRejections, reason),
+      });
+    }
+    if (config.gpio.alarms.length > 0) {
+      const driver = config.gpio.simulate ? createSimulatedGpioDriver() : (opts.gpioDriver ?? createOnoffDriver(config.gpio.sysfs));
+      alarms = await openAlarmOutputs(config.gpio.alarms, driver, log);
+    }
+    sources = buildSources({ config, localFeed: broker, clock, log, gpioDriver: opts.gpioDriver });
+    for (const s of sources) {
+      await s.start(ingest.sinkFor(s.name));
+      started.push(s);
+    }
+    schedules = startSchedules(scheduledJobs(), log, clock);
+    log.info({ device: config.device.id, sources: sources.map((s) => s.name), pipelines: config.pipelines.length, uplink: redactUrl(config.uplink.url) }, 'outpost running');
   }
 
   async function stopParts(flushOpenWindows: boolean): Promise<void> {
     try {
-        await schedules?.stop();
-        clearInterval(budgetTimer);
-        // The broker stops taking publishes and answers those it took (their commits still run),
-        // then closes before the sources let go of it: no publish is acknowledged with no source
-        // to take it, and none is committed but left unacknowledged (a sensor would resend it).
-        await broker?.drain(3000);
-        await broker?.close();
-        for (const s of started.reverse()) await s.stop().catch((err: Error) => log.warn({ source: s.name, err: err.message }, 'source did not stop cleanly'));
-        started.length = 0;
-        await alarms?.close();
-        clearInterval(ticker);
-        ingest?.spillHeld();
-        if (stream && ingest && flushOpenWindows) {
-          // Open windows go out as partial summaries; they stay in the checkpoint that close()
-          // saves and continue after a restart, ending in a complete summary.
-          const out: StreamOutput[] = [];
-          stream.flush(out);
-          ingest.emit(out);
-        }
-        await writer?.close();
-        await forwarder?.stop(opts.stopTimeoutMs ?? 3000);
-        await http?.close();
-        await db?.close();
+      await schedules?.stop();
+      clearInterval(budgetTimer);
+      // The broker stops taking publishes and answers those it took (their commits still run),
+      // then closes before the sources let go of it: no publish is acknowledged with no source
+      // to take it, and none is committed but left unacknowledged (a sensor would resend it).
+      await broker?.drain(3000);
+      await broker?.close();
+      for (const s of started.reverse()) await s.stop().catch((err: Error) => log.warn({ source: s.name, err: err.message }, 'source did not stop cleanly'));
+      started.length = 0;
+      await alarms?.close();
+      clearInterval(ticker);
+      ingest?.spillHeld();
+      if (stream && ingest && flushOpenWindows) {
+        // Open windows go out as partial summaries; they stay in the checkpoint that close()
+        // saves and continue after a restart, ending in a complete summary.
+        const out: StreamOutput[] = [];
+        stream.flush(out);
+        ingest.emit(out);
+      }
+      await writer?.close();
+      await forwarder?.stop(opts.stopTimeoutMs ?? 3000);
+      await http?.close();
+      await db?.close();
     } finally {
       // Whatever failed above, the database is free for the next agent (a reload's, say).
       lock?.release();
