@@ -6,6 +6,7 @@ import type { Logger } from '../ops/logger.js';
 import type { Source, Clock } from '../sources/source.js';
 import type { GpioDriver } from '../sources/gpio/gpio-driver.js';
 import { openStoreChecked } from '../store/open-store.js';
+import { readSeqSeed } from '../store/seq-seed.js';
 import { openOutbox, type Outbox } from '../store/outbox.js';
 import { createGroupCommit, type GroupCommit } from '../store/group-commit.js';
 import { createBudget, type Budget } from '../store/budget.js';
@@ -92,6 +93,7 @@ export function createAgent(opts: AgentOptions): Agent {
   let writer: GroupCommit | undefined;
   let budget: Budget | undefined;
   let salvage: SalvageReport | undefined;
+  let firstSeq = 1;
   let forwarder: Forwarder | undefined;
   let stream: Stream | undefined;
   let admission: Admission | undefined;
@@ -121,6 +123,7 @@ export function createAgent(opts: AgentOptions): Agent {
       openWindows: stream?.openWindows() ?? 0,
       outbox: outbox ? await outbox.stats() : { rows: 0, bytes: 0, oldestCreatedAt: null },
       uplink: forwarder?.status() ?? { state: 'stopped', since: stats.startedAt, lastError: null, inflight: 0, delivered: 0, connects: 0, protocol: '-', lastSeqSent: 0 },
+      firstSeq,
       store: writer?.health() ?? NOT_OPEN,
       budget: budget?.status() ?? { maxBytes: config.storage.maxBytes, fileBytes: 0, usedBytes: 0, limitBytes: 0, diskFull: false },
       salvage,
@@ -262,10 +265,11 @@ export function createAgent(opts: AgentOptions): Agent {
     lock = lockStore(config.storage.path);
     // 1. Outputs: the store (checked, salvaged if damaged), its byte budget, then the uplink
     // that drains it. They refer to each other through these closures.
-    const opened = await openStoreChecked(config.storage.path, config.storage.synchronous, log, config.device.id);
+    const opened = await openStoreChecked(config.storage.path, config.storage.synchronous, log, config.device.id, clock());
     db = opts.wrapDatabase ? opts.wrapDatabase(opened.db) : opened.db;
     salvage = opened.salvage;
     outbox = await openOutbox(db);
+    firstSeq = await readSeqSeed(db);
     const box = outbox;
     const b = createBudget({
       db,

@@ -19,7 +19,7 @@ export interface Health {
   ingest: { readings: number; ratePerS: number; late: number; unrouted: number; sensors: number; openWindows: number };
   emitted: { summaries: number; anomalies: number };
   backlog: { rows: number; bytes: number; oldestAgeS: number | null };
-  uplink: { state: string; since: string; lastError: string | null; delivered: number; inflight: number; protocol: string; lastSeqSent: number };
+  uplink: { state: string; since: string; lastError: string | null; delivered: number; inflight: number; protocol: string; lastSeqSent: number; firstSeq: number };
   deadLetters: { total: number; byReason: Record<string, number> };
   /** Outbox messages dropped to stay within storage.maxBytes (summaries + anomalies). */
   evictions: number;
@@ -49,6 +49,8 @@ export interface HealthInputs {
   openWindows: number;
   outbox: OutboxStats;
   uplink: UplinkStatus;
+  /** The first seq of this database (seq-seed.ts): ids jump to it from an earlier database's, which is not loss. */
+  firstSeq: number;
   store: StoreHealth;
   budget: BudgetStatus;
   salvage: SalvageReport | undefined;
@@ -70,7 +72,7 @@ export function buildHealth(i: HealthInputs): Health {
       bytes: i.outbox.bytes,
       oldestAgeS: i.outbox.oldestCreatedAt === null ? null : Math.max(0, Math.round((i.now - i.outbox.oldestCreatedAt) / 1000)),
     },
-    uplink: { state: i.uplink.state, since: new Date(i.uplink.since).toISOString(), lastError: i.uplink.lastError, delivered: i.uplink.delivered, inflight: i.uplink.inflight, protocol: i.uplink.protocol, lastSeqSent: i.uplink.lastSeqSent },
+    uplink: { state: i.uplink.state, since: new Date(i.uplink.since).toISOString(), lastError: i.uplink.lastError, delivered: i.uplink.delivered, inflight: i.uplink.inflight, protocol: i.uplink.protocol, lastSeqSent: i.uplink.lastSeqSent, firstSeq: i.firstSeq },
     deadLetters: { total: total(i.stats.deadLettersByReason), byReason: Object.fromEntries(i.stats.deadLettersByReason) },
     evictions: i.stats.evictedSummaries + i.stats.evictedAnomalies,
     merges: i.stats.merges,

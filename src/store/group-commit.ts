@@ -234,7 +234,11 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
 
   const flush = (): Promise<void> => {
     const run = async () => {
-      if (running) await running;
+      // Always yield first, even with no commit in flight: a flush asked for from inside a
+      // reading's handling (size-triggered, in writer.reading()) must not cut before that
+      // reading's outputs are handed over, or the checkpoint would cover the state change and
+      // not its outputs, which a crash then loses for good (recovery replays only after it).
+      await running;
       if (waiting() === 0 && !checkpointWanted) {
         // Nothing to make durable (a reading held for the clock, or no journal): answer now.
         const now = acks;

@@ -1,8 +1,10 @@
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { openDatabase, type Database } from './sqlite.js';
 import { migrate } from './migrations.js';
 import { salvageDatabase, type SalvageReport } from './salvage.js';
+import { seedCounterTx, seqSeed } from './seq-seed.js';
+import { BUILD_FLOOR } from '../ops/build-info.js';
 import type { Logger } from '../ops/logger.js';
 
 /**
@@ -14,7 +16,7 @@ import type { Logger } from '../ops/logger.js';
  * - normal: fsync only at WAL checkpoints; a process crash loses nothing committed, a power
  *   cut may lose the commits since the last WAL checkpoint (never corrupts the file).
  */
-export async function openStore(path: string, synchronous: 'full' | 'normal' = 'full'): Promise<Database> {
+export async function openStore(path: string, synchronous: 'full' | 'normal' = 'full', nowMs = Date.now()): Promise<Database> {
   mkdirSync(dirname(path), { recursive: true });
   const db = await openDatabase(path);
   try {
@@ -26,6 +28,7 @@ export async function openStore(path: string, synchronous: 'full' | 'normal' = '
       await db.exec('PRAGMA auto_vacuum = INCREMENTAL; VACUUM;');
     }
     await migrate(db);
+    await seedIfNew(db, nowMs);
     return db;
   } catch (err) {
     await db.close().catch(() => undefined);
@@ -44,16 +47,31 @@ export interface OpenedStore {
  * deleted: it is renamed with a timestamp, what can be read is copied into a fresh database,
  * and the report says what was salvaged and what was lost.
  */
-export async function openStoreChecked(path: string, synchronous: 'full' | 'normal', log: Logger, device: string): Promise<OpenedStore> {
+export async function openStoreChecked(path: string, synchronous: 'full' | 'normal', log: Logger, device: string, nowMs = Date.now()): Promise<OpenedStore> {
+  // A salvage that died half way leaves its new file beside the damaged one: start it over.
+  for (const ext of ['', '-wal', '-shm', '-journal']) rmSync(`${path}.salvage-new${ext}`, { force: true });
   if (existsSync(path)) {
     const problem = await checkFile(path);
     if (problem) {
       log.error({ path, problem }, 'database file is damaged: setting it aside and salvaging what can be read');
-      const salvage = await salvageDatabase(path, device, () => openStore(path, synchronous), log);
-      return { db: salvage.db, salvage: salvage.report };
+      const report = await salvageDatabase(path, device, (at) => openStore(at, synchronous, nowMs), log);
+      return { db: await openStore(path, synchronous, nowMs), salvage: report };
     }
   }
-  return { db: await openStore(path, synchronous) };
+  return { db: await openStore(path, synchronous, nowMs) };
+}
+
+/**
+ * A database that has never assigned an id (new, or left by a crash between its creation and
+ * its first commit) starts its counter at the clock's seed (seq-seed.ts), never at 1.
+ */
+async function seedIfNew(db: Database, nowMs: number): Promise<void> {
+  await db.transaction(async (tx) => {
+    const unused = await tx.get<{ n: number }>(
+      "SELECT (SELECT value FROM meta WHERE key = 'next_seq') = 1 AND NOT EXISTS (SELECT 1 FROM meta WHERE key = 'seq_seed') AND NOT EXISTS (SELECT 1 FROM outbox) AND NOT EXISTS (SELECT 1 FROM checkpoint) AS n",
+    );
+    if (unused?.n === 1) await seedCounterTx(tx, seqSeed(nowMs, BUILD_FLOOR));
+  });
 }
 
 /** undefined when the file opens and passes quick_check; else what is wrong. */

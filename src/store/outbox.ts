@@ -48,13 +48,30 @@ export interface Outbox {
   readAfter(kind: MessageKind, seq: number, limit: number): Promise<OutboxRow[]>;
   /** Deletes delivered rows (those still there); returns how many were deleted. */
   remove(seqs: readonly number[]): Promise<number>;
+  /**
+   * Rows of a class up to this seq may have reached the fleet broker without their PUBACK
+   * reaching us (it never falls, across restarts): compaction must never rewrite them, or a
+   * consumer would get one window under two ids, or drop a merged row as a duplicate.
+   */
+  handedUpTo(kind: MessageKind): number;
+  /**
+   * Raises the mark before rows up to `seq` are handed to the uplink; written ahead in strides
+   * (HANDED_STRIDE seqs), so it costs one small commit per few thousand messages.
+   */
+  markHanded(kind: MessageKind, seq: number): Promise<void>;
   /** Adjusts the in-memory totals after rows were rewritten or deleted by someone else (the budget). */
   adjust(rows: number, bytes: number): void;
   stats(): Promise<OutboxStats>;
 }
 
+/** How far ahead of the rows being handed over the mark is written (seqs). */
+export const HANDED_STRIDE = 4096;
+
 export async function openOutbox(db: Database): Promise<Outbox> {
   const meta = await db.get<{ value: number }>("SELECT value FROM meta WHERE key = 'next_seq'");
+  const handed: Record<MessageKind, number> = { anomaly: 0, summary: 0 };
+  for (const kind of MESSAGE_KINDS) handed[kind] = (await db.get<{ value: number }>('SELECT value FROM meta WHERE key = ?', [`handed_${kind}`]))?.value ?? 0;
+  const persisted = { ...handed };
   const totals = await db.get<{ rows: number; bytes: number | null; maxSeq: number | null }>(
     'SELECT COUNT(*) AS rows, SUM(length(CAST(payload AS BLOB))) AS bytes, MAX(seq) AS maxSeq FROM outbox',
   );
@@ -114,6 +131,16 @@ export async function openOutbox(db: Database): Promise<Outbox> {
       committed = { rows: committed.rows - rows, bytes: committed.bytes - bytes };
       pending = { rows: pending.rows - rows, bytes: pending.bytes - bytes };
       return rows;
+    },
+    handedUpTo: (kind) => handed[kind],
+    async markHanded(kind, seq) {
+      if (seq <= handed[kind] && persisted[kind] >= handed[kind]) return;
+      // In memory first: this process never compacts past it even when the write fails (the
+      // store cannot write then, so it cannot compact either); the next call writes it again.
+      if (seq > handed[kind]) handed[kind] = seq + HANDED_STRIDE;
+      const mark = handed[kind];
+      await db.run('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)', [`handed_${kind}`, mark]);
+      persisted[kind] = Math.max(persisted[kind], mark);
     },
     adjust(rows, bytes) {
       committed = { rows: committed.rows + rows, bytes: committed.bytes + bytes };

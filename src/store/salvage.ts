@@ -1,13 +1,18 @@
 // Salvaging a damaged database file (a truncated or garbled SD-card file after a power cut):
-// 1. the file (and its WAL) is renamed `<name>.corrupt-<timestamp>` and left alone;
-// 2. a scratch copy of it is read table by table in key order; a bad page costs only the rows
-//    on it (readTable);
-// 3. what was read goes into a fresh database, with the seq counter past every id the old file
-//    may have used (its counter, its rows, and every "<device>:<seq>" id still in its bytes), so
-//    no id is ever reused;
-// 4. the checkpoint is kept only with every journal batch after it (else windows restart empty).
-import { copyFileSync, existsSync, openSync, readSync, closeSync, renameSync, rmSync, statSync } from 'node:fs';
+// 1. a scratch copy of the file (and its WAL) is read table by table in key order; a bad page
+//    costs only the rows on it (readTable);
+// 2. what was read goes into a new database built BESIDE the damaged one
+//    (`<name>.salvage-new`), with the seq counter past every id the old file may have used (its
+//    counter, its rows, every "<device>:<seq>" id still in its bytes) and never below the
+//    clock's seed (seq-seed.ts), so no id is ever reused;
+// 3. the checkpoint is kept only with every journal batch after it (else windows restart empty);
+// 4. only then is the damaged file (and its WAL) renamed `<name>.corrupt-<timestamp>` and the
+//    new one renamed into place. Dying anywhere before that (ENOSPC, memory, a start timeout)
+//    leaves the damaged file where it was, and the next start salvages it again.
+import { copyFileSync, existsSync, openSync, readSync, closeSync, renameSync, rmSync, statSync, fsyncSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { openDatabase, insertRows, type Database } from './sqlite.js';
+import { seedCounterTx } from './seq-seed.js';
 import type { Logger } from '../ops/logger.js';
 
 export interface SalvageReport {
@@ -25,17 +30,29 @@ const TABLES = {
   journal: ['id', 'count', 'first_received', 'last_received', 'data'],
 } as const;
 type TableName = keyof typeof TABLES;
+/** Columns a row cannot go without (NOT NULL in the schema). */
+const NULLABLE = new Set(['sketch', 'topic', 'payload']);
+/**
+ * A row read from a damaged page can be garbage that the new schema refuses (a NULL count, a
+ * key that is no integer); such rows are left out, so one of them cannot fail the whole salvage.
+ */
+const wellFormed = (table: TableName) => (row: unknown[]) =>
+  Number.isSafeInteger(row[0]) && TABLES[table].every((c, i) => NULLABLE.has(c) || (row[i] !== null && row[i] !== undefined));
 /** Rows read by one scan step, and keys probed one by one past a bad page. */
 const SCAN_ROWS = 256;
 
-export async function salvageDatabase(path: string, device: string, openFresh: () => Promise<Database>, log: Logger): Promise<{ db: Database; report: SalvageReport }> {
+/**
+ * Salvages the damaged file at `path` into a new database there (see the top of this file).
+ * `openNew(at)` creates and opens a new, seeded database file at `at`; the caller opens `path`
+ * afterwards.
+ */
+export async function salvageDatabase(path: string, device: string, openNew: (at: string) => Promise<Database>, log: Logger): Promise<SalvageReport> {
   const at = new Date().toISOString();
   const asideAs = `${path}.corrupt-${at.replace(/[:.]/g, '-')}`;
-  renameSync(path, asideAs);
-  for (const ext of ['-wal', '-shm']) if (existsSync(path + ext)) renameSync(path + ext, asideAs + ext);
   const scratch = `${path}.salvage-tmp`;
-  copyFileSync(asideAs, scratch);
-  if (existsSync(`${asideAs}-wal`)) copyFileSync(`${asideAs}-wal`, `${scratch}-wal`);
+  const beside = `${path}.salvage-new`;
+  copyFileSync(path, scratch);
+  if (existsSync(`${path}-wal`)) copyFileSync(`${path}-wal`, `${scratch}-wal`);
 
   const rows: Record<TableName, unknown[][]> = { outbox: [], dead_letters: [], journal: [] };
   const unreadable: SalvageReport['unreadable'] = {};
@@ -49,7 +66,8 @@ export async function salvageDatabase(path: string, device: string, openFresh: (
     await old.exec('PRAGMA writable_schema = ON').catch(() => undefined);
     for (const table of Object.keys(TABLES) as TableName[]) {
       const r = await readTable(old, table);
-      rows[table] = r.rows;
+      rows[table] = r.rows.filter(wellFormed(table));
+      if (rows[table].length < r.rows.length) r.unreadable.push(...r.rows.filter((x) => !wellFormed(table)(x)).map((x): [number, number] => [Number(x[0]), Number(x[0])]));
       if (r.unreadable.length > 0) unreadable[table] = r.unreadable;
     }
     metaSeq = (await old.get<{ value: number }>("SELECT value FROM meta WHERE key = 'next_seq'").catch(() => undefined))?.value ?? 0;
@@ -70,17 +88,20 @@ export async function salvageDatabase(path: string, device: string, openFresh: (
   for (let id = cpJournal + 1; keepCheckpoint && id <= maxJournal; id++) if (!journalIds.has(id)) keepCheckpoint = false;
 
   const maxRowSeq = maxOf(rows.outbox.map((r) => r[0] as number));
-  const seenInBytes = maxIdInFile(asideAs, device);
+  const seenInBytes = maxIdInFile(path, device);
   let nextSeq = Math.max(metaSeq, maxRowSeq + 1, Number(checkpoint?.next_seq ?? 0), seenInBytes + 1, 1);
   // Without the counter we cannot know what was sent: step past any doubt rather than reuse an id.
   if (metaSeq === 0) nextSeq += 1000;
 
-  const db = await openFresh();
+  for (const ext of ['', '-wal', '-shm', '-journal']) rmSync(beside + ext, { force: true });
+  const db = await openNew(beside);
+  // Never below the clock's seed, which the new database starts at.
+  nextSeq = Math.max(nextSeq, (await db.get<{ value: number }>("SELECT value FROM meta WHERE key = 'next_seq'"))?.value ?? 1);
   await db.transaction(async (tx) => {
     for (const table of Object.keys(TABLES) as TableName[]) {
       if (rows[table].length > 0) await insertRows(tx, `INSERT INTO ${table} (${TABLES[table].join(', ')})`, TABLES[table].length, rows[table], 100);
     }
-    await tx.run("UPDATE meta SET value = ? WHERE key = 'next_seq'", [nextSeq]);
+    await seedCounterTx(tx, nextSeq);
     if (keepCheckpoint && checkpoint) {
       await tx.run('INSERT INTO checkpoint (id, journal_id, next_seq, specs, state, created_at) VALUES (1, ?, ?, ?, ?, ?)', [
         checkpoint.journal_id,
@@ -91,6 +112,12 @@ export async function salvageDatabase(path: string, device: string, openFresh: (
       ]);
     }
   });
+  await db.close(); // its WAL is checkpointed into the file: one file to rename
+  // Into place: the damaged file (and its WAL) aside, the new one in, then the directory synced.
+  renameSync(path, asideAs);
+  for (const ext of ['-wal', '-shm']) if (existsSync(path + ext)) renameSync(path + ext, asideAs + ext);
+  renameSync(beside, path);
+  syncDir(dirname(path));
   const report: SalvageReport = {
     asideAs,
     at,
@@ -99,7 +126,20 @@ export async function salvageDatabase(path: string, device: string, openFresh: (
     nextSeq,
   };
   log.error({ ...report }, `damaged database set aside as ${asideAs}; salvaged ${report.salvaged.outbox} outbox messages, ${report.salvaged.deadLetters} dead letters, ${report.salvaged.journalBatches} journal batches${keepCheckpoint ? ' and the checkpoint' : ' (open windows start empty)'}`);
-  return { db, report };
+  return report;
+}
+
+function syncDir(dir: string): void {
+  try {
+    const fd = openSync(dir, 'r');
+    try {
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    // not every file system lets a directory be synced; the renames are still done
+  }
 }
 
 /**

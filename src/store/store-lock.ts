@@ -3,7 +3,7 @@
 // owner by pid, boot id and the process's start time (Linux /proc), so one left behind by a
 // SIGKILL or a power cut is recognised as stale and taken over even when, after a reboot, its
 // pid now belongs to another process. Readers (`outpost status`, `deadletter list`) do not take it.
-import { openSync, writeSync, closeSync, readFileSync, unlinkSync, mkdirSync, statSync } from 'node:fs';
+import { openSync, writeSync, fsyncSync, closeSync, readFileSync, unlinkSync, mkdirSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 
 export interface StoreLock {
@@ -53,6 +53,9 @@ export function lockStore(dbPath: string): StoreLock {
     try {
       const fd = openSync(file, 'wx', 0o644);
       writeSync(fd, `${JSON.stringify(me)}\n`);
+      // On the storage before we go on: after a power cut an unsynced lock file is left empty
+      // (its name kept, its bytes not), which the next start would take for one being written.
+      fsyncSync(fd);
       closeSync(fd);
       let released = false;
       return {

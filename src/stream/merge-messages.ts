@@ -50,9 +50,13 @@ export function parseStoredSummary(s: StoredSummary): Parsed | undefined {
   return { summary, merged: typeof m.merged === 'number' ? m.merged : 1, replayed: m.replayed === true, keys: Object.keys(values).sort().join(',') };
 }
 
-/** Whether `a` then `b` can become one summary: same sensor and fields, b starts after a ends. */
+/**
+ * Whether `a` then `b` can become one summary: same sensor and fields, and b starts exactly
+ * where a ends. Windows with a gap between them (a silent stretch, a window dropped or not yet
+ * written, session windows) never merge: the merged window would claim the gap.
+ */
 export function canMerge(a: Parsed, b: Parsed): boolean {
-  return a.summary.sensor === b.summary.sensor && a.keys === b.keys && a.replayed === b.replayed && a.summary.end <= b.summary.start;
+  return a.summary.sensor === b.summary.sensor && a.keys === b.keys && a.replayed === b.replayed && a.summary.end === b.summary.start;
 }
 
 /** The merged message, under a's seq. */

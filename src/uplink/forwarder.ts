@@ -233,7 +233,18 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
           lane.exhausted = true;
           break;
         }
-        lane.cursor = rows[rows.length - 1]!.seq;
+        const last = rows[rows.length - 1]!.seq;
+        // Durably marked before any of them goes out: compaction never rewrites a row that may
+        // have reached the broker without its PUBACK, even after a reconnect or a restart.
+        // (Rows held in memory are not in the outbox; the mark covers them harmlessly.)
+        if (last > outbox.handedUpTo(kind)) {
+          // A store that cannot write keeps the mark in memory (it cannot compact either) and
+          // sending goes on: delivery matters more than a mark for after a crash.
+          await outbox.markHanded(kind, last).catch((err: Error) => log.debug({ err: err.message }, 'could not record the handed-over mark yet'));
+          if (c !== client || state !== 'online') return undefined;
+          if (lane.generation !== generation) continue;
+        }
+        lane.cursor = last;
         claimedUpTo[kind] = Math.max(claimedUpTo[kind], lane.cursor);
         lane.buffer = rows.filter((r) => !ackedSeqs.has(r.seq) && !inflight.has(r.seq));
         lane.at = 0;
@@ -399,7 +410,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       return true;
     },
     status: () => ({ state, since, lastError, inflight: inflight.size, delivered, connects, protocol: version === 5 ? '5' : '3.1.1', lastSeqSent }),
-    claimed: (kind) => claimedUpTo[kind],
+    claimed: (kind) => Math.max(claimedUpTo[kind], outbox.handedUpTo(kind)),
     async stop(timeoutMs) {
       clearTimeout(reconnectTimer);
       reconnectTimer = undefined;
@@ -412,14 +423,21 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       clearTimeout(rateTimer);
       await flushDeletes();
       const c = client;
+      // A broker that stops answering must not hold the stop up: the "offline" status and the
+      // goodbye get what is left of the deadline (at least 200 ms), then the socket is closed.
+      const bounded = (p: Promise<unknown>) => {
+        let timer: NodeJS.Timeout | undefined;
+        return Promise.race([p, new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), Math.max(200, deadline - clock()))))]).finally(() => clearTimeout(timer));
+      };
+      let late = false;
       if (c && state === 'online') {
-        await new Promise<void>((resolve) => c.publish(statusTopic, 'offline', { qos: 1, retain: true }, () => resolve()));
+        late = (await bounded(new Promise<void>((resolve) => c.publish(statusTopic, 'offline', { qos: 1, retain: true }, () => resolve())))) === 'late';
       }
       client = undefined;
       if (c) {
         c.removeAllListeners();
         c.on('error', () => undefined);
-        await c.endAsync().catch(() => undefined);
+        if (late || (await bounded(c.endAsync().catch(() => undefined))) === 'late') await c.endAsync(true).catch(() => undefined);
       }
       setState('stopped');
     },

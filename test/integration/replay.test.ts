@@ -4,7 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createAgent } from '../../src/agent/agent.js';
 import { silentLogger } from '../../src/ops/logger.js';
-import { startFleet } from '../helpers/fleet.js';
+import { startFleet, seqOf } from '../helpers/fleet.js';
 import { testConfig, baseYaml, tempDir } from '../helpers/agent-config.js';
 import { connectPublisher } from '../helpers/publisher.js';
 import { runCli } from '../helpers/cli.js';
@@ -44,7 +44,7 @@ describe('outpost replay', () => {
     expect(lines[0]).toMatchObject({ device: 'test-01', sensor: 'r/a', count: 60, min: 0, max: 59, mean: 29.5, window: { start: new Date(T0).toISOString(), end: new Date(T0 + 60_000).toISOString() } });
     expect(r.stderr).toMatch(/replayed 60 readings: 1 summaries, 0 anomalies/);
 
-    const before = fleet.ids().length;
+    const before = Math.max(...fleet.ids().map(seqOf));
     const p = await runCli(['replay', '--config', backfill, '--publish']);
     expect(p.code).toBe(0);
     const again = createAgent({ config: testConfig(yaml, dir), log: silentLogger() });
@@ -54,6 +54,6 @@ describe('outpost replay', () => {
     const replayed = fleet.received.filter((m) => m.json?.replayed === true).map((m) => m.json!);
     expect(replayed.map((m) => [m.sensor, m.count])).toEqual([['r/a', 60], ['r/b', 60]]);
     // their ids continue the device's sequence
-    expect(replayed.map((m) => Number(String(m.id).split(':')[1]))).toEqual([before + 1, before + 2]);
+    expect(replayed.map((m) => seqOf(String(m.id)))).toEqual([before + 1, before + 2]);
   });
 });

@@ -5,6 +5,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, existsSync, openSync, readFileSync, statSync, truncateSync, writeSync, closeSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { openStoreChecked } from '../../src/store/open-store.js';
+import { salvageDatabase } from '../../src/store/salvage.js';
 import { dirname, join } from 'node:path';
 import { createAgent, type Agent } from '../../src/agent/agent.js';
 import { silentLogger } from '../../src/ops/logger.js';
@@ -140,4 +141,64 @@ describe('a damaged database file at start', () => {
     expect(Date.now() - t0).toBeLessThan(10_000);
     expect(opened.salvage!.salvaged.outbox).toBeGreaterThan(1000);
   }, 20_000);
+});
+
+describe('ids after a database is lost', () => {
+  const seqsOf = async (path: string) => {
+    const db = await openDatabase(path, { readonly: true });
+    const r = await db.get<{ next: number; seed: number | null }>("SELECT (SELECT value FROM meta WHERE key = 'next_seq') AS next, (SELECT value FROM meta WHERE key = 'seq_seed') AS seed");
+    await db.close();
+    return r!;
+  };
+
+  it('a new, a 0-byte, a 100-byte and a garbage file all start past every id the lost one used', async () => {
+    // The lost database: made at T, it used ids up to made.nextSeq - 1 ... and more.
+    const T = Date.parse('2026-11-29T10:00:00Z');
+    const dir = tempDir();
+    const first = join(dir, 'first.db');
+    const a = await openStoreChecked(first, 'full', silentLogger(), 'salvage-01', T);
+    const seed = (await seqsOf(first)).next;
+    expect(seed).toBeGreaterThan(1);
+    // It sends a million ids an hour for a day (far above any real device).
+    await a.db.run("UPDATE meta SET value = value + 24000000 WHERE key = 'next_seq'");
+    await a.db.close();
+    const usedUpTo = (await seqsOf(first)).next - 1;
+    const later = T + 86_400_000;
+    const cases: Record<string, (p: string) => void> = {
+      'rm (a new file)': () => undefined,
+      '0 bytes': (p) => writeFileSync(p, ''),
+      '100 bytes of the old file': (p) => writeFileSync(p, readFileSync(first).subarray(0, 100)),
+      garbage: (p) => writeFileSync(p, Buffer.alloc(64 * 1024, 0x5a)),
+    };
+    for (const [name, make] of Object.entries(cases)) {
+      const path = join(dir, `${name.replace(/\W+/g, '-')}.db`);
+      make(path);
+      const opened = await openStoreChecked(path, 'full', silentLogger(), 'salvage-01', later);
+      await opened.db.close();
+      const { next, seed: recorded } = await seqsOf(path);
+      expect(next, name).toBeGreaterThan(usedUpTo);
+      expect(recorded, `${name}: the seed is recorded (health.uplink.firstSeq)`).toBe(next);
+    }
+  });
+
+  it('salvage builds the new file beside the damaged one: dying half way leaves the damaged file in place', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'outpost.db');
+    copyFileSync(original, path);
+    truncateSync(path, Math.floor(statSync(path).size * 0.6));
+    const damaged = readFileSync(path);
+    // The disk fills while the new file is written.
+    await expect(
+      salvageDatabase(path, 'salvage-01', async () => {
+        throw Object.assign(new Error('SQLITE_FULL: database or disk is full'), { code: 'SQLITE_FULL' });
+      }, silentLogger()),
+    ).rejects.toThrow(/SQLITE_FULL/);
+    expect(readFileSync(path).equals(damaged), 'the damaged file is where it was, untouched').toBe(true);
+    // The next start salvages it, and its ids move on.
+    const opened = await openStoreChecked(path, 'full', silentLogger(), 'salvage-01');
+    await opened.db.close();
+    expect(opened.salvage!.salvaged.outbox).toBeGreaterThan(0);
+    expect(opened.salvage!.nextSeq).toBeGreaterThanOrEqual(made.nextSeq);
+    expect(existsSync(`${path}.salvage-new`)).toBe(false);
+  });
 });

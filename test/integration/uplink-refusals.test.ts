@@ -31,6 +31,8 @@ function memoryOutbox(n: number, readDelayMs: number) {
     async stats() {
       return { rows: rows.size, bytes: 0, oldestCreatedAt: null };
     },
+    handedUpTo: () => 0,
+    async markHanded() {},
   } as unknown as Outbox;
   return { rows, outbox };
 }

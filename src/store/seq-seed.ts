@@ -1,0 +1,25 @@
+// Where a new database's ids start. Ids are `<device>:<seq>` and consumers dedupe by them, so
+// no id that was ever sent may be used again, even when the database is lost (salvage of a
+// damaged file, `rm`, a reflashed SD card). Nothing on the device survives a reflash but the
+// clock, so a new database's first seq is the wall clock in microseconds: an earlier database
+// of this device, created at T1, has used at most T1 * 1000 + (ids it made since T1), which is
+// below now * 1000 as long as it made fewer than 1,000,000 ids a second on average (the outbox
+// takes about 240,000 a second flat out) and the clock was not set back. Safe integers last to
+// the year 2255 at this scale. The clock is never taken below this build's date.
+import type { Executor } from './sqlite.js';
+
+/** First seq of a database created at `nowMs` (epoch ms); `floorMs`: this build's date. */
+export function seqSeed(nowMs: number, floorMs: number): number {
+  return Math.floor(Math.max(nowMs, floorMs)) * 1000;
+}
+
+/** Records the seed as the counter and as `seq_seed` (health shows it: a jump to it is a new database, not loss). */
+export async function seedCounterTx(tx: Executor, seed: number): Promise<void> {
+  await tx.run("UPDATE meta SET value = ? WHERE key = 'next_seq'", [seed]);
+  await tx.run("INSERT OR REPLACE INTO meta (key, value) VALUES ('seq_seed', ?)", [seed]);
+}
+
+/** The first seq of this database (its seed), or 1 for one made before seeds existed. */
+export async function readSeqSeed(db: Executor): Promise<number> {
+  return (await db.get<{ value: number }>("SELECT value FROM meta WHERE key = 'seq_seed'"))?.value ?? 1;
+}
