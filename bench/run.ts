@@ -23,6 +23,15 @@ if (!only || only === 'stream') {
   for (const r of rows) console.log(`| ${r.sensors} | ${r.readings} | ${r.detectors} | ${r.quantiles ? 'p50-p99' : 'no'} | ${r.readingsPerS.toLocaleString('en')} |`);
 }
 
+if (!only || only === 'sensors') {
+  // A child with --expose-gc, so the heap is measured after collection.
+  const { execFileSync } = await import('node:child_process');
+  const rows = JSON.parse(execFileSync(process.execPath, ['--expose-gc', '--import', 'tsx', 'bench/sensor-cost.ts', 'child'], { encoding: 'utf8' }).trim().split('\n').pop()!) as Array<{ setup: string; bytesPerSensor: number }>;
+  console.log('\nstate per sensor (heap after GC, 10,000 sensors, 60 s windows, two minutes of 1 Hz readings; stream + admission)');
+  console.log('| pipeline | bytes per sensor | x maxSensors 1,000 |\n|---|---|---|');
+  for (const r of rows) console.log(`| ${r.setup} | ${r.bytesPerSensor.toLocaleString('en')} | ${(r.bytesPerSensor / 1000).toFixed(1)} MB |`);
+}
+
 if (!only || only === 'detectors') {
   console.log('\ndetectors, shipped defaults, 1,000 sensors interleaved, 2,000 readings each after two days of history (median of 3 runs)');
   console.log('| detector | ns/reading |\n|---|---|');

@@ -76,7 +76,7 @@ const TICK_MS = 1000;
 /** A commit running longer than this is a wedged store (the watchdog stops being fed). */
 const COMMIT_STALL_MS = 15_000;
 const BUDGET_CHECK_MS = 1000;
-const NOT_OPEN = { writable: false, problem: null, error: 'not open', since: null, waiting: 0, heldMessages: 0, shed: { journalReadings: 0, summaries: 0, anomalies: 0, deadLetters: 0 } } as const;
+const NOT_OPEN = { writable: false, problem: null, error: 'not open', since: null, waiting: 0, heldMessages: 0, heldBatches: 0, shed: { journalReadings: 0, summaries: 0, anomalies: 0, deadLetters: 0 } } as const;
 
 export function createAgent(opts: AgentOptions): Agent {
   const { config, log } = opts;
@@ -143,7 +143,8 @@ export function createAgent(opts: AgentOptions): Agent {
     }
     if (c.state === 'trusted' && ingest!.held() > 0) ingest!.release(now, system.mono());
     const out: StreamOutput[] = [];
-    if (stream!.tick(now, out)) writer!.tick(now);
+    if (stream!.tick(now, out)) writer!.tick(now); // idle sensors are evicted here too (limits.sensorIdleTtl)
+    admission!.forgetIdle(now);
     if (out.length > 0) ingest!.emit(out);
     if (now - lastCheckpointAt >= config.storage.checkpointInterval) {
       lastCheckpointAt = now;
@@ -318,7 +319,7 @@ export function createAgent(opts: AgentOptions): Agent {
     budgetTimer = setInterval(() => void b.enforce().catch((err: Error) => log.warn({ err: err.message }, 'storage budget check failed')), BUDGET_CHECK_MS);
 
     // 2. The stream, as the checkpoint and journal left it, and the door into it.
-    const recovered = await recoverStream({ db, outbox, writer, pipelines: config.pipelines, journal: config.storage.journal.enabled, clock, log });
+    const recovered = await recoverStream({ db, outbox, writer, pipelines: config.pipelines, journal: config.storage.journal.enabled, idleTtlMs: config.limits.sensorIdleTtl, clock, log });
     stream = recovered.stream;
     writer.requestCheckpoint(); // the next restart starts from here, not from the old checkpoint
     await writer.flush();

@@ -20,6 +20,8 @@ export interface RecoveryOptions {
   writer: GroupCommit;
   pipelines: PipelineSpec[];
   journal: boolean;
+  /** limits.sensorIdleTtl (ms) for the stream handed over; the replay runs with the checkpoint's own. */
+  idleTtlMs: number;
   clock: () => number;
   log: Logger;
 }
@@ -33,12 +35,12 @@ export interface Recovery {
 
 export async function recoverStream(o: RecoveryOptions): Promise<Recovery> {
   const cp = await loadCheckpoint(o.db);
-  if (!cp) return { stream: createStream(o.pipelines), replayed: 0, regenerated: 0 };
+  if (!cp) return { stream: createStream(o.pipelines, undefined, { idleTtlMs: o.idleTtlMs }), replayed: 0, regenerated: 0 };
 
   const committedNext = o.outbox.nextSeq();
   if (!o.journal && cp.nextSeq !== committedNext) {
     o.log.warn({ checkpointSeq: cp.nextSeq, committedSeq: committedNext }, 'storage.journal is disabled: windows open at the last crash cannot be rebuilt and start empty');
-    return { stream: createStream(o.pipelines), replayed: 0, regenerated: 0 };
+    return { stream: createStream(o.pipelines, undefined, { idleTtlMs: o.idleTtlMs }), replayed: 0, regenerated: 0 };
   }
   const oldSpecs = JSON.parse(cp.specs) as PipelineSpec[];
   const old = createStream(oldSpecs, JSON.parse(cp.state) as SavedStream);
@@ -93,7 +95,7 @@ export async function recoverStream(o: RecoveryOptions): Promise<Recovery> {
     o.log.warn({ pipelines: dropped.map((s) => s.name ?? s.match.join(',')), partialSummaries: out.length }, 'pipeline config changed: its open windows were sent as partial summaries and it starts empty');
     out.length = 0;
   }
-  const stream = createStream(o.pipelines, old.save());
+  const stream = createStream(o.pipelines, old.save(), { idleTtlMs: o.idleTtlMs });
   if (replayed > 0 || regenerated > 0) o.log.info({ replayed, regenerated, checkpointAgeS: Math.round((o.clock() - cp.createdAt) / 1000) }, 'stream state recovered from checkpoint and journal');
   return { stream, replayed, regenerated };
 }

@@ -154,6 +154,9 @@ const limits = z.strictObject({
   maxPayloadBytes: size('16KiB').default(16_384),
   maxSensorIdLength: z.number().int().min(1).max(1024).default(128),
   maxSensors: z.number().int().min(1).default(1000),
+  sensorIdleTtl: duration('7d')
+    .default(7 * 86_400_000)
+    .describe('a sensor silent this long has its open windows sent as partial summaries and its window, detector and admission state dropped (it no longer counts toward maxSensors); 0: never'),
   maxFutureSkew: duration('5m').default(300_000).describe('readings stamped further ahead are dead-lettered'),
   timestampHorizon: duration('3650d')
     .default(3650 * 86_400_000)

@@ -12,7 +12,7 @@ import { insertDeadLettersTx } from './dead-letters.js';
 import { appendJournalTx } from './journal.js';
 import { createJournalBatch, type JournalBatchWriter } from './journal-codec.js';
 import { saveCheckpointTx } from './checkpoint.js';
-import { createHeldBatches, type Batch, type HeldLimits, type ShedCounts } from './held-batches.js';
+import { batchBytes, createHeldBatches, PIECE_BYTES, type Batch, type HeldLimits, type ShedCounts } from './held-batches.js';
 import { classifyStoreError, STORE_PROBLEM_ADVICE, type StoreProblem } from './store-errors.js';
 import type { StreamOutput } from '../stream/stream.js';
 import type { Rejection } from '../stream/rejection.js';
@@ -58,6 +58,8 @@ export interface StoreHealth {
   waiting: number;
   /** Messages held in memory because the store cannot commit. */
   heldMessages: number;
+  /** Batches they are held in (coalesced up to a piece each). */
+  heldBatches: number;
   shed: ShedCounts;
 }
 
@@ -114,6 +116,8 @@ const HIGH_WATER_BATCHES = 40;
  */
 const MAX_REJECTION_BYTES_PER_COMMIT = 256 * 1024;
 const rejectionBytes = (r: Rejection) => 256 + (r.payload?.length ?? 0) + r.detail.length;
+/** Commit attempts while the store fails: at most one a second. */
+const FAILING_RETRY_MS = 1000;
 const DEFAULT_HELD: HeldLimits = { journalEntries: 200_000, messages: 10_000, rejections: 1_000 };
 
 export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
@@ -150,17 +154,15 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
 
   const schedule = () => {
     if (timer || closed) return;
+    // While the store fails, retry once a second at most: each attempt cuts a batch to hold.
     timer = setTimeout(() => {
       timer = undefined;
       void flush();
-    }, opts.commitIntervalMs);
+    }, failure ? Math.max(opts.commitIntervalMs, FAILING_RETRY_MS) : opts.commitIntervalMs);
   };
 
   const cut = (): Batch => {
-    const journal =
-      entries.count > 0
-        ? { count: entries.count, firstReceived: entries.firstReceived, lastReceived: entries.lastReceived, data: entries.take() }
-        : undefined;
+    const journal = entries.count > 0 ? [{ count: entries.count, firstReceived: entries.firstReceived, lastReceived: entries.lastReceived, data: entries.take() }] : [];
     const drafts = pending.drafts;
     const first = opts.outbox.reserve(drafts.length);
     const rows = drafts.map((d, i) => {
@@ -180,8 +182,7 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
     return batch;
   };
 
-  const sizeOf = (batches: Batch[]) =>
-    batches.reduce((n, b) => n + (b.journal?.data.length ?? 0) + b.rows.reduce((m, r) => m + r.payload.length + (r.sketch?.length ?? 0) + 64, 0) + b.rejections.length * 256, 0);
+  const sizeOf = (batches: Batch[]) => batches.reduce((n, b) => n + batchBytes(b), 0);
 
   /** Commits batches in one transaction; false (and the batches untouched) when it failed. */
   const commit = async (batches: Batch[]): Promise<boolean> => {
@@ -190,7 +191,7 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
     await opts.hooks?.beforeCommit(sizeOf(batches));
     await opts.db.transaction(async (tx) => {
       for (const b of batches) {
-        if (b.journal) journalId = await appendJournalTx(tx, b.journal.data, b.journal.count, b.journal.firstReceived, b.journal.lastReceived);
+        for (const j of b.journal) journalId = await appendJournalTx(tx, j.data, j.count, j.firstReceived, j.lastReceived);
         await opts.outbox.appendTx(tx, b.rows.filter((r) => !held.isDelivered(r.seq)), b.nextSeq);
         if (b.rejections.length > 0) await insertDeadLettersTx(tx, b.rejections);
         if (b.checkpoint) {
@@ -246,7 +247,10 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
         for (const ack of now) ack();
         return;
       }
-      const batches = [...held.take(), cut()];
+      // Everything held, then the new cut, in order; committed a bounded piece at a time (the
+      // rest goes right after), so held work can never outgrow what one transaction may write.
+      held.append(cut());
+      const batches = held.takePiece(PIECE_BYTES);
       let rows = 0;
       let anomalies = 0;
       for (const b of batches) {
@@ -279,7 +283,7 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       if (rows > 0) opts.onQueued(anomalies);
       checkPressure();
       // Falling behind, or acknowledgements waiting: go again at once rather than wait for the timer.
-      if (entries.count >= opts.commitReadings || pending.drafts.length >= MAX_DRAFTS || acks.length > 0) void flush();
+      if (entries.count >= opts.commitReadings || pending.drafts.length >= MAX_DRAFTS || acks.length > 0 || held.batches.length > 0) void flush();
     };
     const p = run().finally(() => {
       commitStarted = undefined;
@@ -289,9 +293,40 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
     return p;
   };
 
+  /**
+   * At a stop while the store cannot commit: say what is lost, and try to keep at least the seq
+   * counter (a one-row update may still fit where a batch does not), so the ids of messages
+   * sent live from memory are not handed out again after the restart.
+   */
+  const reportUnkept = async () => {
+    const all = held.take();
+    const rows = all.flatMap((b) => b.rows);
+    const lost = {
+      readings: all.reduce((n, b) => n + b.journal.reduce((m, j) => m + j.count, 0), 0) + entries.count,
+      summaries: rows.filter((r) => r.kind === 'summary').length,
+      anomalies: rows.filter((r) => r.kind === 'anomaly').length,
+      deadLetters: all.reduce((n, b) => n + b.rejections.length, 0),
+      ids: rows.length > 0 ? `${opts.device}:${rows[0]!.seq}..${rows[rows.length - 1]!.seq}` : null,
+    };
+    settleAcks(all);
+    const next = opts.outbox.nextSeq();
+    let counterKept = true;
+    try {
+      await opts.db.run("UPDATE meta SET value = ? WHERE key = 'next_seq' AND value < ?", [next, next]);
+    } catch {
+      counterKept = false;
+    }
+    opts.log.error(
+      { ...lost, problem: failure?.problem, counterKept },
+      counterKept
+        ? 'stopping while the store cannot commit: this held data is lost (the seq counter was kept, so no id is reused)'
+        : 'stopping while the store cannot commit: this held data is lost, and the seq counter could not be saved: ids sent live since the fault may be reused after the restart',
+    );
+  };
+
   const grew = () => {
     // One flush in flight or queued is enough: it takes everything pending when its turn comes.
-    if ((entries.count >= opts.commitReadings || pending.drafts.length >= MAX_DRAFTS) && !running) void flush();
+    if (!failure && (entries.count >= opts.commitReadings || pending.drafts.length >= MAX_DRAFTS) && !running) void flush();
     else schedule();
   };
 
@@ -337,6 +372,8 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       timer = undefined;
       checkpointWanted = true;
       await flush();
+      while (held.batches.length > 0 && !failure) await flush();
+      if (held.batches.length > 0 || waiting() > 0) await reportUnkept();
     },
     waiting,
     writable: () => !failure,
@@ -348,6 +385,7 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       since: failure?.since ?? null,
       waiting: waiting(),
       heldMessages: held.batches.reduce((n, b) => n + b.rows.length, 0),
+      heldBatches: held.batches.length,
       shed: { ...held.shed, deadLetters: held.shed.deadLetters + shedRejections },
     }),
     checkpointedJournalId: () => checkpointed,
@@ -361,6 +399,9 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       return caughtUp;
     },
     durable() {
+      // The store cannot commit: what was handed over is held in memory now (health says so);
+      // the sensor is not stalled by a full disk, and no commit attempt per message.
+      if (failure) return Promise.resolve();
       return new Promise<void>((resolve) => {
         acks.push(resolve);
         // The commit interval bounds the wait, it is not a fixed delay: commit now, or right
@@ -371,7 +412,8 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
         else schedule();
       });
     },
-    unwritten: (kind, afterSeq, limit) => held.unwritten(kind, afterSeq, limit),
+    // Lent to the uplink only while the store fails; otherwise held pieces are about to commit.
+    unwritten: (kind, afterSeq, limit) => (failure ? held.unwritten(kind, afterSeq, limit) : []),
     delivered: (seq) => held.delivered(seq),
   };
 }

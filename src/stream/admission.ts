@@ -19,16 +19,22 @@ export interface AdmissionLimits {
   maxFutureSkew: number;
   /** Epoch ms before which no timestamp is real (this build's date). */
   floor: number;
+  /** A sensor silent this long (ms, by arrival) is forgotten: it no longer counts toward maxSensors. 0: never. */
+  sensorIdleTtl?: number;
 }
 
 export interface Admission {
   /** `now`: the agent's clock, or Infinity while it is not trusted (no future check then). */
   check(reading: Reading, now: number): Problem | undefined;
   knownSensors(): number;
+  /** Forgets sensors silent for longer than sensorIdleTtl at `now` (epoch ms); returns how many. */
+  forgetIdle(now: number): number;
 }
 
 export function createAdmission(limits: AdmissionLimits): Admission {
-  const known = new Set<string>();
+  // Sensor -> last arrival (receivedAt), in arrival order (re-inserted on each reading), so the
+  // idle ones are at the front.
+  const known = new Map<string, number>();
   return {
     check(r, now) {
       if (!known.has(r.sensor)) {
@@ -54,9 +60,21 @@ export function createAdmission(limits: AdmissionLimits): Admission {
       if (r.ts > now + limits.maxFutureSkew) {
         return { reason: 'future-timestamp', detail: `timestamp ${iso(r.ts)} is ${Math.round((r.ts - now) / 1000)} s ahead of the agent's clock (limits.maxFutureSkew ${limits.maxFutureSkew} ms)` };
       }
-      known.add(r.sensor);
+      if (limits.sensorIdleTtl) known.delete(r.sensor);
+      known.set(r.sensor, r.receivedAt);
       return undefined;
     },
     knownSensors: () => known.size,
+    forgetIdle(now) {
+      const ttl = limits.sensorIdleTtl ?? 0;
+      if (ttl <= 0) return 0;
+      let n = 0;
+      for (const [sensor, last] of known) {
+        if (now - last <= ttl) break;
+        known.delete(sensor);
+        n++;
+      }
+      return n;
+    },
   };
 }

@@ -83,6 +83,12 @@ export function createAlignedWindows({ sizeMs, stepMs = sizeMs, latenessMs, quan
     flush(out) {
       for (const [sensor, s] of tracked.sensors) for (const w of s.open) emit(sensor, s, w, true, out);
     },
+    forget(sensor, out) {
+      const s = tracked.sensors.get(sensor);
+      if (!s) return;
+      for (const w of s.open) emit(sensor, s, w, true, out);
+      tracked.sensors.delete(sensor);
+    },
     openWindows: tracked.openWindows,
     shiftArrivals: tracked.shiftArrivals,
     save: tracked.save,

@@ -61,6 +61,11 @@ function tumblingCount(size: number, quantiles: boolean, saved: unknown): Window
     flush(out) {
       for (const [sensor, w] of sensors) out.push(result(sensor, w, true));
     },
+    forget(sensor, out) {
+      const w = sensors.get(sensor);
+      if (w) out.push(result(sensor, w, true));
+      sensors.delete(sensor);
+    },
     openWindows: () => sensors.size,
     shiftArrivals: () => undefined,
     save(): SavedTumbling {
@@ -111,6 +116,11 @@ function slidingCount(size: number, step: number, quantiles: boolean, saved: unk
     tick: () => false,
     flush(out) {
       for (const [sensor, ring] of sensors) if (ring.sinceReport > 0) out.push(summarize(sensor, ring, true));
+    },
+    forget(sensor, out) {
+      const ring = sensors.get(sensor);
+      if (ring && ring.sinceReport > 0) out.push(summarize(sensor, ring, true));
+      sensors.delete(sensor);
     },
     openWindows: () => sensors.size,
     shiftArrivals: () => undefined,

@@ -78,6 +78,12 @@ export function createSessionWindows({ gapMs, latenessMs, quantiles }: { gapMs: 
     flush(out) {
       for (const [sensor, s] of tracked.sensors) for (const w of s.open) out.push(result(sensor, s, w, true));
     },
+    forget(sensor, out) {
+      const s = tracked.sensors.get(sensor);
+      if (!s) return;
+      for (const w of s.open) out.push(result(sensor, s, w, true));
+      tracked.sensors.delete(sensor);
+    },
     openWindows: tracked.openWindows,
     shiftArrivals: tracked.shiftArrivals,
     save: tracked.save,

@@ -89,6 +89,18 @@ export interface Stream {
   shiftArrivals(deltaMs: number): void;
   /** JSON-safe state of every pipeline, for a checkpoint. */
   save(): SavedStream;
+  /** Sensors with state (seen within the idle TTL). */
+  sensors(): number;
+}
+
+export interface StreamOptions {
+  /**
+   * A sensor silent this long (ms, by arrival on the wall clock) has its windows flushed (as
+   * partial summaries) and its window and detector state dropped at the next tick; 0: never.
+   * Given, it replaces the saved stream's; a restored stream keeps the TTL it ran with, so a
+   * replay evicts at the same ticks.
+   */
+  idleTtlMs?: number;
 }
 
 export interface SavedPipeline {
@@ -99,6 +111,15 @@ export interface SavedPipeline {
 
 export interface SavedStream {
   pipelines: SavedPipeline[];
+  /** Last arrival (epoch ms) per sensor with state, and the idle TTL it ran with (absent in older checkpoints). */
+  seen?: Array<[string, number]>;
+  idleTtlMs?: number;
+  /**
+   * Partial summaries flush() emitted with no reading since (a stop's): flushing again without
+   * new readings (a pipeline changed at the next start) must not send the same window twice
+   * under a second id.
+   */
+  flushed?: string[];
 }
 
 interface PipelineState {
@@ -122,7 +143,13 @@ export function pipelineFingerprint(spec: PipelineSpec): string {
  * A stream for `specs`; with `saved`, each pipeline takes over the saved state of the first
  * not-yet-taken saved pipeline with the same fingerprint (a changed pipeline starts empty).
  */
-export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream): Stream {
+export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream, options: StreamOptions = {}): Stream {
+  const idleTtlMs = options.idleTtlMs ?? saved?.idleTtlMs ?? 0;
+  // Sensors with state, by last arrival. A sensor restored from a checkpoint without this map
+  // enters it at its next reading (until then it is never evicted).
+  const seen = new Map<string, number>(saved?.seen ?? []);
+  const flushed = new Set<string>(saved?.flushed ?? []);
+  const flushKey = (fingerprint: string, o: StreamOutput) => (o.kind === 'summary' ? `${fingerprint}|${o.sensor}|${o.start}|${o.end}|${o.count}` : '');
   const unclaimed = [...(saved?.pipelines ?? [])];
   const pipelines: PipelineState[] = specs.map((spec) => {
     const fingerprint = pipelineFingerprint(spec);
@@ -170,6 +197,11 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
     ingest(r, out) {
       const p = route(r.sensor);
       if (!p) return 'unrouted';
+      if (flushed.size > 0) flushed.clear(); // a new reading: a later flush reports something new
+      if (idleTtlMs > 0) {
+        seen.delete(r.sensor); // re-inserted last: the map stays in arrival order, oldest first
+        seen.set(r.sensor, r.receivedAt);
+      }
       let dets = p.detectors.get(r.sensor);
       if (!dets) {
         dets = p.spec.detectors.map((d) => createDetector(d));
@@ -185,6 +217,20 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
     },
     tick(now, out) {
       let changed = false;
+      if (idleTtlMs > 0) {
+        // Oldest arrivals first: stop at the first sensor that is not idle.
+        for (const [sensor, last] of seen) {
+          if (now - last <= idleTtlMs) break;
+          seen.delete(sensor);
+          const p = route(sensor);
+          routes.delete(sensor);
+          changed = true;
+          if (!p) continue;
+          p.windows.forget(sensor, closed);
+          drainClosed(p, out);
+          p.detectors.delete(sensor);
+        }
+      }
       for (const p of pipelines) {
         if (p.windows.tick(now, closed)) changed = true;
         drainClosed(p, out);
@@ -205,7 +251,17 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
       for (const p of pipelines) {
         if (which && !which(p.fingerprint)) continue;
         p.windows.flush(closed);
+        const from = out.length;
         drainClosed(p, out);
+        // Already sent, identical, by the flush before (no reading since): not again.
+        let kept = from;
+        for (let i = from; i < out.length; i++) {
+          const key = flushKey(p.fingerprint, out[i]!);
+          if (flushed.has(key)) continue;
+          flushed.add(key);
+          out[kept++] = out[i]!;
+        }
+        out.length = kept;
       }
     },
     openWindows() {
@@ -213,7 +269,9 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
     },
     shiftArrivals(deltaMs) {
       for (const p of pipelines) p.windows.shiftArrivals(deltaMs);
+      for (const [sensor, last] of seen) seen.set(sensor, last + deltaMs);
     },
+    sensors: () => seen.size,
     save() {
       return {
         pipelines: pipelines.map((p) => ({
@@ -221,6 +279,8 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
           windows: p.windows.save(),
           detectors: [...p.detectors].map(([sensor, dets]): [string, unknown[]] => [sensor, dets.map((d) => d.save())]),
         })),
+        ...(idleTtlMs > 0 && { seen: [...seen], idleTtlMs }),
+        ...(flushed.size > 0 && { flushed: [...flushed] }),
       };
     },
   };

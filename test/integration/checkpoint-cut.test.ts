@@ -44,7 +44,7 @@ async function agentParts(path: string, commitReadings: number) {
     log: silentLogger(),
     onQueued: () => undefined,
   });
-  const recovered = await recoverStream({ db, outbox, writer, pipelines: SPECS, journal: true, clock: () => T0, log: silentLogger() });
+  const recovered = await recoverStream({ db, outbox, writer, pipelines: SPECS, journal: true, idleTtlMs: 0, clock: () => T0, log: silentLogger() });
   const stream = (built.stream = recovered.stream);
   const ingest = createIngest({
     admission: createAdmission({ maxSensorIdLength: 200, maxSensors: 100, maxFutureSkew: 60_000, floor: 0 }),

@@ -109,7 +109,9 @@ log: { level: warn }
     expect((await agent.done).code).toBe(0);
 
     const db = await openDatabase(join(dir, 'outpost.db'), { readonly: true });
-    const produced = (await db.get<{ value: number }>("SELECT value FROM meta WHERE key = 'next_seq'"))!.value - 1;
+    // Ids start at the database's seed (store/seq-seed.ts) and rise by one.
+    const ids = (await db.get<{ next: number; first: number }>("SELECT (SELECT value FROM meta WHERE key = 'next_seq') AS next, (SELECT value FROM meta WHERE key = 'seq_seed') AS first"))!;
+    const produced = ids.next - ids.first;
     await db.close();
     await waitFor('everything upstream', () => new Set(upstream.messages().map((m) => m.json.id)).size >= produced, 20_000).catch(() => undefined);
 
@@ -122,9 +124,9 @@ log: { level: warn }
       byId.set(id, body);
     }
     const seqs = [...byId.keys()].map(seqOf).sort((a, b) => a - b);
-    const missing = Array.from({ length: produced }, (_, i) => i + 1).filter((s) => !byId.has(`chaos-01:${s}`));
+    const missing = Array.from({ length: produced }, (_, i) => ids.first + i).filter((s) => !byId.has(`chaos-01:${s}`));
     expect(missing, `of ${produced} produced`).toEqual([]);
-    expect(seqs).toEqual(Array.from({ length: produced }, (_, i) => i + 1));
+    expect(seqs).toEqual(Array.from({ length: produced }, (_, i) => ids.first + i));
     // and no window went out twice under two ids (a restart neither loses nor re-emits one)
     const windows = [...byId.values()].map((b) => JSON.parse(b) as { sensor: string; window?: { start: string } }).filter((m) => m.window).map((m) => `${m.sensor}@${m.window!.start}`);
     expect(new Set(windows).size).toBe(windows.length);

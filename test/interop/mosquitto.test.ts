@@ -82,7 +82,8 @@ http: { enabled: false }
     expect(summary.stddev).toBeCloseTo(sd, 10);
     const anomaly = msgs.find((m) => m.topic === 'outpost/interop-01/anomaly/greenhouse/temp1')!.json;
     expect(anomaly).toMatchObject({ value: 48.2, detector: 'threshold', severity: 'critical', message: 'value 48.2 is above the maximum 45' });
-    expect(msgs.map((m) => seqOf(String(m.json.id)))).toEqual([1, 2]);
+    const first = seqOf(String(msgs[0]!.json.id)); // a new database's seed (store/seq-seed.ts)
+    expect(msgs.map((m) => seqOf(String(m.json.id)))).toEqual([first, first + 1]);
 
     agent.child.kill('SIGTERM');
     expect((await agent.done).code).toBe(0);
@@ -113,25 +114,26 @@ http: { enabled: false }
 
     // What the agent made: every seq it handed out (the outbox is empty after a clean drain).
     const db = await openDatabase(join(agent.dir, 'outpost.db'), { readonly: true });
-    const next = (await db.get<{ value: number }>("SELECT value FROM meta WHERE key = 'next_seq'"))!.value;
+    const ids = (await db.get<{ next: number; first: number }>("SELECT (SELECT value FROM meta WHERE key = 'next_seq') AS next, (SELECT value FROM meta WHERE key = 'seq_seed') AS first"))!;
+    const made = ids.next - ids.first;
     const left = (await db.get<{ n: number }>('SELECT COUNT(*) AS n FROM outbox'))!.n;
     await db.close();
     expect(left).toBe(0);
-    await waitFor('every message upstream', () => new Set(upstream.messages().map((m) => m.json.id)).size === next - 1, 10_000).catch((e) => {
+    await waitFor('every message upstream', () => new Set(upstream.messages().map((m) => m.json.id)).size === made, 10_000).catch((e) => {
       const got = new Set(upstream.messages().map((m) => seqOf(String(m.json.id))));
-      const missing = Array.from({ length: next - 1 }, (_, i) => i + 1).filter((s) => !got.has(s));
-      console.log('missing', missing.length, missing.slice(0, 50), 'of', next - 1, 'lines', upstream.lines.length, upstream.lines.filter(l=>/status/.test(l)));
+      const missing = Array.from({ length: made }, (_, i) => ids.first + i).filter((s) => !got.has(s));
+      console.log('missing', missing.length, missing.slice(0, 50), 'of', made, 'lines', upstream.lines.length, upstream.lines.filter(l=>/status/.test(l)));
       throw e;
     });
     const { unique, duplicates } = dedupe(upstream.messages().map((m) => String(m.json.id)));
-    expect(unique.map(seqOf).sort((a, b) => a - b)).toEqual(Array.from({ length: next - 1 }, (_, i) => i + 1));
+    expect(unique.map(seqOf).sort((a, b) => a - b)).toEqual(Array.from({ length: made }, (_, i) => ids.first + i));
     // Seq order within each class (anomalies drain before summaries).
     for (const kind of ['summary', 'anomaly']) {
       const seqs = dedupe(upstream.messages().filter((m) => m.topic.includes(`/${kind}/`)).map((m) => String(m.json.id))).unique.map(seqOf);
       expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
     }
     expect(upstream.messages().some((m) => m.topic.includes('/anomaly/'))).toBe(true);
-    console.log(`interop outage: ${next - 1} messages, ${duplicates} duplicate deliveries`);
+    console.log(`interop outage: ${made} messages, ${duplicates} duplicate deliveries`);
   });
 
   it('reads sensors from a Mosquitto already on the device (broker.enabled: false)', async () => {
