@@ -32,8 +32,7 @@ export interface Admission {
 }
 
 export function createAdmission(limits: AdmissionLimits): Admission {
-  // Sensor -> last arrival (receivedAt), in arrival order (re-inserted on each reading), so the
-  // idle ones are at the front.
+  // Sensor -> last arrival (receivedAt); forgetIdle scans them all.
   const known = new Map<string, number>();
   return {
     check(r, now) {
@@ -60,7 +59,6 @@ export function createAdmission(limits: AdmissionLimits): Admission {
       if (r.ts > now + limits.maxFutureSkew) {
         return { reason: 'future-timestamp', detail: `timestamp ${iso(r.ts)} is ${Math.round((r.ts - now) / 1000)} s ahead of the agent's clock (limits.maxFutureSkew ${limits.maxFutureSkew} ms)` };
       }
-      if (limits.sensorIdleTtl) known.delete(r.sensor);
       known.set(r.sensor, r.receivedAt);
       return undefined;
     },
@@ -70,7 +68,7 @@ export function createAdmission(limits: AdmissionLimits): Admission {
       if (ttl <= 0) return 0;
       let n = 0;
       for (const [sensor, last] of known) {
-        if (now - last <= ttl) break;
+        if (now - last <= ttl) continue;
         known.delete(sensor);
         n++;
       }

@@ -115,11 +115,11 @@ export interface SavedStream {
   seen?: Array<[string, number]>;
   idleTtlMs?: number;
   /**
-   * Partial summaries flush() emitted with no reading since (a stop's): flushing again without
-   * new readings (a pipeline changed at the next start) must not send the same window twice
-   * under a second id.
+   * Partial summaries flush() emitted, per sensor, with no reading of that sensor since (a
+   * stop's): flushing again without new readings (the next stop, or a pipeline changed at the
+   * next start) must not send the same window twice under a second id.
    */
-  flushed?: string[];
+  flushed?: Array<[string, string[]]>;
 }
 
 interface PipelineState {
@@ -148,8 +148,8 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
   // Sensors with state, by last arrival. A sensor restored from a checkpoint without this map
   // enters it at its next reading (until then it is never evicted).
   const seen = new Map<string, number>(saved?.seen ?? []);
-  const flushed = new Set<string>(saved?.flushed ?? []);
-  const flushKey = (fingerprint: string, o: StreamOutput) => (o.kind === 'summary' ? `${fingerprint}|${o.sensor}|${o.start}|${o.end}|${o.count}` : '');
+  const flushed = new Map<string, string[]>(saved?.flushed ?? []);
+  const flushKey = (fingerprint: string, o: StreamOutput) => (o.kind === 'summary' ? `${fingerprint}|${o.start}|${o.end}|${o.count}` : '');
   const unclaimed = [...(saved?.pipelines ?? [])];
   const pipelines: PipelineState[] = specs.map((spec) => {
     const fingerprint = pipelineFingerprint(spec);
@@ -193,15 +193,29 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
     closed.length = 0;
   };
 
+  /** drainClosed for partial summaries: one already sent, identical, with no reading since is not sent again. */
+  const drainPartials = (p: PipelineState, out: StreamOutput[]) => {
+    const from = out.length;
+    drainClosed(p, out);
+    let kept = from;
+    for (let i = from; i < out.length; i++) {
+      const o = out[i]!;
+      const key = flushKey(p.fingerprint, o);
+      const keys = flushed.get(o.sensor);
+      if (keys?.includes(key)) continue;
+      if (keys) keys.push(key);
+      else flushed.set(o.sensor, [key]);
+      out[kept++] = o;
+    }
+    out.length = kept;
+  };
+
   return {
     ingest(r, out) {
       const p = route(r.sensor);
       if (!p) return 'unrouted';
-      if (flushed.size > 0) flushed.clear(); // a new reading: a later flush reports something new
-      if (idleTtlMs > 0) {
-        seen.delete(r.sensor); // re-inserted last: the map stays in arrival order, oldest first
-        seen.set(r.sensor, r.receivedAt);
-      }
+      if (flushed.size > 0) flushed.delete(r.sensor); // a new reading: a later flush reports something new
+      if (idleTtlMs > 0) seen.set(r.sensor, r.receivedAt); // no re-insertion per reading: tick scans them all
       let dets = p.detectors.get(r.sensor);
       if (!dets) {
         dets = p.spec.detectors.map((d) => createDetector(d));
@@ -218,17 +232,18 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
     tick(now, out) {
       let changed = false;
       if (idleTtlMs > 0) {
-        // Oldest arrivals first: stop at the first sensor that is not idle.
+        // A scan of every sensor with state (a few microseconds per thousand, once a tick).
         for (const [sensor, last] of seen) {
-          if (now - last <= idleTtlMs) break;
+          if (now - last <= idleTtlMs) continue;
           seen.delete(sensor);
           const p = route(sensor);
           routes.delete(sensor);
           changed = true;
           if (!p) continue;
           p.windows.forget(sensor, closed);
-          drainClosed(p, out);
+          drainPartials(p, out);
           p.detectors.delete(sensor);
+          flushed.delete(sensor);
         }
       }
       for (const p of pipelines) {
@@ -251,17 +266,7 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
       for (const p of pipelines) {
         if (which && !which(p.fingerprint)) continue;
         p.windows.flush(closed);
-        const from = out.length;
-        drainClosed(p, out);
-        // Already sent, identical, by the flush before (no reading since): not again.
-        let kept = from;
-        for (let i = from; i < out.length; i++) {
-          const key = flushKey(p.fingerprint, out[i]!);
-          if (flushed.has(key)) continue;
-          flushed.add(key);
-          out[kept++] = out[i]!;
-        }
-        out.length = kept;
+        drainPartials(p, out);
       }
     },
     openWindows() {

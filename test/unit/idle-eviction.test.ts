@@ -59,3 +59,22 @@ describe('idle sensors', () => {
     expect(admission.knownSensors()).toBe(1);
   });
 });
+
+describe('partial summaries at a stop', () => {
+  it('a window flushed again with no reading of its sensor since is not reported twice (across a restart too)', () => {
+    const stream = createStream(SPECS);
+    const out: StreamOutput[] = [];
+    stream.ingest({ sensor: 'a/1', ts: T0 + 100, value: 1, receivedAt: T0 + 100 }, out);
+    stream.ingest({ sensor: 'b/1', ts: T0 + 100, value: 2, receivedAt: T0 + 100 }, out);
+    stream.flush(out); // the first stop
+    expect(out.map((o) => o.sensor).sort()).toEqual(['a/1', 'b/1']);
+    // Restart from the checkpoint; only a/1 reads again before the next stop.
+    const again = createStream(SPECS, JSON.parse(JSON.stringify(stream.save())));
+    const out2: StreamOutput[] = [];
+    again.ingest({ sensor: 'a/1', ts: T0 + 200, value: 3, receivedAt: T0 + 200 }, out2);
+    again.flush(out2);
+    expect(out2.map((o) => [o.sensor, o.kind === 'summary' && o.count])).toEqual([['a/1', 2]]);
+    again.flush(out2);
+    expect(out2).toHaveLength(1);
+  });
+});
