@@ -240,7 +240,9 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       // reading's outputs are handed over, or the checkpoint would cover the state change and
       // not its outputs, which a crash then loses for good (recovery replays only after it).
       await running;
-      if (waiting() === 0 && !checkpointWanted) {
+      // Held batches count as work even when they hold nothing countable (a checkpoint, acks,
+      // or rows all delivered live: their counter must still be committed).
+      if (waiting() === 0 && !checkpointWanted && held.batches.length === 0) {
         // Nothing to make durable (a reading held for the clock, or no journal): answer now.
         const now = acks;
         acks = [];
@@ -372,7 +374,11 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       timer = undefined;
       checkpointWanted = true;
       await flush();
-      while (held.batches.length > 0 && !failure) await flush();
+      // Drain held pieces while commits succeed; stop when one makes no progress.
+      for (let before = Infinity; held.batches.length > 0 && !failure && held.batches.length < before; ) {
+        before = held.batches.length;
+        await flush();
+      }
       if (held.batches.length > 0 || waiting() > 0) await reportUnkept();
     },
     waiting,

@@ -97,7 +97,8 @@ export function batchBytes(b: Batch): number {
   let n = 0;
   for (const j of b.journal) n += j.data.length;
   for (const r of b.rows) n += r.payload.length + (r.sketch?.length ?? 0) + 64;
-  return n + b.rejections.length * 256;
+  n += b.rejections.length * 256;
+  return b.checkpoint ? n + b.checkpoint.state.length + b.checkpoint.specs.length : n;
 }
 
 const isEmpty = (b: Batch) => b.journal.length === 0 && b.rows.length === 0 && b.rejections.length === 0 && !b.checkpoint;
@@ -107,6 +108,8 @@ export function createHeldBatches(limits: HeldLimits): HeldBatches {
   // Only messages delivered while their batch was taken out for a commit attempt: bounded by
   // what was in flight then, cleared once committed.
   const deliveredAway = new Set<number>();
+  // Seqs of the piece out for a commit attempt (only those can be delivered "away").
+  let away = { from: Infinity, to: -Infinity };
   const shed: ShedCounts = { journalReadings: 0, summaries: 0, anomalies: 0, deadLetters: 0 };
   let journalGap = false;
 
@@ -202,6 +205,7 @@ export function createHeldBatches(limits: HeldLimits): HeldBatches {
           f.counts = undefined;
         }
       }
+      away = { from: Infinity, to: -Infinity };
       batches = [...failed, ...batches];
       coalesce();
       enforce();
@@ -223,7 +227,14 @@ export function createHeldBatches(limits: HeldLimits): HeldBatches {
       let bytes = 0;
       let n = 0;
       while (n < batches.length && (n === 0 || bytes + batchBytes(batches[n]!) <= maxBytes)) bytes += batchBytes(batches[n++]!);
-      return batches.splice(0, n);
+      const piece = batches.splice(0, n);
+      away = { from: Infinity, to: -Infinity };
+      for (const b of piece) {
+        if (b.rows.length === 0) continue;
+        away.from = Math.min(away.from, b.rows[0]!.seq);
+        away.to = Math.max(away.to, b.rows[b.rows.length - 1]!.seq);
+      }
+      return piece;
     },
     waiting: () => count((c) => c.journal + c.rows + c.rejections),
     unwritten(kind, afterSeq, limit) {
@@ -250,10 +261,13 @@ export function createHeldBatches(limits: HeldLimits): HeldBatches {
           return;
         }
       }
-      deliveredAway.add(seq);
+      // Not held: in the piece out for a commit attempt (the commit skips it), or a committed
+      // row from the outbox (nothing to do).
+      if (seq >= away.from && seq <= away.to) deliveredAway.add(seq);
     },
     isDelivered: (seq) => deliveredAway.has(seq),
     forgetBelow(seq) {
+      away = { from: Infinity, to: -Infinity };
       for (const s of deliveredAway) if (s < seq) deliveredAway.delete(s);
     },
     takeJournalGap() {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { openDatabase, type Database } from './sqlite.js';
 import { migrate } from './migrations.js';
@@ -48,8 +48,11 @@ export interface OpenedStore {
  * and the report says what was salvaged and what was lost.
  */
 export async function openStoreChecked(path: string, synchronous: 'full' | 'normal', log: Logger, device: string, nowMs = Date.now()): Promise<OpenedStore> {
-  // A salvage that died half way leaves its new file beside the damaged one: start it over.
-  for (const ext of ['', '-wal', '-shm', '-journal']) rmSync(`${path}.salvage-new${ext}`, { force: true });
+  // A salvage that died between its two renames left the finished file beside, and none in
+  // place: put it in place. One that died before left the damaged file in place: start over.
+  const beside = `${path}.salvage-new`;
+  if (!existsSync(path) && existsSync(beside) && !existsSync(`${beside}-wal`)) renameSync(beside, path);
+  for (const ext of ['', '-wal', '-shm', '-journal']) rmSync(`${beside}${ext}`, { force: true });
   if (existsSync(path)) {
     const problem = await checkFile(path);
     if (problem) {

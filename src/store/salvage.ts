@@ -12,7 +12,8 @@
 import { copyFileSync, existsSync, openSync, readSync, closeSync, renameSync, rmSync, statSync, fsyncSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { openDatabase, insertRows, type Database } from './sqlite.js';
-import { seedCounterTx } from './seq-seed.js';
+import { plausibleSeq, seedCounterTx, seqSeed } from './seq-seed.js';
+import { BUILD_FLOOR } from '../ops/build-info.js';
 import type { Logger } from '../ops/logger.js';
 
 export interface SalvageReport {
@@ -87,9 +88,14 @@ export async function salvageDatabase(path: string, device: string, openNew: (at
   let keepCheckpoint = checkpoint !== undefined && unreadable.journal === undefined;
   for (let id = cpJournal + 1; keepCheckpoint && id <= maxJournal; id++) if (!journalIds.has(id)) keepCheckpoint = false;
 
+  // Every candidate must be an id this device could have used: garbage (a garbled counter, a
+  // forged id in a dead letter's payload) is ignored rather than trusted.
+  const seedNow = seqSeed(Date.now(), BUILD_FLOOR);
+  const ok = (n: number) => (plausibleSeq(n, seedNow) ? n : 0);
+  rows.outbox = rows.outbox.filter((r) => ok(r[0] as number) > 0); // a row under an impossible id is garbage
   const maxRowSeq = maxOf(rows.outbox.map((r) => r[0] as number));
-  const seenInBytes = maxIdInFile(path, device);
-  let nextSeq = Math.max(metaSeq, maxRowSeq + 1, Number(checkpoint?.next_seq ?? 0), seenInBytes + 1, 1);
+  const seenInBytes = maxIdInFile(path, device, seedNow);
+  let nextSeq = Math.max(ok(metaSeq), maxRowSeq + 1, ok(Number(checkpoint?.next_seq ?? 0)), seenInBytes + 1, 1);
   // Without the counter we cannot know what was sent: step past any doubt rather than reuse an id.
   if (metaSeq === 0) nextSeq += 1000;
 
@@ -227,7 +233,7 @@ function mergeRanges(ranges: Array<[number, number | null]>): Array<[number, num
 }
 
 /** The highest seq of an id "<device>:<seq>" anywhere in the file's and its WAL's bytes. */
-function maxIdInFile(path: string, device: string): number {
+function maxIdInFile(path: string, device: string, seedNow: number): number {
   const needle = new RegExp(`"id":"${device.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:(\\d+)"`, 'g');
   let max = 0;
   for (const file of [path, `${path}-wal`]) {
@@ -240,7 +246,10 @@ function maxIdInFile(path: string, device: string): number {
       for (let pos = 0; pos < size; pos += chunk.length) {
         const n = readSync(fd, chunk, 0, chunk.length, pos);
         const text = carry + chunk.toString('latin1', 0, n);
-        for (const m of text.matchAll(needle)) max = Math.max(max, Number(m[1]));
+        for (const m of text.matchAll(needle)) {
+          const seq = Number(m[1]);
+          if (plausibleSeq(seq, seedNow)) max = Math.max(max, seq);
+        }
         carry = text.slice(-128); // an id split across chunks
       }
     } finally {

@@ -8,9 +8,23 @@
 // the year 2255 at this scale. The clock is never taken below this build's date.
 import type { Executor } from './sqlite.js';
 
+/** Room above any seed for the ids a database may use (2^40: a million a second for 12 days... of years). */
+export const SEQ_ROOM = 2 ** 40;
+/** No seed above this, whatever the clock says: ids stay safe integers. */
+const MAX_SEED = Number.MAX_SAFE_INTEGER - SEQ_ROOM;
+
 /** First seq of a database created at `nowMs` (epoch ms); `floorMs`: this build's date. */
 export function seqSeed(nowMs: number, floorMs: number): number {
-  return Math.floor(Math.max(nowMs, floorMs)) * 1000;
+  return Math.min(MAX_SEED, Math.floor(Math.max(nowMs, floorMs)) * 1000);
+}
+
+/**
+ * Whether `seq` can be an id a database of this device really used, given the seed a new one
+ * would get now: salvage reads ids out of damaged bytes (dead-letter payloads included), and
+ * one absurd candidate must not push the counter past the safe integers.
+ */
+export function plausibleSeq(seq: number, seedNow: number): boolean {
+  return Number.isSafeInteger(seq) && seq > 0 && seq <= seedNow + SEQ_ROOM;
 }
 
 /** Records the seed as the counter and as `seq_seed` (health shows it: a jump to it is a new database, not loss). */

@@ -85,9 +85,14 @@ export function createAlignedWindows({ sizeMs, stepMs = sizeMs, latenessMs, quan
     },
     forget(sensor, out) {
       const s = tracked.sensors.get(sensor);
-      if (!s) return;
-      for (const w of s.open) emit(sensor, s, w, true, out);
+      if (!s) return -Infinity;
+      let reported = s.closedBefore;
+      for (const w of s.open) {
+        emit(sensor, s, w, true, out);
+        reported = Math.max(reported, w.start + sizeMs);
+      }
       tracked.sensors.delete(sensor);
+      return reported;
     },
     openWindows: tracked.openWindows,
     shiftArrivals: tracked.shiftArrivals,

@@ -65,6 +65,7 @@ function tumblingCount(size: number, quantiles: boolean, saved: unknown): Window
       const w = sensors.get(sensor);
       if (w) out.push(result(sensor, w, true));
       sensors.delete(sensor);
+      return -Infinity; // count windows have no event-time order to keep
     },
     openWindows: () => sensors.size,
     shiftArrivals: () => undefined,
@@ -121,6 +122,7 @@ function slidingCount(size: number, step: number, quantiles: boolean, saved: unk
       const ring = sensors.get(sensor);
       if (ring && ring.sinceReport > 0) out.push(summarize(sensor, ring, true));
       sensors.delete(sensor);
+      return -Infinity;
     },
     openWindows: () => sensors.size,
     shiftArrivals: () => undefined,

@@ -80,9 +80,14 @@ export function createSessionWindows({ gapMs, latenessMs, quantiles }: { gapMs: 
     },
     forget(sensor, out) {
       const s = tracked.sensors.get(sensor);
-      if (!s) return;
-      for (const w of s.open) out.push(result(sensor, s, w, true));
+      if (!s) return -Infinity;
+      let reported = s.closedBefore;
+      for (const w of s.open) {
+        out.push(result(sensor, s, w, true));
+        reported = Math.max(reported, w.last + 1);
+      }
       tracked.sensors.delete(sensor);
+      return reported;
     },
     openWindows: tracked.openWindows,
     shiftArrivals: tracked.shiftArrivals,

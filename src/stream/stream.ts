@@ -120,6 +120,8 @@ export interface SavedStream {
    * next start) must not send the same window twice under a second id.
    */
   flushed?: Array<[string, string[]]>;
+  /** Evicted sensors: event time before which their readings are late (windows already reported). */
+  tombstones?: Array<[string, number]>;
 }
 
 interface PipelineState {
@@ -143,12 +145,18 @@ export function pipelineFingerprint(spec: PipelineSpec): string {
  * A stream for `specs`; with `saved`, each pipeline takes over the saved state of the first
  * not-yet-taken saved pipeline with the same fingerprint (a changed pipeline starts empty).
  */
+/** Evicted sensors remembered (about 60 bytes each); past this the oldest is forgotten. */
+const MAX_TOMBSTONES = 10_000;
+
 export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream, options: StreamOptions = {}): Stream {
   const idleTtlMs = options.idleTtlMs ?? saved?.idleTtlMs ?? 0;
   // Sensors with state, by last arrival. A sensor restored from a checkpoint without this map
   // enters it at its next reading (until then it is never evicted).
   const seen = new Map<string, number>(saved?.seen ?? []);
   const flushed = new Map<string, string[]>(saved?.flushed ?? []);
+  // An evicted sensor that comes back with old readings (a buffered backlog) must not open a
+  // window that was already reported: its reported-up-to time is kept, bounded in number.
+  const tombstones = new Map<string, number>(saved?.tombstones ?? []);
   const flushKey = (fingerprint: string, o: StreamOutput) => (o.kind === 'summary' ? `${fingerprint}|${o.start}|${o.end}|${o.count}` : '');
   const unclaimed = [...(saved?.pipelines ?? [])];
   const pipelines: PipelineState[] = specs.map((spec) => {
@@ -214,6 +222,13 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
     ingest(r, out) {
       const p = route(r.sensor);
       if (!p) return 'unrouted';
+      if (tombstones.size > 0) {
+        const reported = tombstones.get(r.sensor);
+        if (reported !== undefined) {
+          if (r.ts < reported) return 'late';
+          tombstones.delete(r.sensor);
+        }
+      }
       if (flushed.size > 0) flushed.delete(r.sensor); // a new reading: a later flush reports something new
       if (idleTtlMs > 0) seen.set(r.sensor, r.receivedAt); // no re-insertion per reading: tick scans them all
       let dets = p.detectors.get(r.sensor);
@@ -240,8 +255,12 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
           routes.delete(sensor);
           changed = true;
           if (!p) continue;
-          p.windows.forget(sensor, closed);
+          const reported = p.windows.forget(sensor, closed);
           drainPartials(p, out);
+          if (reported > -Infinity) {
+            tombstones.set(sensor, reported);
+            if (tombstones.size > MAX_TOMBSTONES) tombstones.delete(tombstones.keys().next().value!);
+          }
           p.detectors.delete(sensor);
           flushed.delete(sensor);
         }
@@ -286,6 +305,7 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
         })),
         ...(idleTtlMs > 0 && { seen: [...seen], idleTtlMs }),
         ...(flushed.size > 0 && { flushed: [...flushed] }),
+        ...(tombstones.size > 0 && { tombstones: [...tombstones] }),
       };
     },
   };

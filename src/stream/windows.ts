@@ -25,8 +25,12 @@ export interface Windows {
   tick(now: number, out: WindowResult[]): boolean;
   /** Emits a partial copy of every open window (shutdown); the windows stay open. */
   flush(out: WindowResult[]): void;
-  /** Drops all state of one sensor (idle past limits.sensorIdleTtl); its open windows go out as partial summaries. */
-  forget(sensor: string, out: WindowResult[]): void;
+  /**
+   * Drops all state of one sensor (idle past limits.sensorIdleTtl); its open windows go out as
+   * partial summaries. Returns the event time before which a later reading of the sensor
+   * belongs only to windows already reported (late), or -Infinity.
+   */
+  forget(sensor: string, out: WindowResult[]): number;
   openWindows(): number;
   /** The wall clock jumped by `deltaMs`: move arrival times with it, so quiet-sensor closing keeps its pace. */
   shiftArrivals(deltaMs: number): void;

@@ -237,10 +237,12 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
         // Durably marked before any of them goes out: compaction never rewrites a row that may
         // have reached the broker without its PUBACK, even after a reconnect or a restart.
         // (Rows held in memory are not in the outbox; the mark covers them harmlessly.)
-        if (last > outbox.handedUpTo(kind)) {
-          // A store that cannot write keeps the mark in memory (it cannot compact either) and
-          // sending goes on: delivery matters more than a mark for after a crash.
-          await outbox.markHanded(kind, last).catch((err: Error) => log.debug({ err: err.message }, 'could not record the handed-over mark yet'));
+        // markHanded returns at once when the mark on disk is already past `last`; after a
+        // failed write it writes again. A store that cannot write keeps the mark in memory
+        // (it cannot compact either) and sending goes on: delivery matters more.
+        const before = outbox.handedUpTo(kind);
+        await outbox.markHanded(kind, last).catch((err: Error) => log.debug({ err: err.message }, 'could not record the handed-over mark yet'));
+        if (outbox.handedUpTo(kind) !== before) {
           if (c !== client || state !== 'online') return undefined;
           if (lane.generation !== generation) continue;
         }

@@ -2,7 +2,7 @@
 // read is salvaged into a fresh database, the agent starts and says what was saved and lost,
 // and no message id is ever reused.
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, openSync, readFileSync, statSync, truncateSync, writeSync, closeSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, openSync, readFileSync, renameSync, statSync, truncateSync, writeSync, closeSync, writeFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import { openStoreChecked } from '../../src/store/open-store.js';
 import { salvageDatabase } from '../../src/store/salvage.js';
@@ -201,4 +201,35 @@ describe('ids after a database is lost', () => {
     expect(opened.salvage!.nextSeq).toBeGreaterThanOrEqual(made.nextSeq);
     expect(existsSync(`${path}.salvage-new`)).toBe(false);
   });
+
+  it('an impossible id in the damaged bytes (a forged one in a dead letter) does not push the counter past safe integers', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'outpost.db');
+    copyFileSync(original, path);
+    const db = await openDatabase(path);
+    await db.run("INSERT INTO dead_letters (received_at, source, topic, reason, detail, payload) VALUES (1, 'mqtt:sensors/#', 'sensors/x', 'bad-payload', 'x', ?)", [Buffer.from('{"id":"salvage-01:99999999999999999999","v":1}')]);
+    await db.close();
+    truncateSync(path, Math.floor(statSync(path).size * 0.7));
+    const opened = await openStoreChecked(path, 'full', silentLogger(), 'salvage-01');
+    await opened.db.close();
+    expect(Number.isSafeInteger(opened.salvage!.nextSeq)).toBe(true);
+    expect(opened.salvage!.nextSeq).toBeGreaterThanOrEqual(made.nextSeq);
+  });
+
+  it('a salvage that died between its two renames is finished at the next start, not thrown away', async () => {
+    const dir = tempDir();
+    const path = join(dir, 'outpost.db');
+    copyFileSync(original, path);
+    truncateSync(path, Math.floor(statSync(path).size * 0.6));
+    const first = await openStoreChecked(path, 'full', silentLogger(), 'salvage-01');
+    await first.db.close();
+    // As if the process died after moving the damaged file aside and before moving the new one in.
+    renameSync(path, `${path}.salvage-new`);
+    const again = await openStoreChecked(path, 'full', silentLogger(), 'salvage-01');
+    expect(again.salvage).toBeUndefined();
+    const rows = (await again.db.get<{ n: number }>('SELECT COUNT(*) AS n FROM outbox'))!.n;
+    await again.db.close();
+    expect(rows).toBe(first.salvage!.salvaged.outbox);
+  });
 });
+

@@ -13,6 +13,7 @@ import { openStore } from '../../src/store/open-store.js';
 import { openOutbox } from '../../src/store/outbox.js';
 import { createGroupCommit } from '../../src/store/group-commit.js';
 import { PIECE_BYTES } from '../../src/store/held-batches.js';
+import { waitFor } from '../helpers/wait.js';
 import { createLogger, silentLogger } from '../../src/ops/logger.js';
 import type { Database } from '../../src/store/sqlite.js';
 
@@ -128,5 +129,36 @@ describe('a stop while the store cannot commit', () => {
     const again = await openOutbox(real);
     expect(again.nextSeq()).toBe(first + 50);
     await real.close();
+  });
+});
+
+describe('held work larger than one piece', () => {
+  it('is all committed once the store is back, checkpoint and acknowledgements included, and close() returns', async () => {
+    const db = await openStore(join(tempDir(), 'outpost.db'));
+    const outbox = await openOutbox(db);
+    let fail = true;
+    const now = Date.parse('2026-11-29T00:00:00Z');
+    const writer = createGroupCommit({
+      db, outbox, device: 'piece-01', commitIntervalMs: 100, commitReadings: 1_000_000, journal: true,
+      snapshot: () => ({ specs: '[]', state: '{}' }), clock: () => now, log: silentLogger(), onQueued: () => undefined,
+      hooks: { beforeCommit: async () => { if (fail) throw Object.assign(new Error('SQLITE_FULL: database or disk is full'), { code: 'SQLITE_FULL' }); }, afterFull: async () => false },
+    });
+    for (let i = 0; i < 40_000; i++) writer.reading('s/1', now + i, i, now + i, false); // one cut over a piece (1 MB)
+    await writer.flush();
+    expect(writer.writable()).toBe(false);
+    writer.requestCheckpoint();
+    let acked = false;
+    fail = false;
+    writer.reading('s/1', now + 50_000, 1, now + 50_000, false);
+    void writer.durable().then(() => (acked = true));
+    await waitFor('held work committed', () => writer.health().heldBatches === 0 && writer.waiting() === 0 && writer.writable(), 5_000);
+    await waitFor('the acknowledgement', () => acked, 5_000);
+    expect(writer.checkpointedJournalId()).toBeGreaterThan(0);
+    const t0 = Date.now();
+    await writer.close();
+    expect(Date.now() - t0).toBeLessThan(2_000);
+    const journaled = await db.get<{ n: number }>('SELECT SUM(count) AS n FROM journal');
+    expect(journaled!.n).toBeGreaterThanOrEqual(40_001); // plus the close's tick-free checkpoint
+    await db.close();
   });
 });
