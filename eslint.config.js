@@ -24,7 +24,7 @@ export default tseslint.config(
         paths: IO_PACKAGES.map((name) => ({ name, message: 'src/stream is the pure core: no I/O. Put adapters in sources/, store/, uplink/ or ops/.' })),
         patterns: [
           { group: IO_MODULES, message: 'src/stream is the pure core: no I/O. Put adapters in sources/, store/, uplink/ or ops/.' },
-          { group: ['../sources/*', '../store/*', '../uplink/*', '../ops/*', '../broker/*', '../cli/*', '../agent/*', '../config/*'], message: 'src/stream imports nothing outside itself: dependencies point inward.' },
+          { group: ['../sources/*', '../store/*', '../uplink/*', '../ops/*', '../broker/*', '../cli/*', '../agent/*', '../config/*', '../tools/*'], message: 'src/stream imports nothing outside itself: dependencies point inward.' },
         ],
       }],
       'no-restricted-globals': ['error', { name: 'setTimeout', message: 'stream/ is synchronous: time comes in as an argument' }, { name: 'setInterval', message: 'stream/ is synchronous: time comes in as an argument' }],
@@ -32,6 +32,15 @@ export default tseslint.config(
         { selector: "MemberExpression[object.name='Date'][property.name='now']", message: 'stream/ uses the injected clock (a `now` argument)' },
         { selector: "NewExpression[callee.name='Date'][arguments.length=0]", message: 'stream/ uses the injected clock (a `now` argument)' },
       ],
+    },
+  },
+  {
+    // Development tools (demo, simulator, NAB) are not installed on devices: the runtime never
+    // imports them (src/cli/main.ts loads them by name, with a clear message when absent).
+    files: ['src/**/*.ts'],
+    ignores: ['src/stream/**', 'src/tools/**'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: [{ group: ['**/tools/*', '**/tools/**'], message: 'src/tools holds development tools, left out of device installs: the runtime must not import them.' }] }],
     },
   },
 );

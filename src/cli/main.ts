@@ -19,6 +19,20 @@ const exit = (code: number) => {
   process.exitCode = code;
 };
 
+/**
+ * A development tool (demo, simulate, nab) from src/tools/: in a repository clone, not in
+ * what a device installs (package.json "files" leaves dist/tools and the NAB corpus out).
+ */
+async function tool<T>(name: string): Promise<T> {
+  try {
+    return (await import(`../tools/${name}.js`)) as T;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND' || !String((err as Error).message).includes(`tools/${name}.js`)) throw err;
+    process.stderr.write(`this is a development tool and is not installed on devices: run it from a clone of the Outpost repository (${name})\n`);
+    process.exit(69);
+  }
+}
+
 const program = new Command('outpost')
   .description('Edge stream runtime: sensors in over MQTT and GPIO, windows and anomalies out to a fleet broker')
   .showHelpAfterError();
@@ -72,7 +86,7 @@ program
   .option('--username <name>')
   .option('--password <secret>')
   .action(async (o: { url: string; config?: string; sensors: number; rate: number; prefix: string; seed: number; qos: number; duration?: string; username?: string; password?: string }) =>
-    exit(await (await import('./simulate.js')).simulate({ ...o, qos: o.qos === 1 ? 1 : 0 }, processIo)),
+    exit(await (await tool<typeof import('../tools/simulate.js')>('simulate')).simulate({ ...o, qos: o.qos === 1 ? 1 : 0 }, processIo)),
   );
 
 program
@@ -81,7 +95,7 @@ program
   .option('-d, --duration <duration>', 'stop after this long (default: until Ctrl-C)')
   .option('--outage-at <duration>', 'when the fleet broker goes down', '30s')
   .option('--outage-for <duration>', 'how long it stays down', '10s')
-  .action(async (o: { duration?: string; outageAt: string; outageFor: string }) => exit(await (await import('./demo.js')).demo(o, processIo)));
+  .action(async (o: { duration?: string; outageAt: string; outageFor: string }) => exit(await (await tool<typeof import('../tools/demo.js')>('demo')).demo(o, processIo)));
 
 const dead = program.command('deadletter').description('inputs Outpost refused, with their reasons: list, replay (after a fix), purge');
 const ids = (v: string, prev: number[] = []) => [...prev, int(v)];
@@ -109,7 +123,7 @@ program
   .option('--nab <dir>', 'a NAB directory (data/, labels/, results/)')
   .option('--detector <type>', 'only this detector (repeatable): novelty, zscore, ewma, cusum, mad, flatline, windowedGaussian', (v: string, prev: string[] = []) => [...prev, v])
   .option('--json', 'print JSON')
-  .action(async (o: { nab?: string; detector?: string[]; json?: boolean }) => exit(await (await import('./nab.js')).nab(o, processIo)));
+  .action(async (o: { nab?: string; detector?: string[]; json?: boolean }) => exit(await (await tool<typeof import('../tools/nab-command.js')>('nab-command')).nab(o, processIo)));
 
 program
   .command('hash-password')

@@ -3,12 +3,12 @@
 // at threshold 1.0. And the runner that feeds detectors checked by a port of Windowed Gaussian,
 // which must reproduce the official per-row scores and corpus score.
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadCorpus, loadOfficialScores, type NabFile } from '../../src/nab/corpus.js';
-import { PROFILES, bestThreshold, normalize, probation, scoreCorpus, scoreFile, type ScoredFile } from '../../src/nab/scorer.js';
-import { runDetector } from '../../src/nab/run-detector.js';
-import { createWindowedGaussian } from '../../src/nab/windowed-gaussian.js';
+import { loadCorpus, loadOfficialScores, type NabFile } from '../../src/tools/nab/corpus.js';
+import { PROFILES, bestThreshold, normalize, probation, scoreCorpus, scoreFile, type ScoredFile } from '../../src/tools/nab/scorer.js';
+import { runDetector } from '../../src/tools/nab/run-detector.js';
+import { createWindowedGaussian } from '../../src/tools/nab/windowed-gaussian.js';
 import { createDetector } from '../../src/stream/detectors/create-detector.js';
-import { DEFAULT_NAB_DIR } from '../../src/cli/nab.js';
+import { DEFAULT_NAB_DIR } from '../../src/tools/nab-command.js';
 
 const [standard, lowFp, lowFn] = PROFILES as [typeof PROFILES[0], typeof PROFILES[0], typeof PROFILES[0]];
 

@@ -1,10 +1,10 @@
 // `outpost simulate`: simulated sensors publishing to any broker (for laptops and tests).
 import { loadConfigFile } from '../config/load.js';
 import { parseDuration } from '../config/units.js';
-import { startSimulatedPublisher, generatedSensors } from '../sources/simulated/mqtt-publisher.js';
+import { startSimulatedPublisher, generatedSensors } from './simulated-publisher.js';
 import type { SimulatedSensorConfig } from '../config/schema.js';
-import { reportProblems } from './check-config.js';
-import type { Io } from './io.js';
+import { reportProblems } from '../cli/check-config.js';
+import type { Io } from '../cli/io.js';
 
 export interface SimulateArgs {
   url: string;

@@ -1,8 +1,8 @@
 // Simulated sensors as a separate MQTT client (`outpost simulate`, the demo): the same signals
 // as the in-agent simulated source, published as {"value","ts"} to <prefix><sensor id>.
 import mqtt from 'mqtt';
-import type { SimulatedSensorConfig } from '../../config/schema.js';
-import { runSimulation } from './simulated-source.js';
+import type { SimulatedSensorConfig } from '../config/schema.js';
+import { runSimulation } from '../sources/simulated/simulated-source.js';
 
 export interface SimulatedPublisherOptions {
   url: string;

@@ -1,7 +1,7 @@
 // A detector over the whole corpus: the three profiles at the NAB-optimal threshold (swept on
 // the corpus, as the published scoreboard does) and at the threshold the product ships with,
 // and the CPU time per reading.
-import type { Detector } from '../stream/detectors/detector.js';
+import type { Detector } from '../../stream/detectors/detector.js';
 import type { NabFile } from './corpus.js';
 import { runDetector } from './run-detector.js';
 import { PROFILES, bestThreshold, scoreCorpus, type CorpusScore } from './scorer.js';

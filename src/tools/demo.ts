@@ -11,12 +11,12 @@ import { loadConfigFile, type AgentConfig } from '../config/load.js';
 import { createLogger } from '../ops/logger.js';
 import { createAgent, type Agent } from '../agent/agent.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../broker/embedded-broker.js';
-import { startSimulatedPublisher } from '../sources/simulated/mqtt-publisher.js';
+import { startSimulatedPublisher } from './simulated-publisher.js';
 import type { SimulatedSensorConfig } from '../config/schema.js';
 import { parseDuration } from '../config/units.js';
-import { reportProblems } from './check-config.js';
-import { describeUpstream, printLine } from './console-view.js';
-import type { Io } from './io.js';
+import { reportProblems } from '../cli/check-config.js';
+import { describeUpstream, printLine } from '../cli/console-view.js';
+import type { Io } from '../cli/io.js';
 
 export const DEMO_CONFIG = fileURLToPath(new URL('../../device-configs/demo.yaml', import.meta.url));
 

@@ -2,7 +2,7 @@
 // runner feeds NAB as NAB does (its official per-row scores are in nab/results). The mean and
 // population deviation of a window of up to 6,400 values, moved forward 100 values at a time;
 // score = 1 - Q(|x - mean| / deviation), the Gaussian tail, so 0.5 at the mean.
-import type { Detector } from '../stream/detectors/detector.js';
+import type { Detector } from '../../stream/detectors/detector.js';
 
 const WINDOW = 6400;
 const STEP = 100;

@@ -1,7 +1,7 @@
 // Feeds every NAB file, row by row, to a fresh detector and collects the score each row got,
 // as a device would: causal, one reading at a time, the row's timestamp as event and arrival
 // time. Also measures CPU time per reading (process.cpuUsage, user + system).
-import type { Detector } from '../stream/detectors/detector.js';
+import type { Detector } from '../../stream/detectors/detector.js';
 import type { NabFile } from './corpus.js';
 import type { ScoredFile } from './scorer.js';
 

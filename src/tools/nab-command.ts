@@ -5,12 +5,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
-import { loadCorpus } from '../nab/corpus.js';
-import { evaluate, type Evaluation } from '../nab/evaluate.js';
-import { createWindowedGaussian } from '../nab/windowed-gaussian.js';
+import { loadCorpus } from './nab/corpus.js';
+import { evaluate, type Evaluation } from './nab/evaluate.js';
+import { createWindowedGaussian } from './nab/windowed-gaussian.js';
 import { createDetector, type DetectorSpec, type DetectorType } from '../stream/detectors/create-detector.js';
 import { detector as detectorSchema } from '../config/pipelines-schema.js';
-import type { Io } from './io.js';
+import type { Io } from '../cli/io.js';
 
 /** Detectors that need limits only the user knows (a sensor's range, its physical rate, a silence). */
 const NEEDS_LIMITS: Partial<Record<DetectorType, string>> = {
