@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { openStore } from '../src/store/open-store.js';
 import { openOutbox, type Outbox, type OutboxMessage } from '../src/store/outbox.js';
-import { createForwarder } from '../src/uplink/forwarder.js';
+import { createForwarder } from '../src/outputs/uplink/forwarder.js';
 import { parseConfigText } from '../src/config/load.js';
 import { silentLogger } from '../src/ops/logger.js';
 import type { Database } from '../src/store/sqlite.js';

@@ -4,28 +4,28 @@
 import type { AgentConfig } from '../config/load.js';
 import type { Logger } from '../ops/logger.js';
 import type { Source, Clock } from '../sources/source.js';
-import type { GpioDriver } from '../sources/gpio/gpio-driver.js';
+import type { GpioDriver } from '../gpio/gpio-driver.js';
 import { openStoreChecked } from '../store/open-store.js';
 import { readSeqSeed } from '../store/seq-seed.js';
 import { openOutbox, type Outbox } from '../store/outbox.js';
 import { createGroupCommit, type GroupCommit } from '../store/group-commit.js';
 import { createBudget, type Budget } from '../store/budget.js';
 import type { SalvageReport } from '../store/salvage.js';
-import { trimJournal } from '../store/journal.js';
 import { lockStore, type StoreLock } from '../store/store-lock.js';
-import { startSchedules, type Job, type Schedules } from '../ops/schedules.js';
-import { total } from '../ops/stats.js';
+import { startSchedules, type Schedules } from '../ops/schedules.js';
+import { scheduledJobs } from './scheduled-jobs.js';
+import { createTicker, type Ticker } from './ticker.js';
 import { recoverStream } from './recovery.js';
 import { replayDeadLetters, type ReplayFilter, type ReplayResult } from './dead-letter-replay.js';
 import type { Database } from '../store/sqlite.js';
-import { createForwarder, type Forwarder } from '../uplink/forwarder.js';
+import { createForwarder, type Forwarder } from '../outputs/uplink/forwarder.js';
 import type { Stream, StreamOutput } from '../stream/stream.js';
 import { createAdmission, type Admission } from '../stream/admission.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../broker/embedded-broker.js';
 import { createIngest, type Ingest } from './ingest.js';
-import { openAlarmOutputs, type AlarmOutputs } from '../sources/gpio/alarm-output.js';
-import { createSimulatedGpioDriver } from '../sources/gpio/simulated-driver.js';
-import { createOnoffDriver } from '../sources/gpio/onoff-driver.js';
+import { openAlarmOutputs, type AlarmOutputs } from '../outputs/gpio-alarms/alarm-output.js';
+import { createSimulatedGpioDriver } from '../gpio/simulated-driver.js';
+import { createOnoffDriver } from '../gpio/onoff-driver.js';
 import { buildSources } from './build-sources.js';
 import { createStats, bump, type Stats } from '../ops/stats.js';
 import { buildHealth, type Health } from '../ops/health.js';
@@ -105,20 +105,17 @@ export function createAgent(opts: AgentOptions): Agent {
   const started: Source[] = [];
   let ticker: NodeJS.Timeout | undefined;
   let schedules: Schedules | undefined;
-  let lastDaily = { at: clock(), readings: 0, summaries: 0, anomalies: 0, deadLetters: 0, delivered: 0, merges: 0, evictions: 0 };
   let budgetTimer: NodeJS.Timeout | undefined;
   let lock: StoreLock | undefined;
   let stopping: Promise<void> | undefined;
-  let lastCheckpointAt = 0;
-  let lastTickMono = -Infinity;
-  let rate = { at: clock(), readings: 0, perS: 0 };
+  let heartbeat: Ticker | undefined;
 
   const health = async (): Promise<Health> =>
     buildHealth({
       device: config.device.id,
       now: clock(),
       stats,
-      ratePerS: rate.perS,
+      ratePerS: heartbeat?.ratePerS() ?? 0,
       sensors: admission?.knownSensors() ?? 0,
       openWindows: stream?.openWindows() ?? 0,
       outbox: outbox ? await outbox.stats() : { rows: 0, bytes: 0, oldestCreatedAt: null },
@@ -132,95 +129,6 @@ export function createAgent(opts: AgentOptions): Agent {
       alarms: alarms?.active() ?? [],
     });
 
-  const tick = () => {
-    const now = clock();
-    const c = observeClock();
-    if (c.jump !== 0) {
-      // Quiet-sensor closing measures idle time on the wall clock: move arrivals with the jump.
-      log.warn({ jumpMs: c.jump, state: c.state }, 'wall clock jumped; window timing adjusted');
-      stream!.shiftArrivals(c.jump);
-      writer!.shift(c.jump, now);
-    }
-    if (c.state === 'trusted' && ingest!.held() > 0) ingest!.release(now, system.mono());
-    const out: StreamOutput[] = [];
-    if (stream!.tick(now, out)) writer!.tick(now); // idle sensors are evicted here too (limits.sensorIdleTtl)
-    admission!.forgetIdle(now);
-    if (out.length > 0) ingest!.emit(out);
-    if (now - lastCheckpointAt >= config.storage.checkpointInterval) {
-      lastCheckpointAt = now;
-      writer!.requestCheckpoint();
-    }
-    lastTickMono = system.mono();
-    // Ingest rate, smoothed over about ten ticks.
-    const dt = (now - rate.at) / 1000;
-    if (dt > 0) {
-      const instant = (stats.readings - rate.readings) / dt;
-      rate = { at: now, readings: stats.readings, perS: rate.perS === 0 ? instant : rate.perS * 0.9 + instant * 0.1 };
-    }
-  };
-
-  /** The jobs of `schedules` in the config. */
-  const scheduledJobs = (): Job[] => {
-    const d = db!;
-    const w = writer!;
-    const counters = () => ({
-      readings: stats.readings,
-      summaries: stats.summaries,
-      anomalies: stats.anomalies,
-      deadLetters: total(stats.deadLettersByReason),
-      delivered: forwarder?.status().delivered ?? 0,
-      merges: stats.merges,
-      evictions: stats.evictedSummaries + stats.evictedAnomalies,
-    });
-    return [
-      { name: 'health', cron: config.schedules.health, run: async () => forwarder?.publishLive('health', JSON.stringify(await health()), true) },
-      {
-        name: 'retention',
-        cron: config.schedules.retention,
-        run: async () => {
-          const now = clock();
-          stats.journalTrimmed += await trimJournal(d, { before: now - config.storage.journal.retention, maxBytes: config.storage.journal.maxBytes, coveredUpTo: w.checkpointedJournalId() });
-          const gone = await d.run('DELETE FROM dead_letters WHERE received_at < ?', [now - config.storage.deadLetters.retention]);
-          stats.deadLettersTrimmed += gone.changes;
-        },
-      },
-      {
-        name: 'optimize',
-        cron: config.schedules.optimize,
-        run: async () => {
-          await d.exec('PRAGMA optimize');
-          await d.get('PRAGMA wal_checkpoint(TRUNCATE)');
-        },
-      },
-      {
-        name: 'dailySummary',
-        cron: config.schedules.dailySummary,
-        run: async () => {
-          const now = clock();
-          const c = counters();
-          const since = lastDaily;
-          const report = {
-            v: 1,
-            device: config.device.id,
-            from: new Date(since.at).toISOString(),
-            to: new Date(now).toISOString(),
-            readings: c.readings - since.readings,
-            summaries: c.summaries - since.summaries,
-            anomalies: c.anomalies - since.anomalies,
-            deadLetters: c.deadLetters - since.deadLetters,
-            delivered: c.delivered - since.delivered,
-            merges: c.merges - since.merges,
-            evictions: c.evictions - since.evictions,
-            backlog: (await health()).backlog,
-          };
-          // The period starts anew only once its report went out: an offline uplink keeps it open.
-          if (!forwarder?.publishLive('daily', JSON.stringify(report), true)) throw new Error('uplink offline: the daily report was not sent');
-          lastDaily = { at: now, ...c };
-        },
-      },
-    ];
-  };
-
   return {
     config,
     get brokerPort() {
@@ -232,7 +140,7 @@ export function createAgent(opts: AgentOptions): Agent {
     health,
     progressing() {
       if (!writer || !ticker) return false;
-      return system.mono() - lastTickMono < 5 * TICK_MS && writer.busyFor(clock()) < COMMIT_STALL_MS;
+      return system.mono() - (heartbeat?.lastTickMono() ?? -Infinity) < 5 * TICK_MS && writer.busyFor(clock()) < COMMIT_STALL_MS;
     },
     async status() {
       return { ...(await health()), latest: (ingest?.latest() ?? []).slice(0, 50) };
@@ -323,7 +231,6 @@ export function createAgent(opts: AgentOptions): Agent {
     stream = recovered.stream;
     writer.requestCheckpoint(); // the next restart starts from here, not from the old checkpoint
     await writer.flush();
-    lastCheckpointAt = clock();
     admission = createAdmission({ ...config.limits, floor: BUILD_FLOOR });
     ingest = createIngest({
       admission,
@@ -339,8 +246,9 @@ export function createAgent(opts: AgentOptions): Agent {
       onAnomaly: (a) => alarms?.onAnomaly(a),
     });
     if (trust.status().state !== 'trusted') log.warn({ clock: trust.status(), wall: new Date(clock()).toISOString() }, 'wall clock not trusted yet: readings without a timestamp are held until it is');
-    ticker = setInterval(tick, TICK_MS);
-    lastTickMono = system.mono();
+    const beat = createTicker({ clock, mono: () => system.mono(), observeClock, stream, writer, ingest, admission, stats, log, checkpointIntervalMs: config.storage.checkpointInterval });
+    heartbeat = beat;
+    ticker = setInterval(() => beat.tick(), TICK_MS);
 
     // 3. Observability, then the local broker and the sources.
     if (config.http.enabled) {
@@ -390,7 +298,17 @@ export function createAgent(opts: AgentOptions): Agent {
       await s.start(ingest.sinkFor(s.name));
       started.push(s);
     }
-    schedules = startSchedules(scheduledJobs(), log, clock);
+    const jobs = scheduledJobs({
+      config,
+      db,
+      stats,
+      clock,
+      health,
+      checkpointedJournalId: () => writer?.checkpointedJournalId() ?? 0,
+      delivered: () => forwarder?.status().delivered ?? 0,
+      publishLive: (subtopic, payload, retain) => forwarder?.publishLive(subtopic, payload, retain) ?? false,
+    });
+    schedules = startSchedules(jobs, log, clock);
     log.info({ device: config.device.id, sources: sources.map((s) => s.name), pipelines: config.pipelines.length, uplink: redactUrl(config.uplink.url) }, 'outpost running');
   }
 

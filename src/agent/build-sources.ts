@@ -7,9 +7,9 @@ import { createMqttSource } from '../sources/mqtt/mqtt-source.js';
 import { createClientFeed } from '../sources/mqtt/client-feed.js';
 import { createSimulatedSource } from '../sources/simulated/simulated-source.js';
 import { createGpioSource } from '../sources/gpio/gpio-source.js';
-import type { GpioDriver } from '../sources/gpio/gpio-driver.js';
-import { createOnoffDriver } from '../sources/gpio/onoff-driver.js';
-import { createSimulatedGpioDriver } from '../sources/gpio/simulated-driver.js';
+import type { GpioDriver } from '../gpio/gpio-driver.js';
+import { createOnoffDriver } from '../gpio/onoff-driver.js';
+import { createSimulatedGpioDriver } from '../gpio/simulated-driver.js';
 import type { Logger } from '../ops/logger.js';
 import { BUILD_FLOOR } from '../ops/build-info.js';
 

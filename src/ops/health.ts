@@ -3,7 +3,7 @@
 import type { Stats } from './stats.js';
 import { total } from './stats.js';
 import type { OutboxStats } from '../store/outbox.js';
-import type { UplinkStatus } from '../uplink/forwarder.js';
+import type { UplinkStatus } from '../outputs/uplink/forwarder.js';
 import type { ClockStatus } from '../stream/clock-trust.js';
 import type { StoreHealth } from '../store/group-commit.js';
 import type { BudgetStatus } from '../store/budget.js';

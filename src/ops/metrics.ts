@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { Registry, Counter, Gauge, collectDefaultMetrics } from 'prom-client';
 import type { Stats } from './stats.js';
 import type { OutboxStats } from '../store/outbox.js';
-import type { UplinkStatus } from '../uplink/forwarder.js';
+import type { UplinkStatus } from '../outputs/uplink/forwarder.js';
 import type { StoreHealth } from '../store/group-commit.js';
 import type { BudgetStatus } from '../store/budget.js';
 

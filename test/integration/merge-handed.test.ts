@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { openStore } from '../../src/store/open-store.js';
 import { openOutbox, HANDED_STRIDE, type Outbox } from '../../src/store/outbox.js';
 import { mergePass } from '../../src/store/outbox-compaction.js';
-import { createForwarder } from '../../src/uplink/forwarder.js';
+import { createForwarder } from '../../src/outputs/uplink/forwarder.js';
 import { renderBody, wrapBody } from '../../src/stream/messages.js';
 import { silentLogger } from '../../src/ops/logger.js';
 import type { Database } from '../../src/store/sqlite.js';

@@ -4,10 +4,10 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { sysfsNumber } from '../../src/sources/gpio/gpio-chip.js';
+import { sysfsNumber } from '../../src/gpio/gpio-chip.js';
 import { createGpioSource } from '../../src/sources/gpio/gpio-source.js';
-import { openAlarmOutputs } from '../../src/sources/gpio/alarm-output.js';
-import type { GpioDriver, Level } from '../../src/sources/gpio/gpio-driver.js';
+import { openAlarmOutputs } from '../../src/outputs/gpio-alarms/alarm-output.js';
+import type { GpioDriver, Level } from '../../src/gpio/gpio-driver.js';
 import type { Reading } from '../../src/stream/reading.js';
 import type { Anomaly } from '../../src/stream/stream.js';
 import { silentLogger } from '../../src/ops/logger.js';

@@ -8,7 +8,7 @@ import { addValue, emptyMoments, stddev } from '../../src/stream/moments.js';
 import { addToSketch, emptySketch, saveSketch, quantile } from '../../src/stream/quantile-sketch.js';
 import type { Summary } from '../../src/stream/stream.js';
 import { createHeldBatches, type Batch } from '../../src/store/held-batches.js';
-import { createTokenBucket } from '../../src/uplink/token-bucket.js';
+import { createTokenBucket } from '../../src/outputs/uplink/token-bucket.js';
 import { createPasswordChecker, hashPassword, isPasswordHash } from '../../src/broker/password-hash.js';
 import { filterCovers } from '../../src/broker/topic-acl.js';
 import { classifyStoreError } from '../../src/store/store-errors.js';

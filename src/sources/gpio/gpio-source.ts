@@ -7,7 +7,7 @@
 //   counted, and every `interval` two readings go out: `<sensor>` = pulses x scale in that
 //   interval (a window's `sum` is then pulses per window), and `<sensor>/rate` = that per second.
 import type { Source, SourceSink, Clock } from '../source.js';
-import type { GpioDriver, GpioInput, Edge, Level } from './gpio-driver.js';
+import type { GpioDriver, GpioInput, Edge, Level } from '../../gpio/gpio-driver.js';
 
 export interface GpioSourceOptions {
   pin: number;

@@ -42,7 +42,7 @@ export function createClientFeed(opts: ClientFeedOptions): MessageFeed {
         reconnectPeriod: 2_000,
         protocolVersion: 4,
         resubscribe: false, // see 'connect' below
-        writeCache: false, // see uplink/forwarder.ts
+        writeCache: false, // see outputs/uplink/forwarder.ts
       });
       let reported = false;
       // PUBACKs held until their message is durable, by message id.

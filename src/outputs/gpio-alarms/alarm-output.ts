@@ -4,7 +4,7 @@
 import type { Anomaly } from '../../stream/stream.js';
 import type { Severity } from '../../stream/detectors/detector.js';
 import { compileGlobs } from '../../stream/glob.js';
-import type { GpioDriver, GpioOutput } from './gpio-driver.js';
+import type { GpioDriver, GpioOutput } from '../../gpio/gpio-driver.js';
 import type { Logger } from '../../ops/logger.js';
 
 export interface AlarmRule {

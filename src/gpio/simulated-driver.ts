@@ -2,7 +2,7 @@
 // random intervals of 2 to 20 seconds, like a door or a float switch; outputs keep their level
 // (and log nothing: the agent logs what it drives).
 import type { GpioDriver, GpioInput, GpioOutput, Level } from './gpio-driver.js';
-import { seededRandom } from '../simulated/signal.js';
+import { seededRandom } from '../sources/simulated/signal.js';
 
 export function createSimulatedGpioDriver(seed = 1): GpioDriver {
   return {

@@ -3,7 +3,7 @@
 // version (MQTT 5 first when `protocol: auto`, 3.1.1 once the broker refused 5).
 import { readFileSync } from 'node:fs';
 import type { IClientOptions } from 'mqtt';
-import type { AgentConfig } from '../config/load.js';
+import type { AgentConfig } from '../../config/load.js';
 
 export type ProtocolVersion = 4 | 5;
 

@@ -7,12 +7,12 @@
 // survives a disconnect), and after a reconnect the drain restarts from the oldest undelivered
 // row, so what was in flight is sent again (at least once; consumers dedupe by id).
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
-import { MESSAGE_KINDS, type MessageKind, type Outbox, type OutboxRow } from '../store/outbox.js';
-import type { AgentConfig } from '../config/load.js';
-import type { Logger } from '../ops/logger.js';
+import { MESSAGE_KINDS, type MessageKind, type Outbox, type OutboxRow } from '../../store/outbox.js';
+import type { AgentConfig } from '../../config/load.js';
+import type { Logger } from '../../ops/logger.js';
 import { clientOptions, explainUplinkError, refusedProtocol, type ProtocolVersion } from './client-options.js';
 import { createTokenBucket } from './token-bucket.js';
-import { redactUrl } from '../config/redact.js';
+import { redactUrl } from '../../config/redact.js';
 
 export type UplinkState = 'connecting' | 'online' | 'offline' | 'stopped';
 
