@@ -7,6 +7,25 @@ const IO_MODULES = ['fs', 'net', 'http', 'https', 'dgram', 'child_process', 'wor
   .flatMap((m) => [m, `node:${m}`, `${m}/*`, `node:${m}/*`]);
 const IO_PACKAGES = ['mqtt', 'aedes', 'sqlite3', 'node-cron', 'onoff', 'pino', 'prom-client', 'commander'];
 
+const TOOLS_BAN = { group: ['**/tools/*', '**/tools/**'], message: 'src/tools holds development tools, left out of device installs: the runtime must not import them.' };
+const PURE = 'is pure (no I/O) and imports only the pure core';
+/** Per room, the imports it must not make (besides tools/). */
+const ROOMS = {
+  wire: [
+    { group: IO_MODULES, message: `src/wire ${PURE}` },
+    { group: ['../sources/*', '../store/*', '../outputs/*', '../ops/*', '../broker/*', '../cli/*', '../agent/*', '../config/*', '../gpio/*'], message: `src/wire ${PURE} (stream/).` },
+  ],
+  store: [
+    { group: ['../wire/*', '../sources/*', '../outputs/*', '../broker/*', '../agent/*', '../cli/*'], message: 'src/store stores rows and seqs: it never renders or reads a payload (an encoder and a merger are injected) and knows no source or output.' },
+  ],
+  sources: [
+    { group: ['../outputs/*', '../../outputs/*', '../store/*', '../../store/*', '../agent/*', '../../agent/*'], message: 'a source hands readings to its sink: it knows no output, store or agent.' },
+  ],
+  outputs: [
+    { group: ['../sources/*', '../../sources/*', '../../agent/*', '../../broker/*'], message: 'an output knows no source, broker or agent: the agent wires them.' },
+  ],
+};
+
 export default tseslint.config(
   { ignores: ['dist/', 'node_modules/', 'coverage/', '.tmp/', 'scratch/'] },
   js.configs.recommended,
@@ -34,13 +53,17 @@ export default tseslint.config(
       ],
     },
   },
+  // Rooms (docs/architecture.md): each may import only inward. Flat config keeps the last
+  // 'no-restricted-imports' that matches a file, so each room lists all of its own bans.
+  ...Object.entries(ROOMS).map(([room, banned]) => ({
+    files: [`src/${room}/**/*.ts`],
+    rules: { 'no-restricted-imports': ['error', { patterns: [TOOLS_BAN, ...banned] }] },
+  })),
   {
     // Development tools (demo, simulator, NAB) are not installed on devices: the runtime never
     // imports them (src/cli/main.ts loads them by name, with a clear message when absent).
     files: ['src/**/*.ts'],
-    ignores: ['src/stream/**', 'src/tools/**'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: [{ group: ['**/tools/*', '**/tools/**'], message: 'src/tools holds development tools, left out of device installs: the runtime must not import them.' }] }],
-    },
+    ignores: ['src/stream/**', 'src/tools/**', ...Object.keys(ROOMS).map((r) => `src/${r}/**`)],
+    rules: { 'no-restricted-imports': ['error', { patterns: [TOOLS_BAN] }] },
   },
 );

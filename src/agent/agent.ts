@@ -14,6 +14,8 @@ import type { SalvageReport } from '../store/salvage.js';
 import { lockStore, type StoreLock } from '../store/store-lock.js';
 import { startSchedules, type Schedules } from '../ops/schedules.js';
 import { scheduledJobs } from './scheduled-jobs.js';
+import { upstreamEncoder } from '../wire/render.js';
+import { summaryMerger } from '../wire/merge-stored.js';
 import { createTicker, type Ticker } from './ticker.js';
 import { recoverStream } from './recovery.js';
 import { replayDeadLetters, type ReplayFilter, type ReplayResult } from './dead-letter-replay.js';
@@ -23,7 +25,9 @@ import type { Stream, StreamOutput } from '../stream/stream.js';
 import { createAdmission, type Admission } from '../stream/admission.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../broker/embedded-broker.js';
 import { createIngest, type Ingest } from './ingest.js';
-import { openAlarmOutputs, type AlarmOutputs } from '../outputs/gpio-alarms/alarm-output.js';
+import { gpioAlarmOutput } from '../outputs/gpio-alarms/gpio-alarm-output.js';
+import { uplinkOutput } from '../outputs/uplink/uplink-output.js';
+import type { Output } from '../outputs/output.js';
 import { createSimulatedGpioDriver } from '../gpio/simulated-driver.js';
 import { createOnoffDriver } from '../gpio/onoff-driver.js';
 import { buildSources } from './build-sources.js';
@@ -101,7 +105,8 @@ export function createAgent(opts: AgentOptions): Agent {
   let broker: EmbeddedBroker | undefined;
   let http: HttpServer | undefined;
   let sources: Source[] = [];
-  let alarms: AlarmOutputs | undefined;
+  let alarms: ReturnType<typeof gpioAlarmOutput> | undefined;
+  let uplink: Output | undefined;
   const started: Source[] = [];
   let ticker: NodeJS.Timeout | undefined;
   let schedules: Schedules | undefined;
@@ -183,7 +188,7 @@ export function createAgent(opts: AgentOptions): Agent {
     const b = createBudget({
       db,
       outbox,
-      device: config.device.id,
+      merge: summaryMerger(config.device.id),
       maxBytes: config.storage.maxBytes,
       journalMaxBytes: config.storage.journal.maxBytes,
       deadLettersMaxBytes: config.storage.deadLetters.maxBytes,
@@ -199,6 +204,7 @@ export function createAgent(opts: AgentOptions): Agent {
       db,
       outbox,
       device: config.device.id,
+      encode: upstreamEncoder(config.device.id),
       commitIntervalMs: config.storage.commitInterval,
       commitReadings: config.storage.commitReadings,
       journal: config.storage.journal.enabled,
@@ -223,7 +229,8 @@ export function createAgent(opts: AgentOptions): Agent {
       },
     });
     forwarder = f;
-    f.start();
+    uplink = uplinkOutput(f);
+    await uplink.start();
     budgetTimer = setInterval(() => void b.enforce().catch((err: Error) => log.warn({ err: err.message }, 'storage budget check failed')), BUDGET_CHECK_MS);
 
     // 2. The stream, as the checkpoint and journal left it, and the door into it.
@@ -243,7 +250,7 @@ export function createAgent(opts: AgentOptions): Agent {
       trusted: () => trust.status().state === 'trusted',
       mono: () => system.mono(),
       holdReadings: config.clock.holdReadings,
-      onAnomaly: (a) => alarms?.onAnomaly(a),
+      onAnomaly: (a) => alarms?.onAnomaly?.(a),
     });
     if (trust.status().state !== 'trusted') log.warn({ clock: trust.status(), wall: new Date(clock()).toISOString() }, 'wall clock not trusted yet: readings without a timestamp are held until it is');
     const beat = createTicker({ clock, mono: () => system.mono(), observeClock, stream, writer, ingest, admission, stats, log, checkpointIntervalMs: config.storage.checkpointInterval });
@@ -291,7 +298,8 @@ export function createAgent(opts: AgentOptions): Agent {
     }
     if (config.gpio.alarms.length > 0) {
       const driver = config.gpio.simulate ? createSimulatedGpioDriver() : (opts.gpioDriver ?? createOnoffDriver(config.gpio.sysfs));
-      alarms = await openAlarmOutputs(config.gpio.alarms, driver, log);
+      alarms = gpioAlarmOutput(config.gpio.alarms, driver, log);
+      await alarms.start();
     }
     sources = buildSources({ config, localFeed: broker, clock, log, gpioDriver: opts.gpioDriver });
     for (const s of sources) {
@@ -323,7 +331,7 @@ export function createAgent(opts: AgentOptions): Agent {
       await broker?.close();
       for (const s of started.reverse()) await s.stop().catch((err: Error) => log.warn({ source: s.name, err: err.message }, 'source did not stop cleanly'));
       started.length = 0;
-      await alarms?.close();
+      await alarms?.stop(0);
       clearInterval(ticker);
       ingest?.spillHeld();
       if (stream && ingest && flushOpenWindows) {
@@ -334,7 +342,7 @@ export function createAgent(opts: AgentOptions): Agent {
         ingest.emit(out);
       }
       await writer?.close();
-      await forwarder?.stop(opts.stopTimeoutMs ?? 3000);
+      await uplink?.stop(opts.stopTimeoutMs ?? 3000);
       await http?.close();
       await db?.close();
     } finally {

@@ -15,6 +15,9 @@ const positive = (v: string) => {
   if (!(n > 0)) throw new InvalidArgumentError('must be a positive number');
   return n;
 };
+/** The event catalog's version: the messages' "v" as major (docs/event-catalog.md). */
+const CATALOG_VERSION = '1.0.0';
+
 const exit = (code: number) => {
   process.exitCode = code;
 };
@@ -52,8 +55,16 @@ program
 
 program
   .command('schema')
-  .description('print the config JSON Schema')
-  .action(async () => processIo.out(JSON.stringify((await import('../config/json-schema.js')).configJsonSchema(), null, 2)));
+  .description('print the config JSON Schema, or with --messages the JSON Schema of every upstream message')
+  .option('--messages', 'the upstream messages (summary, anomaly, health, status, daily) instead of the config')
+  .action(async (o: { messages?: boolean }) =>
+    processIo.out(JSON.stringify(o.messages ? (await import('../wire/catalog.js')).messageJsonSchemas() : (await import('../config/json-schema.js')).configJsonSchema(), null, 2)),
+  );
+
+program
+  .command('asyncapi')
+  .description('print the AsyncAPI 3 document of the topics a device publishes (the event catalog)')
+  .action(async () => processIo.out(JSON.stringify((await import('../wire/catalog.js')).asyncApiDocument(CATALOG_VERSION), null, 2)));
 
 program
   .command('status')

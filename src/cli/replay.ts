@@ -11,7 +11,7 @@ import { loadCheckpoint } from '../store/checkpoint.js';
 import { replayJournal } from '../store/journal.js';
 import { createStream, type StreamOutput } from '../stream/stream.js';
 import { compileGlob } from '../stream/glob.js';
-import { renderBody, wrapBody } from '../stream/messages.js';
+import { renderBody, wrapBody } from '../wire/render.js';
 import { reportProblems } from './check-config.js';
 import type { Io } from './io.js';
 import { agentUrl } from './agent-url.js';

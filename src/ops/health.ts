@@ -10,35 +10,10 @@ import type { BudgetStatus } from '../store/budget.js';
 import { basename } from 'node:path';
 import type { SalvageReport } from '../store/salvage.js';
 import type { JobStatus } from './schedules.js';
+import type { HealthMessage } from '../wire/upstream.js';
 
-export interface Health {
-  v: 1;
-  device: string;
-  ts: string;
-  uptimeS: number;
-  ingest: { readings: number; ratePerS: number; late: number; unrouted: number; sensors: number; openWindows: number };
-  emitted: { summaries: number; anomalies: number };
-  backlog: { rows: number; bytes: number; oldestAgeS: number | null };
-  uplink: { state: string; since: string; lastError: string | null; delivered: number; inflight: number; protocol: string; lastSeqSent: number; firstSeq: number };
-  deadLetters: { total: number; byReason: Record<string, number> };
-  /** Outbox messages dropped to stay within storage.maxBytes (summaries + anomalies). */
-  evictions: number;
-  /** Pairs of summaries merged into coarser windows to stay within storage.maxBytes. */
-  merges: number;
-  journalTrimmed: number;
-  clock: ClockStatus & { held: number };
-  /** Each scheduled job's last run and outcome. */
-  schedules: Record<string, JobStatus>;
-  /** Alarm output pins on now. */
-  alarms: number[];
-  store: Omit<StoreHealth, 'since'> & {
-    since: string | null;
-    budget: BudgetStatus;
-    evicted: { summaries: number; anomalies: number };
-    deadLettersTrimmed: number;
-    salvage: SalvageReport | null;
-  };
-}
+/** Defined once, in zod, with every upstream message (wire/upstream.ts); a type import only: zod is not loaded here. */
+export type Health = HealthMessage;
 
 export interface HealthInputs {
   device: string;

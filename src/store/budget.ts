@@ -16,7 +16,7 @@ import type { MessageKind, Outbox } from './outbox.js';
 import { journalBytes } from './journal.js';
 import { deadLetterBytes, trimDeadLetters } from './dead-letters.js';
 import { trimOldest } from './trim-oldest.js';
-import { dropOldest, mergePass, rowBytes } from './outbox-compaction.js';
+import { dropOldest, mergePass, rowBytes, type RowMerger } from './outbox-compaction.js';
 import { classifyStoreError } from './store-errors.js';
 import type { Logger } from '../ops/logger.js';
 
@@ -35,7 +35,8 @@ export interface BudgetCounters {
 export interface BudgetOptions {
   db: Database;
   outbox: Outbox;
-  device: string;
+  /** Merges two stored summaries (wire/merge-stored.ts summaryMerger). */
+  merge: RowMerger;
   maxBytes: number;
   journalMaxBytes: number;
   deadLettersMaxBytes: number;
@@ -128,7 +129,7 @@ export function createBudget(o: BudgetOptions): Budget {
       let merges = 0;
       let quietSweep = mergeFrom === 0;
       for (let passes = 0; passes < 10_000; passes++) {
-        const p = await mergePass(db, outbox, o.device, () => o.claimed('summary'), mergeFrom, mergeChunk);
+        const p = await mergePass(db, outbox, o.merge, () => o.claimed('summary'), mergeFrom, mergeChunk);
         merges += p.merged;
         if (p.merged > 0) quietSweep = false;
         mergeFrom = p.next;

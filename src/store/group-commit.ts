@@ -16,8 +16,6 @@ import { batchBytes, createHeldBatches, PIECE_BYTES, type Batch, type HeldLimits
 import { classifyStoreError, STORE_PROBLEM_ADVICE, type StoreProblem } from './store-errors.js';
 import type { StreamOutput } from '../stream/stream.js';
 import type { Rejection } from '../stream/rejection.js';
-import { renderBody, wrapBody } from '../stream/messages.js';
-import { saveSketch } from '../stream/quantile-sketch.js';
 import type { Logger } from '../ops/logger.js';
 
 export interface CommitHooks {
@@ -30,7 +28,10 @@ export interface CommitHooks {
 export interface GroupCommitOptions {
   db: Database;
   outbox: Outbox;
+  /** For the ids in log lines only. */
   device: string;
+  /** Turns an output into the row's payload and sketch: the store never renders one itself (wire/render.ts). */
+  encode: (seq: number, output: StreamOutput) => { payload: string; sketch: string | null };
   commitIntervalMs: number;
   /** Commit early once this many journal entries wait. */
   commitReadings: number;
@@ -167,8 +168,7 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
     const first = opts.outbox.reserve(drafts.length);
     const rows = drafts.map((d, i) => {
       const o = d.output;
-      const sketch = o.kind === 'summary' && o.sketch ? JSON.stringify(saveSketch(o.sketch)) : null;
-      return { seq: first + i, kind: o.kind, sensor: o.sensor, payload: wrapBody(opts.device, first + i, renderBody(opts.device, o)), createdAt: d.createdAt, sketch };
+      return { seq: first + i, kind: o.kind, sensor: o.sensor, createdAt: d.createdAt, ...opts.encode(first + i, o) };
     });
     const batch: Batch = { journal, rows, nextSeq: first + drafts.length, rejections: pending.rejections, checkpoint: undefined, acks };
     acks = [];

@@ -3,7 +3,8 @@
 // have in flight (seq at or below `claimed`) are never touched.
 import { insertRows, type Database } from './sqlite.js';
 import type { MessageKind, Outbox } from './outbox.js';
-import { canMerge, mergeStored, parseStoredSummary } from '../stream/merge-messages.js';
+/** Two stored rows to one, or undefined when they may not merge (wire/merge-stored.ts: the store never reads a payload). */
+export type RowMerger = (a: { seq: number; payload: string; sketch: string | null }, b: { seq: number; payload: string; sketch: string | null }) => { payload: string; sketch: string | null } | undefined;
 
 export interface MergePass {
   /** Pairs merged (each removes one row). */
@@ -21,7 +22,7 @@ export interface MergePass {
  * that its pages come out full: deleting every other row would leave them half empty, and the
  * file no smaller. `chunk` bounds the transaction, and so the WAL.
  */
-export async function mergePass(db: Database, outbox: Outbox, device: string, claimed: () => number, from: number, chunk: number): Promise<MergePass> {
+export async function mergePass(db: Database, outbox: Outbox, merge: RowMerger, claimed: () => number, from: number, chunk: number): Promise<MergePass> {
   let merged = 0;
   let freed = 0;
   let last = 0;
@@ -45,13 +46,11 @@ export async function mergePass(db: Database, outbox: Outbox, device: string, cl
       for (let i = 0; i + 1 < list.length; ) {
         const a = list[i]!;
         const b = list[i + 1]!;
-        const pa = parseStoredSummary(a);
-        const pb = parseStoredSummary(b);
-        if (!pa || !pb || !canMerge(pa, pb)) {
+        const m = merge(a, b);
+        if (!m) {
           i++;
           continue;
         }
-        const m = mergeStored(device, a.seq, pa, pb);
         const before = Buffer.byteLength(a.payload) + Buffer.byteLength(b.payload);
         payloadDelta += Buffer.byteLength(m.payload) - before;
         freed += before + (a.sketch?.length ?? 0) + (b.sketch?.length ?? 0) - Buffer.byteLength(m.payload) - (m.sketch?.length ?? 0);

@@ -3,7 +3,7 @@
 import type { Reading } from './reading.js';
 import type { Problem } from './rejection.js';
 import { isValidSensorId } from './sensor-id.js';
-import { iso } from './messages.js';
+import { iso } from './iso-time.js';
 
 /**
  * Largest magnitude a reading may have. Far beyond any physical sensor, and small enough that

@@ -17,6 +17,7 @@ import { connectPublisher } from '../helpers/publisher.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 import { runCli } from '../helpers/cli.js';
+import { upstreamEncoder } from '../../src/wire/render.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
@@ -96,7 +97,7 @@ describe('agent lifecycle', () => {
     cleanups.push(() => db.close());
     const outbox = await openOutbox(db);
     let snapshot: { specs: string; state: string } | undefined = undefined;
-    const w = createGroupCommit({ db, outbox, device: 'd', commitIntervalMs: 10, commitReadings: 100, journal: true, snapshot: () => snapshot, clock: Date.now, log: silentLogger(), onQueued: () => undefined });
+    const w = createGroupCommit({ db, outbox, device: 'd', encode: upstreamEncoder('d'), commitIntervalMs: 10, commitReadings: 100, journal: true, snapshot: () => snapshot, clock: Date.now, log: silentLogger(), onQueued: () => undefined });
     w.requestCheckpoint();
     await w.flush();
     expect(await loadCheckpoint(db)).toBeUndefined();

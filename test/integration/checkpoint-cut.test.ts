@@ -19,6 +19,7 @@ import type { PipelineSpec, Stream } from '../../src/stream/stream.js';
 import { createStats } from '../../src/ops/stats.js';
 import { silentLogger } from '../../src/ops/logger.js';
 import type { Database } from '../../src/store/sqlite.js';
+import { upstreamEncoder } from '../../src/wire/render.js';
 
 const SPECS: PipelineSpec[] = [{ match: ['**'], window: { size: 1_000, lateness: 0 }, aggregates: ['count', 'mean'], detectors: [] }];
 const T0 = Date.parse('2026-11-29T12:00:00Z');
@@ -35,7 +36,7 @@ async function agentParts(path: string, commitReadings: number) {
   const writer: GroupCommit = createGroupCommit({
     db,
     outbox,
-    device: 'cut-01',
+    device: 'cut-01', encode: upstreamEncoder('cut-01'),
     commitIntervalMs: 60_000, // only size-triggered and explicit commits in this test
     commitReadings,
     journal: true,

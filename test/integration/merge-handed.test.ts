@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { openStore } from '../../src/store/open-store.js';
 import { openOutbox, HANDED_STRIDE, type Outbox } from '../../src/store/outbox.js';
 import { mergePass } from '../../src/store/outbox-compaction.js';
+import { summaryMerger } from '../../src/wire/merge-stored.js';
 import { createForwarder } from '../../src/outputs/uplink/forwarder.js';
-import { renderBody, wrapBody } from '../../src/stream/messages.js';
+import { renderBody, wrapBody } from '../../src/wire/render.js';
 import { silentLogger } from '../../src/ops/logger.js';
 import type { Database } from '../../src/store/sqlite.js';
 import { baseYaml, testConfig, tempDir } from '../helpers/agent-config.js';
@@ -60,7 +61,7 @@ describe('merging and the uplink', () => {
     broker.close();
 
     // Compaction after the disconnect: the five sent rows (and all the uplink had read) stay as they are.
-    const merge = (claimed: () => number) => mergePass(db, outbox, 'm-01', claimed, 0, ROWS);
+    const merge = (claimed: () => number) => mergePass(db, outbox, summaryMerger('m-01'), claimed, 0, ROWS);
     const one = await merge(() => f.claimed('summary'));
     expect(one.merged).toBeGreaterThan(0); // rows past the mark still merge
     let now = await payloads(db);

@@ -16,6 +16,7 @@ import { PIECE_BYTES } from '../../src/store/held-batches.js';
 import { waitFor } from '../helpers/wait.js';
 import { createLogger, silentLogger } from '../../src/ops/logger.js';
 import type { Database } from '../../src/store/sqlite.js';
+import { upstreamEncoder } from '../../src/wire/render.js';
 
 const HOURS = 6;
 const STEP_MS = 100; // a reading every 100 ms
@@ -44,7 +45,7 @@ describe('a six-hour store fault', () => {
     const writer = createGroupCommit({
       db,
       outbox,
-      device: 'hours-01',
+      device: 'hours-01', encode: upstreamEncoder('hours-01'),
       commitIntervalMs: 60_000, // driven by hand below
       commitReadings: 1_000_000,
       journal: true,
@@ -114,7 +115,7 @@ describe('a stop while the store cannot commit', () => {
       ...real,
       transaction: () => Promise.reject(Object.assign(new Error('SQLITE_FULL: database or disk is full'), { code: 'SQLITE_FULL' })),
     };
-    const writer = createGroupCommit({ db, outbox, device: 'stop-01', commitIntervalMs: 60_000, commitReadings: 1_000_000, journal: true, snapshot: () => ({ specs: '[]', state: '{}' }), clock: () => now, log, onQueued: () => undefined });
+    const writer = createGroupCommit({ db, outbox, device: 'stop-01', encode: upstreamEncoder('stop-01'), commitIntervalMs: 60_000, commitReadings: 1_000_000, journal: true, snapshot: () => ({ specs: '[]', state: '{}' }), clock: () => now, log, onQueued: () => undefined });
     const first = outbox.nextSeq();
     for (let i = 0; i < 50; i++) {
       writer.reading('s/1', now + i, i, now + i, false);
@@ -139,7 +140,7 @@ describe('held work larger than one piece', () => {
     let fail = true;
     const now = Date.parse('2026-11-29T00:00:00Z');
     const writer = createGroupCommit({
-      db, outbox, device: 'piece-01', commitIntervalMs: 100, commitReadings: 1_000_000, journal: true,
+      db, outbox, device: 'piece-01', encode: upstreamEncoder('piece-01'), commitIntervalMs: 100, commitReadings: 1_000_000, journal: true,
       snapshot: () => ({ specs: '[]', state: '{}' }), clock: () => now, log: silentLogger(), onQueued: () => undefined,
       hooks: { beforeCommit: async () => { if (fail) throw Object.assign(new Error('SQLITE_FULL: database or disk is full'), { code: 'SQLITE_FULL' }); }, afterFull: async () => false },
     });

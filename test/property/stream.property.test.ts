@@ -3,8 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { createStream, type PipelineSpec, type StreamOutput, type Summary } from '../../src/stream/stream.js';
-import { renderBody, wrapBody } from '../../src/stream/messages.js';
-import { parseStoredSummary, canMerge, mergeStored } from '../../src/stream/merge-messages.js';
+import { renderBody, wrapBody } from '../../src/wire/render.js';
+import { parseStoredSummary, canMerge, mergeStored } from '../../src/wire/merge-stored.js';
 import { saveSketch } from '../../src/stream/quantile-sketch.js';
 import { MAX_ABS_VALUE } from '../../src/stream/admission.js';
 import { fuzzParams } from '../helpers/fuzz.js';

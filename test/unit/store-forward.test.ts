@@ -2,8 +2,8 @@
 // what is held in memory while the store cannot commit, the uplink's rate limit, password
 // hashes, subscription ACLs, and how store errors are told apart.
 import { describe, expect, it } from 'vitest';
-import { canMerge, mergeStored, parseStoredSummary } from '../../src/stream/merge-messages.js';
-import { renderBody, wrapBody } from '../../src/stream/messages.js';
+import { canMerge, mergeStored, parseStoredSummary } from '../../src/wire/merge-stored.js';
+import { renderBody, wrapBody } from '../../src/wire/render.js';
 import { addValue, emptyMoments, stddev } from '../../src/stream/moments.js';
 import { addToSketch, emptySketch, saveSketch, quantile } from '../../src/stream/quantile-sketch.js';
 import type { Summary } from '../../src/stream/stream.js';

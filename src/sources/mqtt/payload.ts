@@ -3,7 +3,7 @@
 // its good records are kept and each bad one is reported on its own.
 import type { Reading } from '../../stream/reading.js';
 import type { Problem } from '../../stream/rejection.js';
-import { iso, MAX_DATE_MS } from '../../stream/messages.js';
+import { iso, MAX_DATE_MS } from '../../stream/iso-time.js';
 
 export type PayloadFormat = 'auto' | 'number' | 'json' | 'senml';
 

@@ -1,22 +1,11 @@
 // Upstream payloads (DESIGN.md "Upstream messages"). Rendered in two steps because the id
 // (`<device>:<seq>`) is only known when the outbox assigns the seq: the stream renders the
 // body, the outbox wraps it with `{"v":1,"id":...,` when it commits the row.
-import type { Anomaly, Summary, StreamOutput } from './stream.js';
+import type { Anomaly, Summary, StreamOutput } from '../stream/stream.js';
+import { iso } from '../stream/iso-time.js';
+import { saveSketch } from '../stream/quantile-sketch.js';
 
 const SUMMARY_ORDER = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p95', 'p99', 'first', 'last', 'sum'] as const;
-
-// Date's own range (ECMA-262 21.4.1.22): outside it toISOString throws, so rendering clamps
-// and parsing bounds timestamps by it.
-export const MAX_DATE_MS = 8.64e15;
-
-/**
- * ISO 8601 UTC with milliseconds. Never throws: times are bounded at parse time, and this is
- * the last guard (a non-finite or out-of-range time renders as the nearest representable one).
- */
-export function iso(ms: number): string {
-  const t = Number.isFinite(ms) ? Math.min(Math.max(ms, -MAX_DATE_MS), MAX_DATE_MS) : 0;
-  return new Date(t).toISOString();
-}
 
 /** JSON members after "v" and "id", without braces. */
 export function renderBody(device: string, o: StreamOutput): string {
@@ -54,4 +43,20 @@ function anomalyBody(device: string, a: Anomaly): string {
     message: a.verdict.message,
     evidence: a.verdict.evidence,
   }).slice(1, -1);
+}
+
+/** A stream output as the outbox stores it: its payload (id included) and, for a summary, its sketch. */
+export interface EncodedMessage {
+  payload: string;
+  sketch: string | null;
+}
+
+/** What the store is given to turn an output into a row, so that it never renders one itself. */
+export type Encoder = (seq: number, output: StreamOutput) => EncodedMessage;
+
+export function upstreamEncoder(device: string): Encoder {
+  return (seq, o) => ({
+    payload: wrapBody(device, seq, renderBody(device, o)),
+    sketch: o.kind === 'summary' && o.sketch ? JSON.stringify(saveSketch(o.sketch)) : null,
+  });
 }

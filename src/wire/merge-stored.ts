@@ -2,11 +2,11 @@
 // one coarser message, for the byte budget. The result is what mergeSummaries gives for the two
 // windows, rendered like any summary, with `"merged": n` (how many original windows it covers)
 // and the id of the earlier message. Pure: no I/O.
-import { AGGREGATES, type AggregateName } from './aggregate-names.js';
-import { mergeSummaries } from './merge.js';
-import { renderBody, wrapBody } from './messages.js';
-import { loadSketch, saveSketch } from './quantile-sketch.js';
-import type { Summary } from './stream.js';
+import { AGGREGATES, type AggregateName } from '../stream/aggregate-names.js';
+import { mergeSummaries } from '../stream/merge.js';
+import { renderBody, wrapBody, type EncodedMessage } from './render.js';
+import { loadSketch, saveSketch } from '../stream/quantile-sketch.js';
+import type { Summary } from '../stream/stream.js';
 
 export interface StoredSummary {
   seq: number;
@@ -66,4 +66,17 @@ export function mergeStored(device: string, seq: number, a: Parsed, b: Parsed): 
   body += `,"merged":${a.merged + b.merged}`;
   if (a.replayed) body += ',"replayed":true';
   return { payload: wrapBody(device, seq, body), sketch: s.sketch ? JSON.stringify(saveSketch(s.sketch)) : null };
+}
+
+/** Two stored rows to one, or undefined when they may not merge; what the byte budget is given. */
+export type Merger = (a: StoredSummary, b: StoredSummary) => EncodedMessage | undefined;
+
+/** Merges summaries of one sensor whose windows touch, exactly (merge-stored above); the earlier id stays. */
+export function summaryMerger(device: string): Merger {
+  return (a, b) => {
+    const pa = parseStoredSummary(a);
+    const pb = parseStoredSummary(b);
+    if (!pa || !pb || !canMerge(pa, pb)) return undefined;
+    return mergeStored(device, a.seq, pa, pb);
+  };
 }

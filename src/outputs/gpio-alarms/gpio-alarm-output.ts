@@ -1,0 +1,19 @@
+// Alarm output pins as an output: a pin goes on with a matching anomaly and off after its
+// minimum on-time without one (alarm-output.ts); off and released at stop.
+import { onceOutput, type Output } from '../output.js';
+import { openAlarmOutputs, type AlarmOutputs, type AlarmRule } from './alarm-output.js';
+import type { GpioDriver } from '../../gpio/gpio-driver.js';
+import type { Logger } from '../../ops/logger.js';
+
+export function gpioAlarmOutput(rules: readonly AlarmRule[], driver: GpioDriver, log: Logger): Output & { active(): number[] } {
+  let pins: AlarmOutputs | undefined;
+  const out = onceOutput('gpio-alarms', {
+    open: async () => {
+      pins = await openAlarmOutputs(rules, driver, log);
+    },
+    close: async () => pins?.close(),
+    health: () => ({ active: pins?.active() ?? [] }),
+    onAnomaly: (a) => pins?.onAnomaly(a),
+  });
+  return { ...out, active: () => pins?.active() ?? [] };
+}

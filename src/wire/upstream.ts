@@ -1,0 +1,146 @@
+// Every message Outpost sends upstream, defined once in zod: the types the code uses are
+// derived from these (z.infer), and so are the JSON Schemas and the AsyncAPI document of the
+// event catalog (catalog.ts). Rendering (render.ts) stays zod-free so the agent's process
+// never loads zod; a test checks that what an agent really sends validates against these.
+//
+// Versioning (docs/event-catalog.md): a field added, or a new optional member, keeps `v`; a
+// field removed, renamed or changed in meaning is a breaking change: `v` is bumped, and the
+// old `v` keeps being sent beside the new one for a documented period.
+import { z } from 'zod';
+
+const isoTime = z.iso.datetime({ offset: false, precision: 3 }).describe('ISO 8601 UTC with milliseconds');
+const id = z
+  .string()
+  .regex(/^.+:\d+$/)
+  .describe('"<device>:<seq>": seq rises by one per message per device, across restarts; never reused (a new database starts at the clock in microseconds: health uplink.firstSeq). Dedupe deliveries by it.');
+const common = {
+  v: z.literal(1),
+  id,
+  device: z.string().min(1),
+  sensor: z.string().min(1).describe('sensor id: "/"-separated levels'),
+};
+const count = z.number().int().min(0);
+
+export const summaryMessage = z
+  .object({
+    ...common,
+    window: z
+      .object({ start: isoTime, end: isoTime })
+      .describe('half-open [start, end), aligned to the epoch; (device, sensor, start, end) identifies a summary for display'),
+    count,
+    min: z.number().optional(),
+    max: z.number().optional(),
+    mean: z.number().optional(),
+    stddev: z.number().optional(),
+    p50: z.number().optional(),
+    p90: z.number().optional(),
+    p95: z.number().optional(),
+    p99: z.number().optional(),
+    first: z.number().optional(),
+    last: z.number().optional(),
+    sum: z.number().optional(),
+    late: count.describe('readings that arrived after their window had closed (not counted in it)'),
+    partial: z.literal(true).optional().describe('sent at a shutdown while the window was open; a complete summary for the same window supersedes it'),
+    merged: z.number().int().min(2).optional().describe('a coarser window made of this many adjacent ones under the byte budget'),
+    replayed: z.literal(true).optional().describe('a backfill from the journal (outpost replay --publish)'),
+  })
+  .describe('A window of one sensor');
+
+export const anomalyMessage = z
+  .object({
+    ...common,
+    ts: isoTime.describe('event time of the reading'),
+    value: z.number(),
+    detector: z.string().min(1),
+    severity: z.enum(['info', 'warning', 'critical']),
+    score: z.number().min(0).max(1),
+    message: z.string(),
+    evidence: z.record(z.string(), z.number()).describe('what the value was compared against'),
+  })
+  .describe('One anomaly: one event per fault (cooldown extended while it lasts)');
+
+export const statusMessage = z.enum(['online', 'offline']).describe('retained; "offline" is also the MQTT last will');
+
+const jobStatus = z.object({ lastRun: isoTime.nullable(), ok: z.boolean().nullable(), error: z.string().nullable(), ms: z.number().nullable(), runs: count });
+const shedCounts = z.object({ journalReadings: count, summaries: count, anomalies: count, deadLetters: count });
+const keyRanges = z.union([z.array(z.tuple([z.number(), z.number().nullable()])), z.literal('all')]);
+
+export const healthMessage = z
+  .object({
+    v: z.literal(1),
+    device: z.string().min(1),
+    ts: isoTime,
+    uptimeS: z.number(),
+    ingest: z.object({ readings: count, ratePerS: z.number(), late: count, unrouted: count, sensors: count, openWindows: count }),
+    emitted: z.object({ summaries: count, anomalies: count }),
+    backlog: z.object({ rows: count, bytes: count, oldestAgeS: z.number().nullable() }),
+    uplink: z.object({
+      state: z.string(),
+      since: isoTime,
+      lastError: z.string().nullable(),
+      delivered: count,
+      inflight: count,
+      protocol: z.string(),
+      lastSeqSent: z.number().describe('the highest seq the fleet broker acknowledged (at start: the one below the oldest unsent)'),
+      firstSeq: z.number().describe('the first seq of the current database: a jump to it is a new database, not loss'),
+    }),
+    deadLetters: z.object({ total: count, byReason: z.record(z.string(), count) }),
+    evictions: count,
+    merges: count,
+    journalTrimmed: count,
+    clock: z.object({
+      state: z.enum(['trusted', 'unsynchronized', 'invalid']),
+      synchronized: z.boolean().nullable(),
+      unsyncedFallback: z.boolean(),
+      jumps: count,
+      lastJumpMs: z.number().nullable(),
+      held: count,
+    }),
+    schedules: z.record(z.string(), jobStatus),
+    alarms: z.array(z.number().int()),
+    store: z.object({
+      writable: z.boolean(),
+      problem: z.enum(['disk-full', 'read-only', 'io-error', 'corrupt', 'other']).nullable(),
+      error: z.string().nullable(),
+      since: isoTime.nullable(),
+      waiting: count,
+      heldMessages: count,
+      heldBatches: count,
+      shed: shedCounts,
+      budget: z.object({ maxBytes: count, fileBytes: count, usedBytes: count, limitBytes: count, diskFull: z.boolean() }),
+      evicted: z.object({ summaries: count, anomalies: count }),
+      deadLettersTrimmed: count,
+      salvage: z
+        .object({
+          asideAs: z.string(),
+          at: isoTime,
+          salvaged: z.object({ outbox: count, deadLetters: count, journalBatches: count, checkpoint: z.boolean() }),
+          unreadable: z.record(z.string(), keyRanges),
+          nextSeq: z.number(),
+        })
+        .nullable(),
+    }),
+  })
+  .describe('The agent\'s health (retained; also /status and outpost status)');
+
+export const dailyReport = z
+  .object({
+    v: z.literal(1),
+    device: z.string().min(1),
+    from: isoTime,
+    to: isoTime,
+    readings: count,
+    summaries: count,
+    anomalies: count,
+    deadLetters: count,
+    delivered: count,
+    merges: count,
+    evictions: count,
+    backlog: healthMessage.shape.backlog,
+  })
+  .describe('Counts over a day (retained); the period starts anew only once its report went out');
+
+export type SummaryMessage = z.infer<typeof summaryMessage>;
+export type AnomalyMessage = z.infer<typeof anomalyMessage>;
+export type HealthMessage = z.infer<typeof healthMessage>;
+export type DailyReport = z.infer<typeof dailyReport>;
