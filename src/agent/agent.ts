@@ -1,14 +1,12 @@
 // The composition root. Starts outputs first (store, uplink), then the stream and the local
 // broker, then sources; stops in reverse, so every reading that got in is written and, time
 // permitting, delivered.
-import type { AgentConfig } from '../config/load.js';
-import type { Logger } from '../ops/logger.js';
 import type { Source, Clock } from '../sources/source.js';
-import type { GpioDriver } from '../gpio/gpio-driver.js';
 import { openStoreChecked } from '../store/open-store.js';
 import { readSeqSeed } from '../store/seq-seed.js';
 import { openOutbox, type Outbox } from '../store/outbox.js';
-import { createGroupCommit, type GroupCommit } from '../store/group-commit.js';
+import { createGroupCommit } from '../store/group-commit.js';
+import type { GroupCommit } from '../store/group-commit-types.js';
 import { createBudget, type Budget } from '../store/budget.js';
 import type { SalvageReport } from '../store/salvage.js';
 import { lockStore, type StoreLock } from '../store/store-lock.js';
@@ -18,12 +16,15 @@ import { upstreamEncoder } from '../wire/render.js';
 import { summaryMerger } from '../wire/merge-stored.js';
 import { createTicker, type Ticker } from './ticker.js';
 import { recoverStream } from './recovery.js';
-import { replayDeadLetters, type ReplayFilter, type ReplayResult } from './dead-letter-replay.js';
+import { replayDeadLetters } from './dead-letter-replay.js';
 import type { Database } from '../store/sqlite.js';
-import { createForwarder, type Forwarder } from '../outputs/uplink/forwarder.js';
+import { createForwarder } from '../outputs/uplink/forwarder.js';
+import type { Forwarder } from '../outputs/uplink/uplink-types.js';
 import type { Stream, StreamOutput } from '../stream/stream.js';
 import { createAdmission, type Admission } from '../stream/admission.js';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../broker/embedded-broker.js';
+import { brokerOptions } from './broker-options.js';
+import { startAgentHttp } from './agent-http.js';
 import { createIngest, type Ingest } from './ingest.js';
 import { gpioAlarmOutput } from '../outputs/gpio-alarms/gpio-alarm-output.js';
 import { uplinkOutput } from '../outputs/uplink/uplink-output.js';
@@ -33,48 +34,12 @@ import { createOnoffDriver } from '../gpio/onoff-driver.js';
 import { buildSources } from './build-sources.js';
 import { createStats, bump, type Stats } from '../ops/stats.js';
 import { buildHealth, type Health } from '../ops/health.js';
-import { startHttpServer, type HttpServer } from '../ops/http-server.js';
-import { agentHttpToken } from '../ops/http-token.js';
-import { hostname } from 'node:os';
-import { systemClock, type SystemClock } from '../ops/system-clock.js';
+import type { HttpServer } from '../ops/http-server.js';
+import { systemClock } from '../ops/system-clock.js';
 import { BUILD_FLOOR } from '../ops/build-info.js';
 import { createClockTrust } from '../stream/clock-trust.js';
 import { redactUrl } from '../config/redact.js';
-
-export interface AgentOptions {
-  config: AgentConfig;
-  log: Logger;
-  /** Wall clock, monotonic clock and time-sync flag; injected by tests. */
-  system?: SystemClock;
-  gpioDriver?: GpioDriver;
-  /** How long a graceful stop waits for in-flight PUBACKs (ms). */
-  stopTimeoutMs?: number;
-  /** Wraps the opened database (tests inject write faults where no file system can be made to fail). */
-  wrapDatabase?: (db: Database) => Database;
-}
-
-export interface Agent {
-  readonly config: AgentConfig;
-  start(): Promise<void>;
-  /**
-   * Stops in reverse order. `flushOpenWindows: false` (a reload) keeps open windows in the
-   * checkpoint without sending partial summaries: the next start continues them.
-   */
-  stop(o?: { flushOpenWindows?: boolean }): Promise<void>;
-  health(): Promise<Health>;
-  /** Health plus the latest summary per sensor (the /status endpoint). */
-  status(): Promise<Health & { latest: unknown[] }>;
-  /**
-   * Whether the pipeline is moving: the stream's tick ran lately and no commit has been stuck
-   * for long. Feeds the systemd watchdog and /healthz.
-   */
-  progressing(): boolean;
-  /** Dead letters back through their sources (after a fix); see dead-letter-replay.ts. */
-  replayDeadLetters(filter: ReplayFilter): Promise<ReplayResult>;
-  /** Actual ports, useful when the config asked for port 0. */
-  readonly brokerPort: number | undefined;
-  readonly httpPort: number | undefined;
-}
+import type { Agent, AgentOptions } from './agent-types.js';
 
 const TICK_MS = 1000;
 /** A commit running longer than this is a wedged store (the watchdog stops being fed). */
@@ -259,43 +224,14 @@ export function createAgent(opts: AgentOptions): Agent {
 
     // 3. Observability, then the local broker and the sources.
     if (config.http.enabled) {
-      // prom-client is loaded only when /metrics is served (a few MB of RSS otherwise).
-      const { createMetrics } = await import('../ops/metrics.js');
-      const metrics = createMetrics({
-        stats,
-        outbox: () => box.stats(),
-        uplink: () => f.status(),
-        openWindows: () => stream?.openWindows() ?? 0,
-        store: () => writer!.health(),
-        budget: () => b.status(),
-        clock,
-      });
-      http = await startHttpServer(
-        { host: config.http.host, port: config.http.port, token: agentHttpToken(config.http.token, config.storage.path), allowedHosts: [...config.http.allowedHosts, hostname(), `${hostname()}.local`].map((h) => h.toLowerCase()) },
-        { healthy: () => (writer?.writable() ?? false) && this.progressing(), status: () => this.status(), metrics, replayDeadLetters: (f) => this.replayDeadLetters(f) },
-        log,
-      );
+      http = await startAgentHttp(config, {
+        healthy: () => (writer?.writable() ?? false) && this.progressing(),
+        status: () => this.status(),
+        replayDeadLetters: (f) => this.replayDeadLetters(f),
+        metrics: { stats, outbox: () => box.stats(), uplink: () => f.status(), openWindows: () => stream?.openWindows() ?? 0, store: () => writer!.health(), budget: () => b.status(), clock },
+      }, log);
     }
-    if (config.broker.enabled) {
-      broker = await startEmbeddedBroker({
-        host: config.broker.host,
-        port: config.broker.port,
-        plaintext: config.broker.plaintext,
-        tls: config.broker.tls,
-        users: config.broker.auth?.users,
-        maxConnections: config.broker.maxConnections,
-        maxMessageRate: config.broker.maxMessageRate,
-        maxPacketBytes: config.broker.maxPacketSize,
-        connectTimeoutMs: config.broker.connectTimeout,
-        maxPendingConnections: config.broker.maxPendingConnections,
-        maxRetained: config.broker.maxRetained,
-        maxRetainedBytes: config.broker.maxRetainedBytes,
-        maxSubscriptions: config.broker.maxSubscriptions,
-        allowAnonymousWildcards: config.broker.allowAnonymousWildcards,
-        log,
-        onRejected: (reason) => bump(stats.brokerRejections, reason),
-      });
-    }
+    if (config.broker.enabled) broker = await startEmbeddedBroker(brokerOptions(config.broker, log, (reason) => bump(stats.brokerRejections, reason)));
     if (config.gpio.alarms.length > 0) {
       const driver = config.gpio.simulate ? createSimulatedGpioDriver() : (opts.gpioDriver ?? createOnoffDriver(config.gpio.sysfs));
       alarms = gpioAlarmOutput(config.gpio.alarms, driver, log);

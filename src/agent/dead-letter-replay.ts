@@ -5,7 +5,7 @@
 // is still bad becomes a new dead letter. Nothing is lost if the agent dies in between: at
 // worst a row is replayed twice.
 import type { Database } from '../store/sqlite.js';
-import type { GroupCommit } from '../store/group-commit.js';
+import type { GroupCommit } from '../store/group-commit-types.js';
 import { deadLetterWhere, type DeadLetterRow } from '../store/dead-letters.js';
 import type { Source, SourceSink } from '../sources/source.js';
 

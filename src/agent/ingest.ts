@@ -4,7 +4,7 @@ import type { SourceSink } from '../sources/source.js';
 import type { Reading } from '../stream/reading.js';
 import type { Admission } from '../stream/admission.js';
 import type { Anomaly, Stream, StreamOutput, Summary } from '../stream/stream.js';
-import type { GroupCommit } from '../store/group-commit.js';
+import type { GroupCommit } from '../store/group-commit-types.js';
 import type { Stats } from '../ops/stats.js';
 import { bump } from '../ops/stats.js';
 import type { Logger } from '../ops/logger.js';

@@ -8,7 +8,7 @@
 // were lost with the crash and are written now.
 import type { Database } from '../store/sqlite.js';
 import type { Outbox } from '../store/outbox.js';
-import type { GroupCommit } from '../store/group-commit.js';
+import type { GroupCommit } from '../store/group-commit-types.js';
 import { loadCheckpoint } from '../store/checkpoint.js';
 import { replayJournal } from '../store/journal.js';
 import { createStream, pipelineFingerprint, type PipelineSpec, type SavedStream, type Stream, type StreamOutput } from '../stream/stream.js';

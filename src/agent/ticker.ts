@@ -2,7 +2,7 @@
 // trusted clock, the stream's wall-clock tick (quiet sensors' windows close, idle sensors are
 // evicted), checkpoint requests, and the smoothed ingest rate. Its last run feeds the watchdog.
 import type { Stream, StreamOutput } from '../stream/stream.js';
-import type { GroupCommit } from '../store/group-commit.js';
+import type { GroupCommit } from '../store/group-commit-types.js';
 import type { Ingest } from './ingest.js';
 import type { Admission } from '../stream/admission.js';
 import type { Stats } from '../ops/stats.js';

@@ -9,50 +9,14 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type Client } from 'aedes';
-import type { MessageFeed } from '../sources/mqtt/message-feed.js';
 import { topicMatches } from '../stream/topic-filter.js';
 import { createFrameGuard } from './frame-guard.js';
 import { createPendingSockets } from './pending-sockets.js';
-import { createBrokerPolicy, type BrokerRejection, type BrokerUser, type PolicyOptions } from './broker-policy.js';
+import { createBrokerPolicy, type BrokerRejection, type BrokerUser } from './broker-policy.js';
 
 export type { BrokerRejection, BrokerUser };
-
-export interface BrokerTls {
-  port: number;
-  cert: string;
-  key: string;
-  ca?: string;
-  requireClientCert: boolean;
-}
-
-/** The sockets' settings here; who may do what (users, limits, counters) is the policy's. */
-export interface EmbeddedBrokerOptions extends Omit<PolicyOptions, 'connected'> {
-  host: string;
-  port: number;
-  /** false: no plain TCP listener (TLS only). */
-  plaintext?: boolean;
-  tls?: BrokerTls;
-  /** Largest MQTT packet in bytes; a larger one closes the connection before it is buffered. */
-  maxPacketBytes?: number;
-  /** Milliseconds a socket has to complete CONNECT. */
-  connectTimeoutMs?: number;
-  /** Sockets that have not completed CONNECT, at most (more evict the oldest). */
-  maxPendingConnections?: number;
-}
-
-export interface EmbeddedBroker extends MessageFeed {
-  /** The plain TCP port (or the TLS one when there is no plain listener). */
-  readonly port: number;
-  readonly tlsPort: number | undefined;
-  /**
-   * Stops taking publishes (a sensor that sends one now is disconnected unacknowledged and sends
-   * it again later) and waits, up to `timeoutMs`, until every publish taken is acknowledged: a
-   * stop then leaves no reading that was committed but never acknowledged (it would be resent,
-   * and counted twice).
-   */
-  drain(timeoutMs: number): Promise<void>;
-  close(): Promise<void>;
-}
+export type { BrokerTls, EmbeddedBroker, EmbeddedBrokerOptions } from './broker-types.js';
+import type { EmbeddedBroker, EmbeddedBrokerOptions } from './broker-types.js';
 
 /** QoS 2 message ids one connection may have open (aedes allows 1,000 in flight). */
 const MAX_QOS2_OPEN = 2_000;

@@ -6,7 +6,8 @@
 import type { AgentConfig } from '../config/load.js';
 import { loadConfigIsolated } from '../config/load-isolated.js';
 import { createLogger, type Logger } from '../ops/logger.js';
-import { createAgent, type Agent } from '../agent/agent.js';
+import { createAgent } from '../agent/agent.js';
+import type { Agent } from '../agent/agent-types.js';
 import { connectSdNotify, startWatchdog, type SdNotify } from '../ops/sd-notify.js';
 import { reportProblems } from './report-problems.js';
 import type { Io } from './io.js';

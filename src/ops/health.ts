@@ -3,9 +3,9 @@
 import type { Stats } from './stats.js';
 import { total } from './stats.js';
 import type { OutboxStats } from '../store/outbox.js';
-import type { UplinkStatus } from '../outputs/uplink/forwarder.js';
+import type { UplinkStatus } from '../outputs/uplink/uplink-types.js';
 import type { ClockStatus } from '../stream/clock-trust.js';
-import type { StoreHealth } from '../store/group-commit.js';
+import type { StoreHealth } from '../store/group-commit-types.js';
 import type { BudgetStatus } from '../store/budget.js';
 import { basename } from 'node:path';
 import type { SalvageReport } from '../store/salvage.js';

@@ -4,8 +4,8 @@ import { readFileSync } from 'node:fs';
 import { Registry, Counter, Gauge, collectDefaultMetrics } from 'prom-client';
 import type { Stats } from './stats.js';
 import type { OutboxStats } from '../store/outbox.js';
-import type { UplinkStatus } from '../outputs/uplink/forwarder.js';
-import type { StoreHealth } from '../store/group-commit.js';
+import type { UplinkStatus } from '../outputs/uplink/uplink-types.js';
+import type { StoreHealth } from '../store/group-commit-types.js';
 import type { BudgetStatus } from '../store/budget.js';
 
 export interface MetricsInputs {

@@ -4,103 +4,16 @@
 // batch is cut synchronously, so a checkpoint taken at the cut covers exactly the journal
 // entries and outputs up to it: a restart that loads it and replays the journal after it
 // re-creates the same outputs with the same seqs. Seqs are reserved at the cut, in emission
-// order. A failed commit keeps its batch (held-batches.ts: bounded, sent live by the uplink)
-// and is retried with everything newer in one transaction.
-import type { Database } from './sqlite.js';
-import type { Outbox, MessageKind, OutboxRow } from './outbox.js';
-import { insertDeadLettersTx } from './dead-letters.js';
-import { appendJournalTx } from './journal.js';
+// order. A failed commit keeps its batch (held-batches.ts: bounded, coalesced, sent live by
+// the uplink), retried once a second and committed in bounded pieces when the store is back.
 import { createJournalBatch, type JournalBatchWriter } from './journal-codec.js';
-import { saveCheckpointTx } from './checkpoint.js';
-import { batchBytes, createHeldBatches, PIECE_BYTES, type Batch, type HeldLimits, type ShedCounts } from './held-batches.js';
+import { describeUnkept, writeBatchesTx } from './commit-batches.js';
+import { createBackpressure } from './backpressure.js';
+import { batchBytes, createHeldBatches, PIECE_BYTES, type Batch, DEFAULT_HELD_LIMITS } from './held-batches.js';
 import { classifyStoreError, STORE_PROBLEM_ADVICE, type StoreProblem } from './store-errors.js';
+import type { GroupCommit, GroupCommitOptions } from './group-commit-types.js';
 import type { StreamOutput } from '../stream/stream.js';
 import type { Rejection } from '../stream/rejection.js';
-import type { Logger } from '../ops/logger.js';
-
-export interface CommitHooks {
-  /** Before each commit, with the bytes it is about to add: the byte budget makes room. */
-  beforeCommit(bytes: number): Promise<void>;
-  /** After a failed commit: true when the failure was the budget's page cap and room was made. */
-  afterFull(err: unknown): Promise<boolean>;
-}
-
-export interface GroupCommitOptions {
-  db: Database;
-  outbox: Outbox;
-  /** For the ids in log lines only. */
-  device: string;
-  /** Turns an output into the row's payload and sketch: the store never renders one itself (wire/render.ts). */
-  encode: (seq: number, output: StreamOutput) => { payload: string; sketch: string | null };
-  commitIntervalMs: number;
-  /** Commit early once this many journal entries wait. */
-  commitReadings: number;
-  /** false: readings are not journaled (no replay; windows open at a crash are lost). */
-  journal: boolean;
-  /**
-   * The stream's state and the pipelines it belongs to, as JSON, for a checkpoint; undefined
-   * before the stream exists (none is taken then; the next cut tries again).
-   */
-  snapshot: () => { specs: string; state: string } | undefined;
-  clock: () => number;
-  log: Logger;
-  /** Called after each cut that queued messages (the uplink wakes up), with how many were anomalies. */
-  onQueued: (anomalies: number) => void;
-  hooks?: CommitHooks;
-  held?: HeldLimits;
-}
-
-export interface StoreHealth {
-  writable: boolean;
-  problem: StoreProblem | null;
-  error: string | null;
-  /** Since when the store has been failing (epoch ms), or null. */
-  since: number | null;
-  waiting: number;
-  /** Messages held in memory because the store cannot commit. */
-  heldMessages: number;
-  /** Batches they are held in (coalesced up to a piece each). */
-  heldBatches: number;
-  shed: ShedCounts;
-}
-
-export interface GroupCommit {
-  /** An admitted reading, in processing order. */
-  reading(sensor: string, ts: number, value: number, receivedAt: number, late: boolean): void;
-  /** A wall-clock tick that changed window state (replay needs it to close the same windows). */
-  tick(now: number): void;
-  /** The wall clock jumped by `deltaMs` and the stream's arrival times were shifted with it. */
-  shift(deltaMs: number, now: number): void;
-  write(output: StreamOutput, createdAt: number): void;
-  reject(rejection: Rejection): void;
-  /** The next commit also saves a checkpoint. */
-  requestCheckpoint(): void;
-  /** Commits everything waiting now. */
-  flush(): Promise<void>;
-  /** Final commit, with a checkpoint; no timer afterwards. */
-  close(): Promise<void>;
-  waiting(): number;
-  /** False while commits are failing (disk full, read-only, corrupt file). */
-  writable(): boolean;
-  /** How long the commit now in flight has been running (ms), 0 when none is: a wedged disk shows here. */
-  busyFor(now: number): number;
-  health(): StoreHealth;
-  /** Journal id the latest saved checkpoint covers (0: none yet). */
-  checkpointedJournalId(): number;
-  /** undefined while keeping up; else resolves once the backlog is below half the high-water mark. */
-  ready(): Promise<void> | undefined;
-  /**
-   * Resolves once everything handed over so far is committed (synchronous=FULL: durable), for
-   * acknowledging a QoS 1 reading only then. Commits run back to back while acknowledgements
-   * wait. While the store cannot commit, it resolves when the data is held in memory instead
-   * (the sensor is not stalled by a full disk; health says the store is failing).
-   */
-  durable(): Promise<void>;
-  /** Messages that could not be committed yet, for the uplink to send live. */
-  unwritten(kind: MessageKind, afterSeq: number, limit: number): OutboxRow[];
-  /** A message from unwritten() was acknowledged upstream. */
-  delivered(seq: number): void;
-}
 
 interface Draft {
   output: StreamOutput;
@@ -119,11 +32,10 @@ const MAX_REJECTION_BYTES_PER_COMMIT = 256 * 1024;
 const rejectionBytes = (r: Rejection) => 256 + (r.payload?.length ?? 0) + r.detail.length;
 /** Commit attempts while the store fails: at most one a second. */
 const FAILING_RETRY_MS = 1000;
-const DEFAULT_HELD: HeldLimits = { journalEntries: 200_000, messages: 10_000, rejections: 1_000 };
 
 export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
   const entries: JournalBatchWriter = createJournalBatch();
-  const held = createHeldBatches(opts.held ?? DEFAULT_HELD);
+  const held = createHeldBatches(opts.held ?? DEFAULT_HELD_LIMITS);
   let pending = { drafts: [] as Draft[], rejections: [] as Rejection[] };
   let pendingRejectionBytes = 0;
   let acks: Array<() => void> = [];
@@ -141,17 +53,9 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
   let failure: { problem: StoreProblem; error: string; since: number } | undefined;
   let commitStarted: number | undefined;
   let closed = false;
-  const highWater = opts.commitReadings * HIGH_WATER_BATCHES;
-  let caughtUp: Promise<void> | undefined;
-  let release: (() => void) | undefined;
+  const pressure = createBackpressure(opts.commitReadings * HIGH_WATER_BATCHES);
   const waiting = () => entries.count + pending.drafts.length + pending.rejections.length + held.waiting();
-  const checkPressure = () => {
-    if (release && (failure || waiting() < highWater / 2)) {
-      release();
-      release = undefined;
-      caughtUp = undefined;
-    }
-  };
+  const checkPressure = () => pressure.check(waiting(), failure !== undefined);
 
   const schedule = () => {
     if (timer || closed) return;
@@ -182,25 +86,10 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
     return batch;
   };
 
-  const sizeOf = (batches: Batch[]) => batches.reduce((n, b) => n + batchBytes(b), 0);
-
   /** Commits batches in one transaction; false (and the batches untouched) when it failed. */
   const commit = async (batches: Batch[]): Promise<boolean> => {
-    let journalId: number | undefined;
-    let checkpointAt: number | undefined;
-    await opts.hooks?.beforeCommit(sizeOf(batches));
-    await opts.db.transaction(async (tx) => {
-      for (const b of batches) {
-        for (const j of b.journal) journalId = await appendJournalTx(tx, j.data, j.count, j.firstReceived, j.lastReceived);
-        await opts.outbox.appendTx(tx, b.rows.filter((r) => !held.isDelivered(r.seq)), b.nextSeq);
-        if (b.rejections.length > 0) await insertDeadLettersTx(tx, b.rejections);
-        if (b.checkpoint) {
-          const covered = journalId ?? (await tx.get<{ id: number | null }>('SELECT MAX(id) AS id FROM journal'))?.id ?? 0;
-          await saveCheckpointTx(tx, { journalId: covered, nextSeq: b.nextSeq, ...b.checkpoint, createdAt: opts.clock() });
-          checkpointAt = covered;
-        }
-      }
-    });
+    await opts.hooks?.beforeCommit(batches.reduce((n, b) => n + batchBytes(b), 0));
+    const checkpointAt = await opts.db.transaction((tx) => writeBatchesTx(tx, batches, opts.outbox, (seq) => held.isDelivered(seq), opts.clock()));
     opts.outbox.settle(true);
     settleAcks(batches);
     if (checkpointAt !== undefined) checkpointed = checkpointAt;
@@ -302,14 +191,7 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
    */
   const reportUnkept = async () => {
     const all = held.take();
-    const rows = all.flatMap((b) => b.rows);
-    const lost = {
-      readings: all.reduce((n, b) => n + b.journal.reduce((m, j) => m + j.count, 0), 0) + entries.count,
-      summaries: rows.filter((r) => r.kind === 'summary').length,
-      anomalies: rows.filter((r) => r.kind === 'anomaly').length,
-      deadLetters: all.reduce((n, b) => n + b.rejections.length, 0),
-      ids: rows.length > 0 ? `${opts.device}:${rows[0]!.seq}..${rows[rows.length - 1]!.seq}` : null,
-    };
+    const lost = describeUnkept(all, entries.count, opts.device);
     settleAcks(all);
     const next = opts.outbox.nextSeq();
     let counterKept = true;
@@ -395,15 +277,7 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       shed: { ...held.shed, deadLetters: held.shed.deadLetters + shedRejections },
     }),
     checkpointedJournalId: () => checkpointed,
-    ready() {
-      // While the store fails, held data is bounded and shed instead: ingest never stalls on it.
-      if (failure) return undefined;
-      if (caughtUp) return caughtUp;
-      if (waiting() < highWater) return undefined;
-      caughtUp = new Promise<void>((resolve) => (release = resolve));
-      if (!running) void flush();
-      return caughtUp;
-    },
+    ready: () => pressure.ready(waiting(), failure !== undefined, () => void (running ?? flush())),
     durable() {
       // The store cannot commit: what was handed over is held in memory now (health says so);
       // the sensor is not stalled by a full disk, and no commit attempt per message.

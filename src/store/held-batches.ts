@@ -89,6 +89,9 @@ export interface HeldBatches {
   readonly shed: ShedCounts;
 }
 
+/** What is held while the store cannot commit, unless the agent says otherwise. */
+export const DEFAULT_HELD_LIMITS: HeldLimits = { journalEntries: 200_000, messages: 10_000, rejections: 1_000 };
+
 /** Bytes of journal, messages and dead letters a coalesced batch, and a commit piece, holds at most. */
 export const PIECE_BYTES = 1 << 20;
 

@@ -92,7 +92,13 @@ export async function salvageDatabase(path: string, device: string, openNew: (at
   // forged id in a dead letter's payload) is ignored rather than trusted.
   const seedNow = seqSeed(Date.now(), BUILD_FLOOR);
   const ok = (n: number) => (plausibleSeq(n, seedNow) ? n : 0);
-  rows.outbox = rows.outbox.filter((r) => ok(r[0] as number) > 0); // a row under an impossible id is garbage
+  // A row from a damaged page may be garbage that would never drain: an impossible id, a kind
+  // no lane reads, a time that is no time, a payload that does not carry its own id.
+  const sendable = (r: unknown[]) =>
+    ok(r[0] as number) > 0 && (r[1] === 'summary' || r[1] === 'anomaly') && typeof r[2] === 'string' && Number.isFinite(r[4]) && (r[4] as number) > 0 && wholeJson(r[3], `:${String(r[0])}"`);
+  const garbage = rows.outbox.filter((r) => !sendable(r));
+  if (garbage.length > 0) (unreadable.outbox = Array.isArray(unreadable.outbox) ? unreadable.outbox : []).push(...garbage.map((r): [number, number] => [Number(r[0]), Number(r[0])]));
+  rows.outbox = rows.outbox.filter(sendable);
   const maxRowSeq = maxOf(rows.outbox.map((r) => r[0] as number));
   const seenInBytes = maxIdInFile(path, device, seedNow);
   let nextSeq = Math.max(ok(metaSeq), maxRowSeq + 1, ok(Number(checkpoint?.next_seq ?? 0)), seenInBytes + 1, 1);
@@ -257,6 +263,17 @@ function maxIdInFile(path: string, device: string, seedNow: number): number {
     }
   }
   return max;
+}
+
+/** A payload that survived whole: a JSON text carrying its own id (a row cut by a lost page ends in zeros). */
+function wholeJson(payload: unknown, idTail: string): boolean {
+  if (typeof payload !== 'string' || !payload.includes(idTail)) return false;
+  try {
+    JSON.parse(payload);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function maxOf(values: Iterable<number>): number {

@@ -5,10 +5,8 @@ import type { Reading } from './reading.js';
 import { wantsQuantiles, type AggregateName } from './aggregate-names.js';
 import type { QuantileSketch } from './quantile-sketch.js';
 import { compileGlobs, type GlobMatcher } from './glob.js';
-import { createAlignedWindows } from './aligned-windows.js';
-import { createCountWindows } from './count-windows.js';
-import { createSessionWindows } from './session-windows.js';
 import type { Windows, WindowResult } from './windows.js';
+import { createWindows, type WindowSpec } from './create-windows.js';
 import { aggregateValues } from './moments.js';
 import type { Detector, Verdict } from './detectors/detector.js';
 import { createDetector, type DetectorSpec } from './detectors/create-detector.js';
@@ -21,30 +19,6 @@ export interface PipelineSpec {
   window: WindowSpec;
   aggregates: AggregateName[];
   detectors: DetectorSpec[];
-}
-
-/**
- * tumbling/hopping: `size` ms every `step` ms (default step = size); count: the last `size`
- * readings every `step` readings (default step = size);
- * session: readings no more than `gap` ms apart. `lateness` ms for all but count.
- */
-export type WindowSpec =
-  | { type?: 'tumbling'; size: number; lateness: number }
-  | { type: 'hopping'; size: number; step: number; lateness: number }
-  | { type: 'count'; size: number; step?: number }
-  | { type: 'session'; gap: number; lateness: number };
-
-export function createWindows(w: WindowSpec, quantiles: boolean, saved?: unknown): Windows {
-  switch (w.type) {
-    case 'count':
-      return createCountWindows({ size: w.size, step: w.step, quantiles }, saved);
-    case 'session':
-      return createSessionWindows({ gapMs: w.gap, latenessMs: w.lateness, quantiles }, saved);
-    case 'hopping':
-      return createAlignedWindows({ sizeMs: w.size, stepMs: w.step, latenessMs: w.lateness, quantiles }, saved);
-    default:
-      return createAlignedWindows({ sizeMs: w.size, latenessMs: w.lateness, quantiles }, saved);
-  }
 }
 
 export interface Summary {

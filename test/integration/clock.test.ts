@@ -3,7 +3,8 @@
 // (broker, TCP, SQLite) are real.
 import { afterEach, describe, expect, it } from 'vitest';
 import { performance } from 'node:perf_hooks';
-import { createAgent, type Agent } from '../../src/agent/agent.js';
+import { createAgent } from '../../src/agent/agent.js';
+import type { Agent } from '../../src/agent/agent-types.js';
 import { silentLogger } from '../../src/ops/logger.js';
 import type { SystemClock } from '../../src/ops/system-clock.js';
 import { BUILD_FLOOR } from '../../src/ops/build-info.js';

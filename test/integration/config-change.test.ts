@@ -1,7 +1,8 @@
 // Restarting with a changed pipeline: the changed one's open windows go out partial and it
 // starts empty; an unchanged one keeps its windows across the restart.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAgent, type Agent } from '../../src/agent/agent.js';
+import { createAgent } from '../../src/agent/agent.js';
+import type { Agent } from '../../src/agent/agent-types.js';
 import { silentLogger } from '../../src/ops/logger.js';
 import { startFleet } from '../helpers/fleet.js';
 import { testConfig, tempDir } from '../helpers/agent-config.js';

@@ -3,7 +3,8 @@
 // writable again it buffers and commits as before. Every reading ends up counted upstream.
 import { afterEach, describe, expect, it } from 'vitest';
 import { Writable } from 'node:stream';
-import { createAgent, type Agent } from '../../src/agent/agent.js';
+import { createAgent } from '../../src/agent/agent.js';
+import type { Agent } from '../../src/agent/agent-types.js';
 import { createLogger } from '../../src/ops/logger.js';
 import { startFleet, type Fleet } from '../helpers/fleet.js';
 import { testConfig } from '../helpers/agent-config.js';

@@ -1,7 +1,8 @@
 // Sensors -> embedded broker -> stream -> SQLite outbox -> uplink -> fleet broker, for real:
 // real TCP sockets, a real SQLite file, real MQTT clients on both sides.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAgent, type Agent } from '../../src/agent/agent.js';
+import { createAgent } from '../../src/agent/agent.js';
+import type { Agent } from '../../src/agent/agent-types.js';
 import { silentLogger } from '../../src/ops/logger.js';
 import { openDatabase } from '../../src/store/sqlite.js';
 import { startFleet, seqOf, dedupe, type Fleet } from '../helpers/fleet.js';

@@ -4,7 +4,8 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync, statSync } from 'node:fs';
 import { request } from 'node:http';
-import { createAgent, type Agent } from '../../src/agent/agent.js';
+import { createAgent } from '../../src/agent/agent.js';
+import type { Agent } from '../../src/agent/agent-types.js';
 import { silentLogger } from '../../src/ops/logger.js';
 import { startFleet } from '../helpers/fleet.js';
 import { baseYaml, testConfig } from '../helpers/agent-config.js';

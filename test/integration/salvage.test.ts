@@ -7,7 +7,8 @@ import { gunzipSync } from 'node:zlib';
 import { openStoreChecked } from '../../src/store/open-store.js';
 import { salvageDatabase } from '../../src/store/salvage.js';
 import { dirname, join } from 'node:path';
-import { createAgent, type Agent } from '../../src/agent/agent.js';
+import { createAgent } from '../../src/agent/agent.js';
+import type { Agent } from '../../src/agent/agent-types.js';
 import { silentLogger } from '../../src/ops/logger.js';
 import { openDatabase } from '../../src/store/sqlite.js';
 import { startFleet, seqOf, type Fleet } from '../helpers/fleet.js';
@@ -92,7 +93,7 @@ describe('a damaged database file at start', () => {
     expect(s.salvaged.outbox).toBeGreaterThan(0);
     expect(s.salvaged.outbox).toBeLessThan(made.rows);
     expect(s.nextSeq).toBeGreaterThanOrEqual(made.nextSeq);
-    expect(s.unreadable.outbox).toEqual([[expect.any(Number), null]]); // the lost tail
+    expect(s.unreadable.outbox).toContainEqual([expect.any(Number), null]); // the lost tail (and a row cut by it, ending in zeros: never sent)
     console.log(`salvage, file cut to 60%: ${s.salvaged.outbox} of ${made.rows} outbox rows, unreadable ${JSON.stringify(s.unreadable)}`);
     await waitFor('salvaged backlog delivered', () => new Set(fleet.ids()).size >= s.salvaged.outbox, 20_000);
 

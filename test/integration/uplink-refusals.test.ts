@@ -3,7 +3,8 @@
 // even when the refusal arrives during a read; a row refused every time becomes a dead letter
 // after a bounded number of tries, its backoff growing, and never holds the rest back for good.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createForwarder, type Forwarder } from '../../src/outputs/uplink/forwarder.js';
+import { createForwarder } from '../../src/outputs/uplink/forwarder.js';
+import type { Forwarder } from '../../src/outputs/uplink/uplink-types.js';
 import { silentLogger } from '../../src/ops/logger.js';
 import type { Outbox, OutboxRow } from '../../src/store/outbox.js';
 import { baseYaml, testConfig } from '../helpers/agent-config.js';

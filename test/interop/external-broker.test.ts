@@ -4,7 +4,8 @@
 // every restart.
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { createAgent, type Agent } from '../../src/agent/agent.js';
+import { createAgent } from '../../src/agent/agent.js';
+import type { Agent } from '../../src/agent/agent-types.js';
 import { silentLogger } from '../../src/ops/logger.js';
 import { startFleet } from '../helpers/fleet.js';
 import { baseYaml, tempDir, testConfig } from '../helpers/agent-config.js';

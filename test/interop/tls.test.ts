@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chmodSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { createAgent, type Agent } from '../../src/agent/agent.js';
+import { createAgent } from '../../src/agent/agent.js';
+import type { Agent } from '../../src/agent/agent-types.js';
 import { silentLogger } from '../../src/ops/logger.js';
 import { testConfig, tempDir } from '../helpers/agent-config.js';
 import { makePki, type TestPki } from '../helpers/certs.js';

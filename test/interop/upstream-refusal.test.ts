@@ -3,7 +3,8 @@
 // before, maxInflight of them stopped the uplink for good, anomalies included, while health
 // said online.
 import { afterEach, describe, expect, it } from 'vitest';
-import { createAgent, type Agent } from '../../src/agent/agent.js';
+import { createAgent } from '../../src/agent/agent.js';
+import type { Agent } from '../../src/agent/agent-types.js';
 import { silentLogger } from '../../src/ops/logger.js';
 import { baseYaml, testConfig } from '../helpers/agent-config.js';
 import { startMosquitto, subscribe } from '../helpers/mosquitto.js';

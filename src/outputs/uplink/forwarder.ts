@@ -7,90 +7,14 @@
 // survives a disconnect), and after a reconnect the drain restarts from the oldest undelivered
 // row, so what was in flight is sent again (at least once; consumers dedupe by id).
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
-import { MESSAGE_KINDS, type MessageKind, type Outbox, type OutboxRow } from '../../store/outbox.js';
-import type { AgentConfig } from '../../config/load.js';
-import type { Logger } from '../../ops/logger.js';
+import { MESSAGE_KINDS, type MessageKind, type OutboxRow } from '../../store/outbox.js';
 import { clientOptions, explainUplinkError, refusedProtocol, type ProtocolVersion } from './client-options.js';
 import { createTokenBucket } from './token-bucket.js';
 import { redactUrl } from '../../config/redact.js';
-
-export type UplinkState = 'connecting' | 'online' | 'offline' | 'stopped';
-
-export interface UplinkStatus {
-  state: UplinkState;
-  since: number;
-  lastError: string | null;
-  inflight: number;
-  delivered: number;
-  connects: number;
-  /** MQTT version of the current (or last) connection: "5" or "3.1.1". */
-  protocol: string;
-  /**
-   * The highest seq the fleet broker acknowledged; at start, the seq below the oldest row still
-   * in the outbox (everything before it was acknowledged before the restart).
-   */
-  lastSeqSent: number;
-}
-
-/** Messages held in memory by the store while it cannot commit (the group commit). */
-export interface MemoryLane {
-  unwritten(kind: MessageKind, afterSeq: number, limit: number): OutboxRow[];
-  delivered(seq: number): void;
-}
-
-export interface Forwarder {
-  start(): void;
-  /** New messages were queued; `anomalies` of them are anomalies (checked first). */
-  wake(anomalies?: number): void;
-  /** Publishes outside the outbox (health); false when offline. */
-  publishLive(subtopic: string, payload: string, retain: boolean): boolean;
-  status(): UplinkStatus;
-  /** Rows of `kind` with seq at or below this may be in flight or awaiting deletion: leave them alone. */
-  claimed(kind: MessageKind): number;
-  /** Stops sending, waits up to `timeoutMs` for in-flight PUBACKs, says `offline`, disconnects. */
-  stop(timeoutMs: number): Promise<void>;
-}
-
-export interface ForwarderOptions {
-  uplink: AgentConfig['uplink'];
-  outbox: Outbox;
-  memory?: MemoryLane;
-  log: Logger;
-  clock: () => number;
-  onDelivered?: (count: number) => void;
-  /**
-   * The fleet broker refused a message for good (MQTT 5 PUBACK 0x87 not authorized, 0x90 topic
-   * name invalid, 0x99 payload format invalid): keep it as a dead letter; its row is then
-   * removed from the outbox like a delivered one.
-   */
-  onRefused?: (row: OutboxRow, why: string) => Promise<void> | void;
-  /** The first backoff after a transient refusal (doubling per refusal of the same row); ms. */
-  refusalBackoffMs?: number;
-}
-
-/** PUBACK reason codes that will not change on a retry. */
-const PERMANENT_REFUSALS = new Map([
-  [0x87, 'not authorized'],
-  [0x90, 'topic name invalid'],
-  [0x99, 'payload format invalid'],
-]);
-const MAX_BACKOFF_MS = 60_000;
-/** A message refused for now this many times is kept as a dead letter instead. */
-const MAX_TRANSIENT_REFUSALS = 8;
-
-const DELETE_BATCH = 500;
-const DELETE_DELAY_MS = 100;
-const DELETE_RETRY_MS = 1000;
-
-interface Lane {
-  cursor: number;
-  buffer: OutboxRow[];
-  at: number;
-  /** The last reads found nothing new: skip until woken. */
-  exhausted: boolean;
-  /** Bumped when the lane is rewound (a transient refusal): a read in flight is discarded. */
-  generation: number;
-}
+import type { Forwarder, ForwarderOptions, UplinkState } from './uplink-types.js';
+import { createDeliveredRows } from './delivered-rows.js';
+import { createDrainLanes } from './drain-lanes.js';
+import { hexCode, refusalVerdict } from './refusals.js';
 
 export function createForwarder(opts: ForwarderOptions): Forwarder {
   const { uplink, outbox, log, clock } = opts;
@@ -107,17 +31,16 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   let rateTimer: NodeJS.Timeout | undefined;
   let version: ProtocolVersion = uplink.protocol === '3.1.1' ? 4 : 5;
 
-  const lanes: Record<MessageKind, Lane> = {
-    anomaly: { cursor: 0, buffer: [], at: 0, exhausted: false, generation: 0 },
-    summary: { cursor: 0, buffer: [], at: 0, exhausted: false, generation: 0 },
-  };
-  const inflight = new Map<number, OutboxRow>();
-  let acked: number[] = [];
-  const ackedSeqs = new Set<number>(); // acknowledged, not yet deleted
   const claimedUpTo: Record<MessageKind, number> = { anomaly: 0, summary: 0 };
-  let deleteTimer: NodeJS.Timeout | undefined;
-  let deleting: Promise<void> = Promise.resolve();
-  let deleteFailing = false;
+  const lanes = createDrainLanes({
+    outbox,
+    memory: opts.memory,
+    readRows: Math.max(256, uplink.maxInflight),
+    log,
+    onRead: (kind, upTo) => (claimedUpTo[kind] = Math.max(claimedUpTo[kind], upTo)),
+  });
+  const inflight = new Map<number, OutboxRow>();
+  const done = createDeliveredRows(outbox, log);
   let pumping = false;
   let receiveMaximum = Infinity; // the broker's, from its CONNACK (MQTT 5)
   let pausedUntil = 0; // after a transient refusal (quota exceeded, ...)
@@ -134,45 +57,14 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     since = clock();
   };
 
-  const resetLanes = () => {
-    for (const kind of MESSAGE_KINDS) lanes[kind] = { cursor: 0, buffer: [], at: 0, exhausted: false, generation: lanes[kind].generation + 1 };
-  };
-
-  const flushDeletes = () => {
-    clearTimeout(deleteTimer);
-    deleteTimer = undefined;
-    const batch = acked;
-    acked = [];
-    deleting = deleting.then(
-      () =>
-        outbox.remove(batch).then(
-          () => {
-            deleteFailing = false;
-            for (const seq of batch) ackedSeqs.delete(seq);
-          },
-          (err: Error) => {
-            // The store cannot write now (disk full, read-only): keep them marked delivered and
-            // try again; a restart before that sends them again (a duplicate, never a loss).
-            if (!deleteFailing) log.warn({ err: err.message, rows: batch.length }, 'could not delete delivered rows from the outbox yet; retrying');
-            deleteFailing = true;
-            for (const seq of batch) acked.push(seq); // no spread: batches can be large
-            if (!deleteTimer && !stopping) deleteTimer = setTimeout(() => void flushDeletes(), DELETE_RETRY_MS);
-          },
-        ),
-    );
-    return deleting;
-  };
 
   const onAck = (row: OutboxRow) => {
     inflight.delete(row.seq);
     if (row.seq > lastSeqSent) lastSeqSent = row.seq;
-    acked.push(row.seq);
-    ackedSeqs.add(row.seq);
+    done.done(row.seq);
     opts.memory?.delivered(row.seq);
     delivered++;
     opts.onDelivered?.(1);
-    if (acked.length >= DELETE_BATCH) void flushDeletes();
-    else if (!deleteTimer) deleteTimer = setTimeout(() => void flushDeletes(), DELETE_DELAY_MS);
   };
 
   /**
@@ -183,78 +75,38 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
    */
   const refused = (row: OutboxRow, code: number) => {
     inflight.delete(row.seq);
-    const hex = `0x${code.toString(16).padStart(2, '0')}`;
+    const hex = hexCode(code);
     const topic = `${uplink.topicPrefix}/${row.kind}/${row.sensor}`;
     const attempts = (refusalsOf.get(row.seq) ?? 0) + 1;
-    const permanent = PERMANENT_REFUSALS.get(code) ?? (attempts >= MAX_TRANSIENT_REFUSALS ? `refused ${attempts} times` : undefined);
-    if (permanent) {
+    const verdict = refusalVerdict(code, attempts, opts.refusalBackoffMs ?? 1000);
+    if ('permanent' in verdict) {
+      const { permanent } = verdict;
       refusalsOf.delete(row.seq);
       refusedForGood++;
       if (Number.isInteger(Math.log10(refusedForGood))) log.warn({ url, topic, code: hex, refused: refusedForGood }, `fleet broker refused a message for good (${permanent}): kept as a dead letter (reason upstream-refused); check its ACL for this device`);
       // Claimed (never sent again) now, deleted only once its dead letter is committed: a crash
       // in between sends it again, never loses it.
-      ackedSeqs.add(row.seq);
+      done.claim(row.seq);
       const gone = () => {
-        acked.push(row.seq);
+        done.done(row.seq);
         opts.memory?.delivered(row.seq);
-        if (!deleteTimer && !stopping) deleteTimer = setTimeout(() => void flushDeletes(), DELETE_DELAY_MS);
       };
       const kept = opts.onRefused?.(row, `the fleet broker refused ${topic}: ${permanent} (PUBACK ${hex})`);
-      if (kept) kept.then(gone, () => ackedSeqs.delete(row.seq));
+      if (kept) kept.then(gone, () => done.unclaim(row.seq));
       else gone();
       return;
     }
     refusalsOf.set(row.seq, attempts);
-    const backoff = Math.min(MAX_BACKOFF_MS, (opts.refusalBackoffMs ?? 1000) * 2 ** Math.min(attempts - 1, 10));
+    const backoff = verdict.backoffMs;
     pausedUntil = clock() + backoff;
     lastError = `fleet broker refused a message (PUBACK ${hex}); sending again in ${backoff / 1000} s`;
     log.warn({ url, topic, code: hex, backoffMs: backoff }, 'fleet broker refused a message for now: backing off and sending it again');
     // Read this class again from before the row (rows after it that are in flight are skipped).
-    const lane = lanes[row.kind];
-    lane.cursor = Math.min(lane.cursor, row.seq - 1);
-    lane.buffer = [];
-    lane.at = 0;
-    lane.exhausted = false;
-    lane.generation++;
+    lanes.rewind(row.kind, row.seq);
   };
 
   /** The next row to send: anomalies first; committed rows, then those held in memory. */
-  const nextRow = async (c: MqttClient): Promise<OutboxRow | undefined> => {
-    for (const kind of MESSAGE_KINDS) {
-      const lane = lanes[kind];
-      while (lane.at >= lane.buffer.length && !lane.exhausted) {
-        const limit = Math.max(256, uplink.maxInflight);
-        const generation = lane.generation;
-        let rows = await outbox.readAfter(kind, lane.cursor, limit);
-        if (c !== client || state !== 'online') return undefined;
-        if (lane.generation !== generation) continue; // rewound while reading: read again
-        if (rows.length === 0) rows = opts.memory?.unwritten(kind, lane.cursor, limit) ?? [];
-        if (rows.length === 0) {
-          lane.exhausted = true;
-          break;
-        }
-        const last = rows[rows.length - 1]!.seq;
-        // Durably marked before any of them goes out: compaction never rewrites a row that may
-        // have reached the broker without its PUBACK, even after a reconnect or a restart.
-        // (Rows held in memory are not in the outbox; the mark covers them harmlessly.)
-        // markHanded returns at once when the mark on disk is already past `last`; after a
-        // failed write it writes again. A store that cannot write keeps the mark in memory
-        // (it cannot compact either) and sending goes on: delivery matters more.
-        const before = outbox.handedUpTo(kind);
-        await outbox.markHanded(kind, last).catch((err: Error) => log.debug({ err: err.message }, 'could not record the handed-over mark yet'));
-        if (outbox.handedUpTo(kind) !== before) {
-          if (c !== client || state !== 'online') return undefined;
-          if (lane.generation !== generation) continue;
-        }
-        lane.cursor = last;
-        claimedUpTo[kind] = Math.max(claimedUpTo[kind], lane.cursor);
-        lane.buffer = rows.filter((r) => !ackedSeqs.has(r.seq) && !inflight.has(r.seq));
-        lane.at = 0;
-      }
-      if (lane.at < lane.buffer.length) return lane.buffer[lane.at++];
-    }
-    return undefined;
-  };
+  const nextRow = (c: MqttClient) => lanes.next(() => c === client && state === 'online', (seq) => done.has(seq) || inflight.has(seq));
 
   const pump = async () => {
     if (pumping) {
@@ -268,22 +120,13 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
         const c = client;
         while (c && c === client && state === 'online' && !stopping && inflight.size < Math.min(uplink.maxInflight, receiveMaximum)) {
           const now = clock();
-          if (now < pausedUntil) {
-            if (!rateTimer) {
-              rateTimer = setTimeout(() => {
-                rateTimer = undefined;
-                void pump();
-              }, pausedUntil - now);
-            }
-            break;
-          }
-          if (bucket.waitMs(now) > 0) {
-            if (!rateTimer) {
-              rateTimer = setTimeout(() => {
-                rateTimer = undefined;
-                void pump();
-              }, bucket.waitMs(now));
-            }
+          // Backing off after a refusal, or over uplink.maxRate: pump again when it is time.
+          const waitMs = Math.max(pausedUntil - now, bucket.waitMs(now));
+          if (waitMs > 0) {
+            rateTimer ??= setTimeout(() => {
+              rateTimer = undefined;
+              void pump();
+            }, waitMs);
             break;
           }
           const row = await nextRow(c);
@@ -331,10 +174,10 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     c.end(true);
     if (state === 'online') log.warn({ url, inflight: inflight.size }, 'uplink lost; buffering in the outbox');
     inflight.clear();
-    resetLanes();
+    lanes.reset();
     // Rows acknowledged but not yet deleted stay claimed; the rest may be compacted again.
     for (const kind of MESSAGE_KINDS) claimedUpTo[kind] = 0;
-    for (const seq of ackedSeqs) {
+    for (const seq of done.claimed()) {
       for (const kind of MESSAGE_KINDS) claimedUpTo[kind] = Math.max(claimedUpTo[kind], seq);
     }
     setState(stopping ? 'stopped' : 'offline');
@@ -364,7 +207,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       attempt = 0;
       connects++;
       lastError = null;
-      resetLanes();
+      lanes.reset();
       setState('online');
       log.info({ url, protocol: version === 5 ? '5' : '3.1.1' }, 'uplink connected');
       c.publish(statusTopic, 'online', { qos: 1, retain: true });
@@ -402,8 +245,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       connect();
     },
     wake(anomalies = 0) {
-      lanes.summary.exhausted = false;
-      if (anomalies > 0) lanes.anomaly.exhausted = false;
+      lanes.wake(anomalies > 0);
       void pump();
     },
     publishLive(subtopic, payload, retain) {
@@ -418,12 +260,13 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       reconnectTimer = undefined;
       // One bounded final drain: what is left after the deadline stays in the outbox for next time.
       const deadline = clock() + timeoutMs;
-      const drained = () => inflight.size === 0 && lanes.anomaly.exhausted && lanes.summary.exhausted && !pumping;
+      const drained = () => inflight.size === 0 && lanes.exhausted() && !pumping;
       if (state === 'online') void pump();
       while (state === 'online' && !drained() && clock() < deadline) await new Promise((r) => setTimeout(r, 20));
       stopping = true;
       clearTimeout(rateTimer);
-      await flushDeletes();
+      done.stop();
+      await done.flush();
       const c = client;
       // A broker that stops answering must not hold the stop up: the "offline" status and the
       // goodbye get what is left of the deadline (at least 200 ms), then the socket is closed.

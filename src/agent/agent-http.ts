@@ -1,0 +1,26 @@
+// The agent's HTTP endpoint from its slice of the config: /healthz, /status, /metrics (with
+// prom-client loaded only then: a few MB of RSS otherwise) and the dead-letter replay action.
+import { hostname } from 'node:os';
+import type { AgentConfig } from '../config/load.js';
+import type { Logger } from '../ops/logger.js';
+import { startHttpServer, type HttpServer } from '../ops/http-server.js';
+import { agentHttpToken } from '../ops/http-token.js';
+import type { MetricsInputs } from '../ops/metrics.js';
+import type { ReplayFilter, ReplayResult } from './dead-letter-replay.js';
+
+export interface AgentHttpDeps {
+  healthy: () => boolean;
+  status: () => Promise<unknown>;
+  replayDeadLetters: (f: ReplayFilter) => Promise<ReplayResult>;
+  metrics: MetricsInputs;
+}
+
+export async function startAgentHttp(config: Pick<AgentConfig, 'http' | 'storage'>, d: AgentHttpDeps, log: Logger): Promise<HttpServer | undefined> {
+  const { createMetrics } = await import('../ops/metrics.js');
+  const names = [...config.http.allowedHosts, hostname(), `${hostname()}.local`].map((h) => h.toLowerCase());
+  return startHttpServer(
+    { host: config.http.host, port: config.http.port, token: agentHttpToken(config.http.token, config.storage.path), allowedHosts: names },
+    { healthy: d.healthy, status: d.status, metrics: createMetrics(d.metrics), replayDeadLetters: d.replayDeadLetters },
+    log,
+  );
+}

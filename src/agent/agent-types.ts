@@ -1,0 +1,44 @@
+// The agent's API (the CLI, the demo and the tests drive it) and its options.
+import type { AgentConfig } from '../config/load.js';
+import type { Logger } from '../ops/logger.js';
+import type { GpioDriver } from '../gpio/gpio-driver.js';
+import type { Database } from '../store/sqlite.js';
+import type { Health } from '../ops/health.js';
+import type { SystemClock } from '../ops/system-clock.js';
+import type { ReplayFilter, ReplayResult } from './dead-letter-replay.js';
+
+export interface AgentOptions {
+  config: AgentConfig;
+  log: Logger;
+  /** Wall clock, monotonic clock and time-sync flag; injected by tests. */
+  system?: SystemClock;
+  gpioDriver?: GpioDriver;
+  /** How long a graceful stop waits for in-flight PUBACKs (ms). */
+  stopTimeoutMs?: number;
+  /** Wraps the opened database (tests inject write faults where no file system can be made to fail). */
+  wrapDatabase?: (db: Database) => Database;
+}
+
+export interface Agent {
+  readonly config: AgentConfig;
+  start(): Promise<void>;
+  /**
+   * Stops in reverse order. `flushOpenWindows: false` (a reload) keeps open windows in the
+   * checkpoint without sending partial summaries: the next start continues them.
+   */
+  stop(o?: { flushOpenWindows?: boolean }): Promise<void>;
+  health(): Promise<Health>;
+  /** Health plus the latest summary per sensor (the /status endpoint). */
+  status(): Promise<Health & { latest: unknown[] }>;
+  /**
+   * Whether the pipeline is moving: the stream's tick ran lately and no commit has been stuck
+   * for long. Feeds the systemd watchdog and /healthz.
+   */
+  progressing(): boolean;
+  /** Dead letters back through their sources (after a fix); see dead-letter-replay.ts. */
+  replayDeadLetters(filter: ReplayFilter): Promise<ReplayResult>;
+  /** Actual ports, useful when the config asked for port 0. */
+  readonly brokerPort: number | undefined;
+  readonly httpPort: number | undefined;
+}
+

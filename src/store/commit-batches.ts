@@ -1,0 +1,38 @@
+// Writing cut batches: one transaction holds their journal batches, outbox rows (with the seq
+// counter), dead letters and, at the end of the batch it was cut with, the checkpoint covering
+// exactly the journal written before it. And what is said when a stop must give up held work.
+import type { Executor } from './sqlite.js';
+import type { Outbox } from './outbox.js';
+import type { Batch } from './held-batches.js';
+import { insertDeadLettersTx } from './dead-letters.js';
+import { appendJournalTx } from './journal.js';
+import { saveCheckpointTx } from './checkpoint.js';
+
+/** Writes `batches` in `tx`; returns the journal id the checkpoint written covers, if one was. */
+export async function writeBatchesTx(tx: Executor, batches: readonly Batch[], outbox: Outbox, deliveredLive: (seq: number) => boolean, now: number): Promise<number | undefined> {
+  let journalId: number | undefined;
+  let checkpointAt: number | undefined;
+  for (const b of batches) {
+    for (const j of b.journal) journalId = await appendJournalTx(tx, j.data, j.count, j.firstReceived, j.lastReceived);
+    await outbox.appendTx(tx, b.rows.filter((r) => !deliveredLive(r.seq)), b.nextSeq);
+    if (b.rejections.length > 0) await insertDeadLettersTx(tx, b.rejections);
+    if (b.checkpoint) {
+      const covered = journalId ?? (await tx.get<{ id: number | null }>('SELECT MAX(id) AS id FROM journal'))?.id ?? 0;
+      await saveCheckpointTx(tx, { journalId: covered, nextSeq: b.nextSeq, ...b.checkpoint, createdAt: now });
+      checkpointAt = covered;
+    }
+  }
+  return checkpointAt;
+}
+
+/** What held batches (plus readings not yet cut) amount to, for the log line of a stop that loses them. */
+export function describeUnkept(all: readonly Batch[], uncutReadings: number, device: string) {
+  const rows = all.flatMap((b) => b.rows);
+  return {
+    readings: all.reduce((n, b) => n + b.journal.reduce((m, j) => m + j.count, 0), 0) + uncutReadings,
+    summaries: rows.filter((r) => r.kind === 'summary').length,
+    anomalies: rows.filter((r) => r.kind === 'anomaly').length,
+    deadLetters: all.reduce((n, b) => n + b.rejections.length, 0),
+    ids: rows.length > 0 ? `${device}:${rows[0]!.seq}..${rows[rows.length - 1]!.seq}` : null,
+  };
+}
