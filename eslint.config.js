@@ -24,6 +24,13 @@ const ROOMS = {
   outputs: [
     { group: ['../sources/*', '../../sources/*', '../../agent/*', '../../broker/*'], message: 'an output knows no source, broker or agent: the agent wires them.' },
   ],
+  cli: [
+    {
+      group: ['../store/sqlite*', '../store/open-store*', '../store/outbox*', '../store/checkpoint*', '../store/group-commit*', '../store/salvage*'],
+      allowTypeImports: true,
+      message: 'the CLI reaches the database through store/cli-store.ts only: read-only while an agent runs, under its lock when none does.',
+    },
+  ],
 };
 
 export default tseslint.config(

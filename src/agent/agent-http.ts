@@ -7,11 +7,13 @@ import { startHttpServer, type HttpServer } from '../ops/http-server.js';
 import { agentHttpToken } from '../ops/http-token.js';
 import type { MetricsInputs } from '../ops/metrics.js';
 import type { ReplayFilter, ReplayResult } from './dead-letter-replay.js';
+import type { DeadLetterFilter } from '../store/dead-letters.js';
 
 export interface AgentHttpDeps {
   healthy: () => boolean;
   status: () => Promise<unknown>;
   replayDeadLetters: (f: ReplayFilter) => Promise<ReplayResult>;
+  purgeDeadLetters: (f: DeadLetterFilter) => Promise<{ purged: number }>;
   metrics: MetricsInputs;
 }
 
@@ -20,7 +22,7 @@ export async function startAgentHttp(config: Pick<AgentConfig, 'http' | 'storage
   const names = [...config.http.allowedHosts, hostname(), `${hostname()}.local`].map((h) => h.toLowerCase());
   return startHttpServer(
     { host: config.http.host, port: config.http.port, token: agentHttpToken(config.http.token, config.storage.path), allowedHosts: names },
-    { healthy: d.healthy, status: d.status, metrics: createMetrics(d.metrics), replayDeadLetters: d.replayDeadLetters },
+    { healthy: d.healthy, status: d.status, metrics: createMetrics(d.metrics), replayDeadLetters: d.replayDeadLetters, purgeDeadLetters: d.purgeDeadLetters },
     log,
   );
 }

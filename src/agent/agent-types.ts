@@ -6,6 +6,7 @@ import type { Database } from '../store/sqlite.js';
 import type { Health } from '../ops/health.js';
 import type { SystemClock } from '../ops/system-clock.js';
 import type { ReplayFilter, ReplayResult } from './dead-letter-replay.js';
+import type { DeadLetterFilter } from '../store/dead-letters.js';
 
 export interface AgentOptions {
   config: AgentConfig;
@@ -37,6 +38,8 @@ export interface Agent {
   progressing(): boolean;
   /** Dead letters back through their sources (after a fix); see dead-letter-replay.ts. */
   replayDeadLetters(filter: ReplayFilter): Promise<ReplayResult>;
+  /** Deletes the dead letters a filter selects (all with an empty one): `outpost deadletter purge` while the agent runs. */
+  purgeDeadLetters(filter: DeadLetterFilter): Promise<{ purged: number }>;
   /** Actual ports, useful when the config asked for port 0. */
   readonly brokerPort: number | undefined;
   readonly httpPort: number | undefined;

@@ -17,6 +17,7 @@ import { summaryMerger } from '../wire/merge-stored.js';
 import { createTicker, type Ticker } from './ticker.js';
 import { recoverStream } from './recovery.js';
 import { replayDeadLetters } from './dead-letter-replay.js';
+import { purgeDeadLetters } from '../store/cli-store.js';
 import type { Database } from '../store/sqlite.js';
 import { createForwarder } from '../outputs/uplink/forwarder.js';
 import type { Forwarder } from '../outputs/uplink/uplink-types.js';
@@ -120,6 +121,13 @@ export function createAgent(opts: AgentOptions): Agent {
       const result = await replayDeadLetters({ db, sources: started, sinkFor: (s) => ingest!.sinkFor(s), writer, clock }, filter);
       log.info({ ...filter, replayed: result.replayed, skipped: result.skipped.length }, 'dead letters replayed');
       return result;
+    },
+
+    async purgeDeadLetters(filter) {
+      if (!db) throw new Error('the agent is not running');
+      const purged = await purgeDeadLetters(db, filter);
+      log.info({ ...filter, purged }, 'dead letters purged');
+      return { purged };
     },
 
     async start() {
@@ -228,6 +236,7 @@ export function createAgent(opts: AgentOptions): Agent {
         healthy: () => (writer?.writable() ?? false) && this.progressing(),
         status: () => this.status(),
         replayDeadLetters: (f) => this.replayDeadLetters(f),
+        purgeDeadLetters: (f) => this.purgeDeadLetters(f),
         metrics: { stats, outbox: () => box.stats(), uplink: () => f.status(), openWindows: () => stream?.openWindows() ?? 0, store: () => writer!.health(), budget: () => b.status(), clock },
       }, log);
     }

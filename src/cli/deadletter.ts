@@ -1,10 +1,12 @@
 // `outpost deadletter list|replay|purge --config FILE`: the inputs Outpost refused, with their
-// reasons. list and purge work on the database (agent running or not); replay asks the running
-// agent, which feeds them back through their sources.
+// reasons. list reads the database (agent running or not); replay asks the running agent,
+// which feeds them back through their sources; purge asks the running agent, or, when none
+// runs, deletes under its lock (store/cli-store.ts: the CLI never writes behind an agent).
 import { existsSync } from 'node:fs';
 import { loadConfigFile, type AgentConfig } from '../config/load.js';
-import { openDatabase, type Database } from '../store/sqlite.js';
-import { deadLetterWhere, type DeadLetterRow } from '../store/dead-letters.js';
+import type { Database } from '../store/sqlite.js';
+import type { DeadLetterFilter } from '../store/dead-letters.js';
+import { countDeadLettersWhere, listDeadLetters, purgeDeadLetters, readingStore, stoppedStore } from '../store/cli-store.js';
 import { reportProblems } from './check-config.js';
 import type { Io } from './io.js';
 import { cliHttpToken } from '../ops/http-token.js';
@@ -29,34 +31,28 @@ export async function deadLetter(action: 'list' | 'replay' | 'purge', a: DeadLet
     io.err(`outpost deadletter: ${cfg.storage.path} does not exist yet (the agent has not run with this config)`);
     return 1;
   }
-  const db = await openDatabase(cfg.storage.path, { readonly: action === 'list' });
-  try {
-    await db.exec('PRAGMA busy_timeout = 5000');
-    return action === 'list' ? await list(db, a, io) : await purge(db, a, io);
-  } finally {
-    await db.close();
-  }
-}
-
-function filter(a: DeadLetterArgs): { sql: string; params: unknown[] } | string {
-  const before = a.before === undefined ? undefined : Date.parse(a.before);
-  if (before !== undefined && !Number.isFinite(before)) return `--before ${a.before} is not a time (ISO 8601, e.g. 2026-11-24T12:00:00Z)`;
-  return deadLetterWhere({ reason: a.reason, ids: a.id, before });
-}
-
-async function list(db: Database, a: DeadLetterArgs, io: Io): Promise<number> {
   const f = filter(a);
   if (typeof f === 'string') {
     io.err(f);
     return 2;
   }
-  const rows = await db.all<DeadLetterRow>(`SELECT * FROM dead_letters ${f.sql} ORDER BY id DESC LIMIT ?`, [...f.params, a.limit ?? 50]);
+  return action === 'list' ? readingStore(cfg.storage.path, (db) => list(db, f, a, io)) : purge(cfg, f, a, io);
+}
+
+function filter(a: DeadLetterArgs): DeadLetterFilter | string {
+  const before = a.before === undefined ? undefined : Date.parse(a.before);
+  if (before !== undefined && !Number.isFinite(before)) return `--before ${a.before} is not a time (ISO 8601, e.g. 2026-11-24T12:00:00Z)`;
+  return { reason: a.reason, ids: a.id, before };
+}
+
+async function list(db: Database, f: DeadLetterFilter, a: DeadLetterArgs, io: Io): Promise<number> {
+  const rows = await listDeadLetters(db, f, a.limit ?? 50);
   if (a.json) {
     for (const r of rows) io.out(JSON.stringify({ ...r, received_at: new Date(r.received_at).toISOString(), payload: r.payload ? Buffer.from(r.payload).toString('utf8') : null }));
     return 0;
   }
-  const total = await db.get<{ n: number }>(`SELECT COUNT(*) AS n FROM dead_letters ${f.sql}`, f.params);
-  io.out(`${total?.n ?? 0} dead letter(s)${rows.length < (total?.n ?? 0) ? `, newest ${rows.length} shown (--limit)` : ''}`);
+  const total = await countDeadLettersWhere(db, f);
+  io.out(`${total} dead letter(s)${rows.length < total ? `, newest ${rows.length} shown (--limit)` : ''}`);
   for (const r of rows) {
     io.out(`#${r.id}  ${new Date(r.received_at).toISOString()}  ${r.reason}  from ${r.source}${r.topic ? ` on ${r.topic}` : ''}`);
     io.out(`      ${r.detail}`);
@@ -65,45 +61,64 @@ async function list(db: Database, a: DeadLetterArgs, io: Io): Promise<number> {
   return 0;
 }
 
-async function purge(db: Database, a: DeadLetterArgs, io: Io): Promise<number> {
-  const f = filter(a);
-  if (typeof f === 'string') {
-    io.err(f);
-    return 2;
-  }
-  if (!f.sql && !a.all) {
+async function purge(cfg: AgentConfig, f: DeadLetterFilter, a: DeadLetterArgs, io: Io): Promise<number> {
+  if (!f.reason && !f.ids?.length && f.before === undefined && !a.all) {
     io.err('outpost deadletter purge: say which (--reason, --id, --before), or --all');
     return 2;
   }
-  const r = await db.run(`DELETE FROM dead_letters ${f.sql}`, f.params);
-  io.out(`purged ${r.changes} dead letter(s)`);
+  const body = { reason: f.reason, ids: f.ids, before: f.before === undefined ? undefined : new Date(f.before).toISOString(), all: a.all };
+  const asked = cfg.http.enabled ? await askAgent(cfg, '/deadletters/purge', body) : undefined;
+  let purged: number;
+  if (asked && 'error' in asked) {
+    io.err(`outpost deadletter purge: ${asked.error}`);
+    return 1;
+  } else if (asked) purged = (asked.body as { purged: number }).purged;
+  else {
+    try {
+      purged = await stoppedStore(cfg.storage.path, (db) => purgeDeadLetters(db, f));
+    } catch (err) {
+      io.err(`outpost deadletter purge: ${(err as Error).message}`);
+      return 1;
+    }
+  }
+  io.out(`purged ${purged} dead letter(s)`);
   return 0;
 }
 
-async function replay(cfg: AgentConfig, a: DeadLetterArgs, io: Io): Promise<number> {
-  const url = agentUrl(cfg.http, '/deadletters/replay');
-  if (!cfg.http.enabled) {
-    io.err('outpost deadletter replay: the agent replays them, through its http endpoint, which this config disables (http.enabled: false)');
-    return 1;
-  }
+/** POSTs to the running agent: its answer, an error it gave, or undefined when none answers. */
+async function askAgent(cfg: AgentConfig, path: string, body: unknown): Promise<{ body: unknown } | { error: string } | undefined> {
+  const url = agentUrl(cfg.http, path);
   let res: Response;
   try {
     const token = cliHttpToken(cfg.http.token, cfg.storage.path);
     res = await fetch(url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token && { authorization: `Bearer ${token}` }) },
-      body: JSON.stringify({ reason: a.reason, ids: a.id, limit: a.limit }),
+      body: JSON.stringify(body),
       signal: AbortSignal.timeout(30_000),
     });
   } catch {
-    io.err(`outpost deadletter replay: the agent is not answering on ${url}: start it (replay feeds dead letters back through its sources)`);
+    return undefined;
+  }
+  if (!res.ok) return { error: `the agent answered ${res.status}: ${await res.text()}` };
+  return { body: await res.json() };
+}
+
+async function replay(cfg: AgentConfig, a: DeadLetterArgs, io: Io): Promise<number> {
+  if (!cfg.http.enabled) {
+    io.err('outpost deadletter replay: the agent replays them, through its http endpoint, which this config disables (http.enabled: false)');
     return 1;
   }
-  if (!res.ok) {
-    io.err(`outpost deadletter replay: the agent answered ${res.status}: ${await res.text()}`);
+  const asked = await askAgent(cfg, '/deadletters/replay', { reason: a.reason, ids: a.id, limit: a.limit });
+  if (!asked) {
+    io.err(`outpost deadletter replay: the agent is not answering on ${agentUrl(cfg.http, '/deadletters/replay')}: start it (replay feeds dead letters back through its sources)`);
     return 1;
   }
-  const r = (await res.json()) as { replayed: number; skipped: Array<{ id: number; why: string }> };
+  if ('error' in asked) {
+    io.err(`outpost deadletter replay: ${asked.error}`);
+    return 1;
+  }
+  const r = asked.body as { replayed: number; skipped: Array<{ id: number; why: string }> };
   io.out(`replayed ${r.replayed} dead letter(s)${r.skipped.length ? `; kept ${r.skipped.length}:` : ''}`);
   for (const s of r.skipped.slice(0, 20)) io.out(`  #${s.id}: ${s.why}`);
   return 0;

@@ -4,14 +4,12 @@
 // (marked "replayed": true) for the agent to send when it next runs.
 import { existsSync } from 'node:fs';
 import { loadConfigFile } from '../config/load.js';
-import { openStore } from '../store/open-store.js';
-import { openOutbox } from '../store/outbox.js';
-import { saveSketch } from '../stream/quantile-sketch.js';
-import { loadCheckpoint } from '../store/checkpoint.js';
+import { appendReplayed, readingStore, stoppedStore } from '../store/cli-store.js';
+import type { Database } from '../store/sqlite.js';
 import { replayJournal } from '../store/journal.js';
 import { createStream, type StreamOutput } from '../stream/stream.js';
 import { compileGlob } from '../stream/glob.js';
-import { renderBody, wrapBody } from '../wire/render.js';
+import { renderBody, upstreamEncoder } from '../wire/render.js';
 import { reportProblems } from './check-config.js';
 import type { Io } from './io.js';
 import { agentUrl } from './agent-url.js';
@@ -43,56 +41,57 @@ export async function replay(a: ReplayArgs, io: Io): Promise<number> {
     return 1;
   }
   const matches = a.sensor ? compileGlob(a.sensor) : () => true;
-  const db = await openStore(cfg.storage.path);
-  const stream = createStream(cfg.pipelines);
-  const out: StreamOutput[] = [];
-  const outputs: StreamOutput[] = [];
-  let readings = 0;
-  await replayJournal(db, 0, (e) => {
-    if (e.shift) {
-      stream.shiftArrivals(e.value);
-    } else if (e.sensor === null) {
-      stream.tick(e.ts, out);
-    } else if (e.ts >= from && e.ts < to && matches(e.sensor)) {
-      readings++;
-      stream.ingest({ sensor: e.sensor, ts: e.ts, value: e.value, receivedAt: e.receivedAt }, out);
-    }
-    outputs.push(...out);
-    out.length = 0;
-  });
-  stream.flush(outputs); // windows the journal ends in: partial
+  const rerun = async (db: Database) => {
+    const stream = createStream(cfg.pipelines);
+    const out: StreamOutput[] = [];
+    const outputs: StreamOutput[] = [];
+    let readings = 0;
+    await replayJournal(db, 0, (e) => {
+      if (e.shift) {
+        stream.shiftArrivals(e.value);
+      } else if (e.sensor === null) {
+        stream.tick(e.ts, out);
+      } else if (e.ts >= from && e.ts < to && matches(e.sensor)) {
+        readings++;
+        stream.ingest({ sensor: e.sensor, ts: e.ts, value: e.value, receivedAt: e.receivedAt }, out);
+      }
+      outputs.push(...out);
+      out.length = 0;
+    });
+    stream.flush(outputs); // windows the journal ends in: partial
+    return { outputs, readings };
+  };
+  const said = (readings: number, outputs: StreamOutput[]) =>
+    io.err(`replayed ${readings} readings: ${outputs.filter((o) => o.kind === 'summary').length} summaries, ${outputs.filter((o) => o.kind === 'anomaly').length} anomalies${a.publish ? ' queued in the outbox' : ''}`);
 
   if (!a.publish) {
+    // Only reads: fine while the agent runs.
+    const { outputs, readings } = await readingStore(cfg.storage.path, rerun);
     for (const o of outputs) io.out(`{${renderBody(cfg.device.id, o)}}`);
-  } else {
-    // Recovery after a crash regenerates seqs from the checkpoint's counter: new rows are only
-    // safe after a clean stop, and the checkpoint's counter moves with them, in one transaction.
-    const outbox = await openOutbox(db);
-    const cp = await loadCheckpoint(db);
-    const head = (await db.get<{ id: number | null }>('SELECT MAX(id) AS id FROM journal'))?.id ?? 0;
-    if (cp && (cp.nextSeq !== outbox.nextSeq() || cp.journalId !== head)) {
-      await db.close();
-      io.err('outpost replay --publish: the agent did not stop cleanly last time; start it once (it recovers) and stop it, then replay');
-      return 1;
-    }
-    const now = Date.now();
-    const first = outbox.reserve(outputs.length);
-    const rows = outputs.map((o, i) => ({
-      seq: first + i,
-      kind: o.kind,
-      sensor: o.sensor,
-      payload: wrapBody(cfg.device.id, first + i, `${renderBody(cfg.device.id, o)},"replayed":true`),
-      createdAt: now,
-      sketch: o.kind === 'summary' && o.sketch ? JSON.stringify(saveSketch(o.sketch)) : null,
-    }));
-    await db.transaction(async (tx) => {
-      await outbox.appendTx(tx, rows, outbox.nextSeq());
-      if (cp) await tx.run('UPDATE checkpoint SET next_seq = ? WHERE id = 1', [outbox.nextSeq()]);
-    });
-    outbox.settle(true);
+    said(readings, outputs);
+    return 0;
   }
-  await db.close();
-  io.err(`replayed ${readings} readings: ${outputs.filter((o) => o.kind === 'summary').length} summaries, ${outputs.filter((o) => o.kind === 'anomaly').length} anomalies${a.publish ? ' queued in the outbox' : ''}`);
+  // Writes: only while no agent runs, under its lock (a running one is refused with a clear message).
+  let result: { outputs: StreamOutput[]; readings: number; clean: boolean };
+  try {
+    result = await stoppedStore(cfg.storage.path, async (db) => {
+      const { outputs, readings } = await rerun(db);
+      const now = Date.now();
+      const encode = upstreamEncoder(cfg.device.id, { replayed: true });
+      const clean = await appendReplayed(db, outputs.length, (first) =>
+        outputs.map((o, i) => ({ seq: first + i, kind: o.kind, sensor: o.sensor, createdAt: now, ...encode(first + i, o) })),
+      );
+      return { outputs, readings, clean };
+    });
+  } catch (err) {
+    io.err(`outpost replay --publish: ${(err as Error).message}`);
+    return 1;
+  }
+  if (!result.clean) {
+    io.err('outpost replay --publish: the agent did not stop cleanly last time; start it once (it recovers) and stop it, then replay');
+    return 1;
+  }
+  said(result.readings, result.outputs);
   return 0;
 }
 

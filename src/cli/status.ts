@@ -2,8 +2,7 @@
 // reads the database directly for what it can tell (backlog, dead letters, next seq).
 import { existsSync } from 'node:fs';
 import { loadConfigFile } from '../config/load.js';
-import { openDatabase } from '../store/sqlite.js';
-import { countDeadLetters } from '../store/dead-letters.js';
+import { backlogSummary, deadLettersByReason, readingStore } from '../store/cli-store.js';
 import { reportProblems } from './check-config.js';
 import type { Io } from './io.js';
 import { agentUrl } from './agent-url.js';
@@ -43,20 +42,15 @@ export async function status(file: string, io: Io, opts: { json?: boolean } = {}
       return 1;
     }
     source = `database ${cfg.storage.path} (agent not answering)`;
-    const db = await openDatabase(cfg.storage.path, { readonly: true });
-    try {
-      const b = await db.get<{ rows: number; bytes: number | null; oldest: number | null }>(
-        'SELECT COUNT(*) AS rows, SUM(length(CAST(payload AS BLOB))) AS bytes, MIN(created_at) AS oldest FROM outbox',
-      );
-      const byReason = await countDeadLetters(db);
-      doc = {
+    doc = await readingStore(cfg.storage.path, async (db) => {
+      const b = await backlogSummary(db);
+      const byReason = await deadLettersByReason(db);
+      return {
         device: cfg.device.id,
-        backlog: { rows: b?.rows ?? 0, bytes: b?.bytes ?? 0, oldestAgeS: b?.oldest ? Math.round((Date.now() - b.oldest) / 1000) : null },
+        backlog: { rows: b.rows, bytes: b.bytes, oldestAgeS: b.oldest ? Math.round((Date.now() - b.oldest) / 1000) : null },
         deadLetters: { total: Object.values(byReason).reduce((a, n) => a + n, 0), byReason },
       };
-    } finally {
-      await db.close();
-    }
+    });
   }
   if (opts.json) {
     io.out(JSON.stringify(doc, null, 2));

@@ -14,6 +14,15 @@ export interface HttpHandlers {
   metrics: Registry;
   /** POST /deadletters/replay with a JSON filter; answers what was replayed. */
   replayDeadLetters: (filter: ReplayRequest) => Promise<unknown>;
+  /** POST /deadletters/purge with a JSON filter (or {"all": true}); answers how many went. */
+  purgeDeadLetters: (filter: PurgeRequest) => Promise<unknown>;
+}
+
+export interface PurgeRequest {
+  reason?: string;
+  ids?: number[];
+  /** Received before this (epoch ms). */
+  before?: number;
 }
 
 export interface ReplayRequest {
@@ -61,11 +70,12 @@ export async function startHttpServer(o: HttpOptions, h: HttpHandlers, log: Logg
       const host = checkHost(req.headers.host, o.allowedHosts);
       if (host) return refuse(host);
       const path = (req.url ?? '').split('?', 1)[0];
-      if (req.method === 'POST' && path === '/deadletters/replay') {
+      if (req.method === 'POST' && (path === '/deadletters/replay' || path === '/deadletters/purge')) {
         const refusal = checkToken(req.headers.authorization, o.token) ?? checkJsonRequest(req.headers['content-type'], req.headers['content-length'], maxBody);
         if (refusal) return refuse(refusal);
-        const filter = parseReplayRequest(await readBody(req, maxBody));
-        return send(200, 'application/json', JSON.stringify(await h.replayDeadLetters(filter)));
+        const body = await readBody(req, maxBody);
+        const answer = path === '/deadletters/replay' ? await h.replayDeadLetters(parseReplayRequest(body)) : await h.purgeDeadLetters(parsePurgeRequest(body));
+        return send(200, 'application/json', JSON.stringify(answer));
       }
       if (req.method !== 'GET' && req.method !== 'HEAD') return send(405, 'text/plain', 'method not allowed\n');
       if (path === '/healthz') {
@@ -114,6 +124,28 @@ async function readBody(req: IncomingMessage, max: number): Promise<string> {
     chunks.push(chunk);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A purge filter from a request body: reason, ids, before (ISO 8601), or all: true; else a 400. */
+export function parsePurgeRequest(body: string): PurgeRequest {
+  const bad = (message: string) => new RequestError({ status: 400, message });
+  let doc: unknown;
+  try {
+    doc = JSON.parse(body);
+  } catch {
+    throw bad('body is not valid JSON');
+  }
+  if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) throw bad('body must be a JSON object like {"reason": "bad-json"} or {"all": true}');
+  const { before, all, ...rest } = doc as Record<string, unknown>;
+  const out: PurgeRequest = parseReplayRequest(JSON.stringify({ ...rest, limit: undefined }));
+  if (before !== undefined && before !== null) {
+    const t = typeof before === 'string' ? Date.parse(before) : NaN;
+    if (!Number.isFinite(t)) throw bad('before must be an ISO 8601 time');
+    out.before = t;
+  }
+  if (all !== undefined && all !== null && typeof all !== 'boolean') throw bad('all must be true or false');
+  if (!out.reason && !out.ids?.length && out.before === undefined && all !== true) throw bad('say which (reason, ids, before), or all: true');
+  return out;
 }
 
 /** A replay filter from a request body, or a 400 saying what is wrong. */

@@ -54,9 +54,11 @@ export interface EncodedMessage {
 /** What the store is given to turn an output into a row, so that it never renders one itself. */
 export type Encoder = (seq: number, output: StreamOutput) => EncodedMessage;
 
-export function upstreamEncoder(device: string): Encoder {
+/** `replayed`: a backfill from the journal (`outpost replay --publish`), marked so. */
+export function upstreamEncoder(device: string, opts: { replayed?: boolean } = {}): Encoder {
+  const mark = opts.replayed ? ',"replayed":true' : '';
   return (seq, o) => ({
-    payload: wrapBody(device, seq, renderBody(device, o)),
+    payload: wrapBody(device, seq, renderBody(device, o) + mark),
     sketch: o.kind === 'summary' && o.sketch ? JSON.stringify(saveSketch(o.sketch)) : null,
   });
 }

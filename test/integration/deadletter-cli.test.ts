@@ -83,7 +83,37 @@ limits: { maxSensors: ${maxSensors} }
     const offline = await runCli(['deadletter', 'replay', '--config', cfg]);
     expect(offline.code).toBe(1);
     expect(offline.stderr).toMatch(/the agent is not answering on http:\/\/127\.0\.0\.1:\d+\/deadletters\/replay: start it/);
+    // With no agent running, purge writes the file itself, under the agent's lock.
+    const offlinePurge = await runCli(['deadletter', 'purge', '--config', cfg, '--all']);
+    expect(offlinePurge.code).toBe(0);
+    expect(offlinePurge.stdout).toMatch(/^purged 0 dead letter\(s\)/);
   }, 60_000);
+
+  it('never writes the database behind a running agent: purge without its HTTP endpoint is refused by the lock', async () => {
+    const fleet = await startFleet();
+    const dir = tempDir();
+    const cfg = join(dir, 'agent.yaml');
+    writeFileSync(cfg, `
+device: { id: lock-01 }
+broker: { host: 127.0.0.1, port: ${await freePort()} }
+sources: [ { type: mqtt, topic: "sensors/#" } ]
+pipelines: [ { match: ["**"], window: { type: tumbling, size: 1s } } ]
+uplink: { url: "${fleet.url}" }
+storage: { path: ./outpost.db }
+http: { enabled: false }
+`);
+    const agent = start(['run', '--config', cfg]);
+    try {
+      await waitFor('the agent running', () => agent.output().includes('outpost running'), 15_000);
+      const r = await runCli(['deadletter', 'purge', '--config', cfg, '--all']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/another outpost \(pid \d+\) is running on .*outpost\.db: stop it first/);
+    } finally {
+      agent.child.kill('SIGTERM');
+      await agent.done;
+      await fleet.stop();
+    }
+  });
 });
 
 describe('outpost hash-password', () => {
