@@ -98,6 +98,7 @@ export function createAgent(opts: AgentOptions): Agent {
       clock: { ...trust.status(), held: ingest?.held() ?? 0 },
       schedules: schedules?.status() ?? {},
       alarms: alarms?.active() ?? [],
+      sources: Object.fromEntries(started.map((s) => [s.name, s.health()])),
     });
 
   return {

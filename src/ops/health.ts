@@ -32,6 +32,7 @@ export interface HealthInputs {
   clock: ClockStatus & { held: number };
   schedules: Record<string, JobStatus>;
   alarms: number[];
+  sources: Health['sources'];
 }
 
 export function buildHealth(i: HealthInputs): Health {
@@ -55,6 +56,7 @@ export function buildHealth(i: HealthInputs): Health {
     clock: i.clock,
     schedules: i.schedules,
     alarms: i.alarms,
+    sources: i.sources,
     store: {
       ...i.store,
       since: i.store.since === null ? null : new Date(i.store.since).toISOString(),

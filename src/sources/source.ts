@@ -19,7 +19,10 @@ export interface Source {
   /** For logs and metrics, e.g. "mqtt:sensors/#". */
   readonly name: string;
   start(sink: SourceSink): Promise<void>;
+  /** Lets go of its input; idempotent (a second stop, or one without a start, does nothing). */
   stop(): Promise<void>;
+  /** JSON-safe state for health: at least whether it is running. */
+  health(): { running: boolean } & Record<string, unknown>;
   /** Hands a message this source once received back to it, as if it arrived now (dead-letter replay). */
   redeliver?(topic: string, payload: Buffer): void;
 }

@@ -98,6 +98,9 @@ export const healthMessage = z
     }),
     schedules: z.record(z.string(), jobStatus),
     alarms: z.array(z.number().int()),
+    sources: z
+      .record(z.string(), z.object({ running: z.boolean() }).catchall(z.unknown()))
+      .describe('each input by name (e.g. "mqtt:sensors/#", "gpio:17"): running, and what it reads'),
     store: z.object({
       writable: z.boolean(),
       problem: z.enum(['disk-full', 'read-only', 'io-error', 'corrupt', 'other']).nullable(),

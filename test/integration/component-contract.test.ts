@@ -63,11 +63,15 @@ describe.each(Object.keys(SOURCES))('source contract: %s', (name) => {
     const { source, poke } = await SOURCES[name]!();
     const { got, sink } = collecting();
     expect(typeof source.name).toBe('string');
+    expect(source.health()).toMatchObject({ running: false });
     await source.start(sink);
+    expect(source.health()).toMatchObject({ running: true });
+    expect(JSON.parse(JSON.stringify(source.health()))).toEqual(source.health()); // JSON-safe
     await poke();
     await waitFor(`${name} produces a reading`, () => got.length > 0, 5_000);
     await source.stop();
     await source.stop(); // idempotent
+    expect(source.health()).toMatchObject({ running: false });
     const after = got.length;
     await poke();
     await new Promise((r) => setTimeout(r, 100));

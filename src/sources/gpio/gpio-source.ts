@@ -71,5 +71,6 @@ export function createGpioSource(opts: GpioSourceOptions): Source {
       input?.close();
       input = undefined;
     },
+    health: () => ({ running: input !== undefined, pin: opts.pin, mode: opts.mode }),
   };
 }

@@ -64,6 +64,7 @@ export function createMqttSource(opts: MqttSourceOptions): Source {
       await unsubscribe?.();
       unsubscribe = undefined;
     },
+    health: () => ({ running: unsubscribe !== undefined, topic: opts.topic }),
     redeliver(topic, payload) {
       if (sink) void handle(topic, payload);
     },

@@ -45,5 +45,6 @@ export function createSimulatedSource(opts: SimulatedSourceOptions): Source {
       stop?.();
       stop = undefined;
     },
+    health: () => ({ running: stop !== undefined, sensors: opts.sensors.length }),
   };
 }
