@@ -4,6 +4,7 @@ import { z } from 'zod';
 import cron from 'node-cron';
 import { parseDuration, parseSize } from './units.js';
 import { SENSOR_ID_PATTERN } from '../stream/sensor-id.js';
+import { topicFilterProblem } from '../stream/topic-filter.js';
 
 export const duration = (example: string) =>
   z
@@ -42,4 +43,11 @@ export const sensorId = z
   .string()
   .regex(SENSOR_ID_PATTERN, 'must be letters, digits, "_", ".", ":", "-" in "/"-separated levels');
 
-export const topicFilter = z.string().min(1).describe('MQTT topic filter, + and # allowed');
+export const topicFilter = z
+  .string()
+  .min(1)
+  .superRefine((f, ctx) => {
+    const problem = topicFilterProblem(f);
+    if (problem) ctx.addIssue({ code: 'custom', message: `not an MQTT topic filter: ${problem}` });
+  })
+  .describe('MQTT topic filter, + and # allowed');

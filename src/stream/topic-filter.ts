@@ -25,3 +25,21 @@ export function sensorIdFromTopic(filter: string, topic: string): string {
   const prefix = literalPrefix(filter);
   return prefix !== '' && topic.startsWith(prefix) ? topic.slice(prefix.length) : topic;
 }
+
+/**
+ * What is wrong with a topic filter by the MQTT spec (4.7), or undefined: "#" only as the
+ * whole last level, "+" only as a whole level, no NUL, at most 65,535 bytes of UTF-8. Shared
+ * by config checking and the broker, so check-config refuses what a subscription would.
+ */
+export function topicFilterProblem(filter: string): string | undefined {
+  if (filter.length === 0) return 'is empty';
+  if (filter.length > 21_845 && new TextEncoder().encode(filter).length > 65_535) return 'is longer than 65,535 bytes';
+  if (filter.includes('\u0000')) return 'contains a NUL character';
+  const levels = filter.split('/');
+  for (let i = 0; i < levels.length; i++) {
+    const l = levels[i]!;
+    if (l.includes('#') && (l !== '#' || i !== levels.length - 1)) return `"#" must be a whole level and the last one (in "${filter}")`;
+    if (l.includes('+') && l !== '+') return `"+" must be a whole level (in "${filter}")`;
+  }
+  return undefined;
+}

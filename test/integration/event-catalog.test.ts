@@ -55,6 +55,10 @@ describe('the event catalog', () => {
       const kinds = new Set(fleet.received.map((r) => r.topic.split('/')[2]));
       return ['summary', 'anomaly', 'health', 'daily', 'status'].every((k) => kinds.has(k));
     }, 15_000);
+    // A reading in the current window just before the stop: it goes out as a partial summary.
+    const last = await connectPublisher(agent.brokerPort!);
+    await last.publishAsync('sensors/room/0', JSON.stringify({ value: 21, ts: Date.now() }), { qos: 1 });
+    await last.endAsync();
     await agent.stop(); // partial summaries and the "offline" status
     const byKind = new Map<string, number>();
     for (const r of fleet.received) {

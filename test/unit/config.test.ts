@@ -6,6 +6,7 @@ import { redactUrl } from '../../src/config/redact.js';
 import { parseConfigText, loadConfigFile } from '../../src/config/load.js';
 import { parseDuration, parseSize } from '../../src/config/units.js';
 import { configJsonSchema } from '../../src/config/json-schema.js';
+import { topicFilterProblem } from '../../src/stream/topic-filter.js';
 
 const minimal = `
 device: { id: dev-1 }
@@ -84,6 +85,14 @@ schedules: { health: "every now and then" }
       ]),
     );
     expect(list).toHaveLength(10);
+  });
+
+  it('refuses a topic filter a broker would refuse, with its path (the same check the code uses: stream/topic-filter.ts)', () => {
+    const list = problems(minimal.replace('sources: [', 'sources: [ { type: mqtt, topic: "sensors/#/x" }, { type: mqtt, topic: "a/b+/c" }, '));
+    expect(list.some((p) => p.startsWith('sources[0].topic') && /"#" must be a whole level and the last one/.test(p))).toBe(true);
+    expect(list.some((p) => p.startsWith('sources[1].topic') && /"\+" must be a whole level/.test(p))).toBe(true);
+    for (const ok of ['#', 'sensors/#', 'a/+/c', '+', 'a/b', '+/+/#']) expect(topicFilterProblem(ok), ok).toBeUndefined();
+    for (const bad of ['', 'a/#/b', 'a#', 'a/b+', '#/a', 'x\u0000y']) expect(topicFilterProblem(bad), bad).toBeDefined();
   });
 
   it('reports missing required sections', () => {
