@@ -67,8 +67,7 @@ export async function salvageDatabase(path: string, device: string, openNew: (at
     await old.exec('PRAGMA writable_schema = ON').catch(() => undefined);
     for (const table of Object.keys(TABLES) as TableName[]) {
       const r = await readTable(old, table);
-      rows[table] = r.rows.filter(wellFormed(table));
-      if (rows[table].length < r.rows.length) r.unreadable.push(...r.rows.filter((x) => !wellFormed(table)(x)).map((x): [number, number] => [Number(x[0]), Number(x[0])]));
+      rows[table] = keepWhole(r.rows, wellFormed(table), r.unreadable);
       if (r.unreadable.length > 0) unreadable[table] = r.unreadable;
     }
     metaSeq = (await old.get<{ value: number }>("SELECT value FROM meta WHERE key = 'next_seq'").catch(() => undefined))?.value ?? 0;
@@ -96,9 +95,9 @@ export async function salvageDatabase(path: string, device: string, openNew: (at
   // no lane reads, a time that is no time, a payload that does not carry its own id.
   const sendable = (r: unknown[]) =>
     ok(r[0] as number) > 0 && (r[1] === 'summary' || r[1] === 'anomaly') && typeof r[2] === 'string' && Number.isFinite(r[4]) && (r[4] as number) > 0 && wholeJson(r[3], `:${String(r[0])}"`);
-  const garbage = rows.outbox.filter((r) => !sendable(r));
-  if (garbage.length > 0) (unreadable.outbox = Array.isArray(unreadable.outbox) ? unreadable.outbox : []).push(...garbage.map((r): [number, number] => [Number(r[0]), Number(r[0])]));
-  rows.outbox = rows.outbox.filter(sendable);
+  const outboxUnreadable = Array.isArray(unreadable.outbox) ? unreadable.outbox : [];
+  rows.outbox = keepWhole(rows.outbox, sendable, outboxUnreadable);
+  if (outboxUnreadable.length > 0) unreadable.outbox = outboxUnreadable;
   const maxRowSeq = maxOf(rows.outbox.map((r) => r[0] as number));
   const seenInBytes = maxIdInFile(path, device, seedNow);
   let nextSeq = Math.max(ok(metaSeq), maxRowSeq + 1, ok(Number(checkpoint?.next_seq ?? 0)), seenInBytes + 1, 1);
@@ -263,6 +262,16 @@ function maxIdInFile(path: string, device: string, seedNow: number): number {
     }
   }
   return max;
+}
+
+/** The rows `whole` accepts; each other row's key goes to `unreadable` as a one-key range. */
+function keepWhole(rows: unknown[][], whole: (row: unknown[]) => boolean, unreadable: Array<[number, number | null]>): unknown[][] {
+  const kept: unknown[][] = [];
+  for (const r of rows) {
+    if (whole(r)) kept.push(r);
+    else unreadable.push([Number(r[0]), Number(r[0])]);
+  }
+  return kept;
 }
 
 /** A payload that survived whole: a JSON text carrying its own id (a row cut by a lost page ends in zeros). */
