@@ -13,8 +13,11 @@ import { createSimulatedGpioDriver } from '../gpio/simulated-driver.js';
 import type { Logger } from '../ops/logger.js';
 import { BUILD_FLOOR } from '../ops/build-info.js';
 
+/** The slice of the config the sources are built from. */
+export type SourcesConfig = Pick<AgentConfig, 'sources' | 'device' | 'limits' | 'gpio'> & { storage: Pick<AgentConfig['storage'], 'ackAfterCommit'> };
+
 export interface SourceDeps {
-  config: AgentConfig;
+  config: SourcesConfig;
   /** The embedded broker, when enabled. */
   localFeed?: MessageFeed;
   clock: Clock;

@@ -27,7 +27,21 @@ type Tap = {
   onRefused?: (topic: string, detail: string) => void;
 };
 
+/** A broker whose listeners open with listen(). */
+export type UnopenedBroker = EmbeddedBroker & { listen(): Promise<void> };
+
+/** Created and listening: for callers that need no tap in place before the first client. */
 export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<EmbeddedBroker> {
+  const b = await createEmbeddedBroker(opts);
+  await b.listen();
+  return b;
+}
+
+/**
+ * The broker without its listeners: taps (the sources) subscribe first, then listen() opens the
+ * ports, so no publish can arrive, and be acknowledged, before anything takes it.
+ */
+export async function createEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<UnopenedBroker> {
   const taps = new Set<Tap>();
   const maxConnections = opts.maxConnections ?? Infinity;
   const policy = createBrokerPolicy({ ...opts, connected: () => broker.connectedClients });
@@ -220,36 +234,50 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
 
   let port: number | undefined;
   let tlsPort: number | undefined;
-  try {
-    if (opts.plaintext !== false) port = await listen(createServer(accept), opts.port, 'broker.port');
-    if (opts.tls) {
-      const t = opts.tls;
-      const server = createTlsServer(
-        {
-          cert: readFileSync(t.cert),
-          key: readFileSync(t.key),
-          ...(t.ca && { ca: readFileSync(t.ca), requestCert: true, rejectUnauthorized: t.requireClientCert }),
-          handshakeTimeout: connectTimeoutMs,
-        },
-        acceptTls,
-      );
-      server.on('connection', trackHandshake);
-      server.on('tlsClientError', (err, socket) => {
-        refuse('tls', { remote: socket.remoteAddress, err: err.message }, 'TLS handshake refused');
-      });
-      tlsPort = await listen(server, t.port, 'broker.tls.port');
+  let closing: Promise<void> | undefined;
+  const openListeners = async (): Promise<void> => {
+    try {
+      if (opts.plaintext !== false) port = await listen(createServer(accept), opts.port, 'broker.port');
+      if (opts.tls) {
+        const t = opts.tls;
+        const server = createTlsServer(
+          {
+            cert: readFileSync(t.cert),
+            key: readFileSync(t.key),
+            ...(t.ca && { ca: readFileSync(t.ca), requestCert: true, rejectUnauthorized: t.requireClientCert }),
+            handshakeTimeout: connectTimeoutMs,
+          },
+          acceptTls,
+        );
+        server.on('connection', trackHandshake);
+        server.on('tlsClientError', (err, socket) => {
+          refuse('tls', { remote: socket.remoteAddress, err: err.message }, 'TLS handshake refused');
+        });
+        tlsPort = await listen(server, t.port, 'broker.tls.port');
+      }
+    } catch (err) {
+      await close();
+      throw err;
     }
-  } catch (err) {
-    for (const s of servers) s.close();
-    broker.close();
-    throw err;
-  }
-  policy.warnPlainPasswords();
-  opts.log.info({ host: opts.host, port, tlsPort, auth: policy.authRequired, maxPacketBytes }, 'local broker listening');
+    policy.warnPlainPasswords();
+    opts.log.info({ host: opts.host, port, tlsPort, auth: policy.authRequired, maxPacketBytes }, 'local broker listening');
+  };
+  /** Once, however often asked (a failed listen closes too, and the agent's stop after it). */
+  const close = (): Promise<void> =>
+    (closing ??= (async () => {
+      draining = true;
+      await new Promise<void>((resolve) => broker.close(() => resolve()));
+      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    })());
 
   return {
-    port: port ?? tlsPort!,
-    tlsPort,
+    get port() {
+      return port ?? tlsPort!;
+    },
+    get tlsPort() {
+      return tlsPort;
+    },
+    listen: openListeners,
     async subscribe(filter, onMessage, onRefused) {
       const tap = { filter, onMessage, onRefused };
       taps.add(tap);
@@ -264,10 +292,6 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
       // Let the last acknowledgements reach the sockets before they close.
       await new Promise((r) => setTimeout(r, 20));
     },
-    async close() {
-      draining = true;
-      await new Promise<void>((resolve) => broker.close(() => resolve()));
-      await Promise.all(servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
-    },
+    close,
   };
 }

@@ -15,10 +15,7 @@ import type { GroupCommit, GroupCommitOptions } from './group-commit-types.js';
 import type { StreamOutput } from '../stream/stream.js';
 import type { Rejection } from '../stream/rejection.js';
 
-interface Draft {
-  output: StreamOutput;
-  createdAt: number;
-}
+type Draft = { output: StreamOutput; createdAt: number };
 
 const MAX_DRAFTS = 2000;
 // Journal entries waiting before ingest is paused (in commitReadings batches).
@@ -53,6 +50,7 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
   let failure: { problem: StoreProblem; error: string; since: number } | undefined;
   let commitStarted: number | undefined;
   let closed = false;
+  let closing: Promise<void> | undefined; // close(), once
   const pressure = createBackpressure(opts.commitReadings * HIGH_WATER_BATCHES);
   const waiting = () => entries.count + pending.drafts.length + pending.rejections.length + held.waiting();
   const checkPressure = () => pressure.check(waiting(), failure !== undefined);
@@ -250,19 +248,21 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       schedule();
     },
     flush,
-    async close() {
-      closed = true;
-      clearTimeout(timer);
-      timer = undefined;
-      checkpointWanted = true;
-      await flush();
-      // Drain held pieces while commits succeed; stop when one makes no progress.
-      for (let before = Infinity; held.batches.length > 0 && !failure && held.batches.length < before; ) {
-        before = held.batches.length;
+    // Once: a second close (the agent's, after its stream's) commits nothing more.
+    close: () =>
+      (closing ??= (async () => {
+        closed = true;
+        clearTimeout(timer);
+        timer = undefined;
+        checkpointWanted = true;
         await flush();
-      }
-      if (held.batches.length > 0 || waiting() > 0) await reportUnkept();
-    },
+        // Drain held pieces while commits succeed; stop when one makes no progress.
+        for (let before = Infinity; held.batches.length > 0 && !failure && held.batches.length < before; ) {
+          before = held.batches.length;
+          await flush();
+        }
+        if (held.batches.length > 0 || waiting() > 0) await reportUnkept();
+      })()),
     waiting,
     writable: () => !failure,
     busyFor: (now) => (commitStarted === undefined ? 0 : Math.max(0, now - commitStarted)),

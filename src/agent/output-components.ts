@@ -1,0 +1,68 @@
+// The outputs as components: the uplink (the forwarder draining the outbox upstream) and the GPIO
+// alarm pins. Started before the stream and the sources, stopped after them, so what got in can
+// still get out.
+import { createForwarder } from '../outputs/uplink/forwarder.js';
+import { uplinkOutput } from '../outputs/uplink/uplink-output.js';
+import { gpioAlarmOutput } from '../outputs/gpio-alarms/gpio-alarm-output.js';
+import type { Output } from '../outputs/output.js';
+import { createSimulatedGpioDriver } from '../gpio/simulated-driver.js';
+import { createOnoffDriver } from '../gpio/onoff-driver.js';
+import { bump } from '../ops/stats.js';
+import type { Component } from './lifecycle.js';
+import type { AgentContext, AgentParts } from './agent-parts.js';
+
+/** How long a stop waits for in-flight PUBACKs unless the agent's options say (ms). */
+const STOP_TIMEOUT_MS = 3000;
+
+function asComponent(output: () => Output, parts: AgentParts, timeoutMs: number): Component {
+  let o: Output | undefined;
+  return {
+    get name() {
+      return o?.name ?? 'output';
+    },
+    async start() {
+      o = output();
+      parts.outputs.push(o);
+      await o.start();
+    },
+    stop: async () => o?.stop(timeoutMs),
+  };
+}
+
+export function uplinkComponent({ config, log, clock, stats, opts }: AgentContext, parts: AgentParts): Component {
+  const { uplink } = config;
+  return asComponent(
+    () => {
+      const w = parts.writer!;
+      const f = createForwarder({
+        uplink,
+        outbox: parts.outbox!,
+        memory: w,
+        log,
+        clock,
+        onRefused: (row, why) => {
+          bump(stats.deadLettersByReason, 'upstream-refused');
+          w.reject({ reason: 'upstream-refused', detail: why, source: 'uplink', topic: `${uplink.topicPrefix}/${row.kind}/${row.sensor}`, receivedAt: clock(), payload: row.payload });
+          return w.durable(); // the row leaves the outbox only once its dead letter is committed
+        },
+      });
+      parts.forwarder = f;
+      return uplinkOutput(f);
+    },
+    parts,
+    opts.stopTimeoutMs ?? STOP_TIMEOUT_MS,
+  );
+}
+
+export function gpioAlarmsComponent({ config, log, opts }: AgentContext, parts: AgentParts): Component {
+  const { gpio } = config;
+  return asComponent(
+    () => {
+      const driver = gpio.simulate ? createSimulatedGpioDriver() : (opts.gpioDriver ?? createOnoffDriver(gpio.sysfs));
+      parts.alarms = gpioAlarmOutput(gpio.alarms, driver, log);
+      return parts.alarms;
+    },
+    parts,
+    0, // pins go off at once
+  );
+}
