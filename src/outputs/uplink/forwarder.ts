@@ -6,30 +6,21 @@
 // SQLite is the only buffer: each connection gets a fresh mqtt.js client (no client-side queue
 // survives a disconnect), and after a reconnect the drain restarts from the oldest undelivered
 // row, so what was in flight is sent again (at least once; consumers dedupe by id).
-import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
+import type { MqttClient } from 'mqtt';
 import { MESSAGE_KINDS, type MessageKind, type OutboxRow } from '../../store/outbox.js';
-import { clientOptions, explainUplinkError, refusedProtocol, type ProtocolVersion } from './client-options.js';
 import { createTokenBucket } from './token-bucket.js';
 import { redactUrl } from '../../config/redact.js';
-import type { Forwarder, ForwarderOptions, UplinkState } from './uplink-types.js';
+import type { Forwarder, ForwarderOptions } from './uplink-types.js';
+import { createUplinkConnection } from './uplink-connection.js';
 import { createDeliveredRows } from './delivered-rows.js';
 import { createDrainLanes } from './drain-lanes.js';
 import { hexCode, refusalVerdict } from './refusals.js';
 
 export function createForwarder(opts: ForwarderOptions): Forwarder {
   const { uplink, outbox, log, clock } = opts;
-  const statusTopic = `${uplink.topicPrefix}/status`;
-  const url = redactUrl(uplink.url); // for logs and health
-  let client: MqttClient | undefined;
-  let state: UplinkState = 'offline';
-  let since = clock();
-  let lastError: string | null = null;
-  let attempt = 0;
-  let connects = 0;
+  const url = redactUrl(uplink.url); // for logs
   let delivered = 0;
-  let reconnectTimer: NodeJS.Timeout | undefined;
   let rateTimer: NodeJS.Timeout | undefined;
-  let version: ProtocolVersion = uplink.protocol === '3.1.1' ? 4 : 5;
 
   const claimedUpTo: Record<MessageKind, number> = { anomaly: 0, summary: 0 };
   const lanes = createDrainLanes({
@@ -50,13 +41,6 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   let again = false;
   let stopping = false;
   const bucket = createTokenBucket(uplink.maxRate, clock());
-
-  const setState = (next: UplinkState) => {
-    if (next === state) return;
-    state = next;
-    since = clock();
-  };
-
 
   const onAck = (row: OutboxRow) => {
     inflight.delete(row.seq);
@@ -99,14 +83,14 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     refusalsOf.set(row.seq, attempts);
     const backoff = verdict.backoffMs;
     pausedUntil = clock() + backoff;
-    lastError = `fleet broker refused a message (PUBACK ${hex}); sending again in ${backoff / 1000} s`;
+    conn.note(`fleet broker refused a message (PUBACK ${hex}); sending again in ${backoff / 1000} s`);
     log.warn({ url, topic, code: hex, backoffMs: backoff }, 'fleet broker refused a message for now: backing off and sending it again');
     // Read this class again from before the row (rows after it that are in flight are skipped).
     lanes.rewind(row.kind, row.seq);
   };
 
   /** The next row to send: anomalies first; committed rows, then those held in memory. */
-  const nextRow = (c: MqttClient) => lanes.next(() => c === client && state === 'online', (seq) => done.has(seq) || inflight.has(seq));
+  const nextRow = (c: MqttClient) => lanes.next(() => c === conn.online(), (seq) => done.has(seq) || inflight.has(seq));
 
   const pump = async () => {
     if (pumping) {
@@ -117,8 +101,8 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     try {
       do {
         again = false;
-        const c = client;
-        while (c && c === client && state === 'online' && !stopping && inflight.size < Math.min(uplink.maxInflight, receiveMaximum)) {
+        const c = conn.online();
+        while (c && c === conn.online() && !stopping && inflight.size < Math.min(uplink.maxInflight, receiveMaximum)) {
           const now = clock();
           // Backing off after a refusal, or over uplink.maxRate: pump again when it is time.
           const waitMs = Math.max(pausedUntil - now, bucket.waitMs(now));
@@ -130,11 +114,11 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
             break;
           }
           const row = await nextRow(c);
-          if (!row || c !== client) break;
+          if (!row || c !== conn.online()) break;
           bucket.take(clock());
           inflight.set(row.seq, row);
           c.publish(`${uplink.topicPrefix}/${row.kind}/${row.sensor}`, row.payload, { qos: 1 }, (err) => {
-            if (c !== client) return; // connection gone: the row is read again after reconnect
+            if (c !== conn.online()) return; // connection gone: the row is read again after reconnect
             if (err) {
               const code = (err as { code?: unknown }).code;
               if (typeof code !== 'number') return; // the connection is going: read again after reconnect
@@ -146,7 +130,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
             if (!pumping) void pump();
           });
         }
-      } while (again && state === 'online' && !stopping);
+      } while (again && conn.online() && !stopping);
     } catch (err) {
       log.error({ err: (err as Error).message }, 'uplink could not read the outbox; retrying');
       setTimeout(() => void pump(), 1000);
@@ -155,83 +139,28 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     }
   };
 
-  const scheduleReconnect = (delayMs?: number) => {
-    if (stopping || reconnectTimer) return;
-    const base = Math.min(uplink.reconnect.max, uplink.reconnect.min * 2 ** Math.min(attempt, 20));
-    const delay = delayMs ?? Math.round(base * (0.5 + Math.random() * 0.5)); // jitter: a fleet does not reconnect in step
-    if (delayMs === undefined) attempt++;
-    reconnectTimer = setTimeout(() => {
-      reconnectTimer = undefined;
-      connect();
-    }, delay);
-  };
-
-  const disconnected = (c: MqttClient) => {
-    if (c !== client) return;
-    client = undefined;
-    c.removeAllListeners();
-    c.on('error', () => undefined);
-    c.end(true);
-    if (state === 'online') log.warn({ url, inflight: inflight.size }, 'uplink lost; buffering in the outbox');
-    inflight.clear();
-    lanes.reset();
-    // Rows acknowledged but not yet deleted stay claimed; the rest may be compacted again.
-    for (const kind of MESSAGE_KINDS) claimedUpTo[kind] = 0;
-    for (const seq of done.claimed()) {
-      for (const kind of MESSAGE_KINDS) claimedUpTo[kind] = Math.max(claimedUpTo[kind], seq);
-    }
-    setState(stopping ? 'stopped' : 'offline');
-    scheduleReconnect();
-  };
-
-  const connect = () => {
-    if (stopping) return;
-    setState('connecting');
-    let options: IClientOptions;
-    try {
-      options = clientOptions(uplink, statusTopic, version);
-    } catch (err) {
-      lastError = (err as Error).message;
-      log.error({ err: lastError }, 'uplink cannot connect');
-      setState('offline');
-      scheduleReconnect();
-      return;
-    }
-    const c = mqtt.connect(uplink.url, options);
-    client = c;
-    c.on('connect', (connack) => {
-      if (c !== client) return;
+  const conn = createUplinkConnection({
+    uplink,
+    log,
+    clock,
+    onOnline(_client, brokerReceiveMaximum) {
       // Leave room for the QoS 1 publishes outside the outbox (status, health, daily report).
-      receiveMaximum = Math.max(1, (connack.properties?.receiveMaximum ?? Infinity) - 2);
+      receiveMaximum = Math.max(1, brokerReceiveMaximum - 2);
       pausedUntil = 0;
-      attempt = 0;
-      connects++;
-      lastError = null;
       lanes.reset();
-      setState('online');
-      log.info({ url, protocol: version === 5 ? '5' : '3.1.1' }, 'uplink connected');
-      c.publish(statusTopic, 'online', { qos: 1, retain: true });
       void pump();
-    });
-    c.on('error', (err: Error & { code?: unknown }) => {
-      if (c !== client) return;
-      if (version === 5 && uplink.protocol === 'auto' && refusedProtocol(err)) {
-        log.info({ url }, 'fleet broker does not speak MQTT 5: using 3.1.1');
-        version = 4;
-        client = undefined;
-        c.removeAllListeners();
-        c.on('error', () => undefined);
-        c.end(true);
-        setState('offline');
-        scheduleReconnect(0);
-        return;
+    },
+    onOffline(wasOnline) {
+      if (wasOnline) log.warn({ url, inflight: inflight.size }, 'uplink lost; buffering in the outbox');
+      inflight.clear();
+      lanes.reset();
+      // Rows acknowledged but not yet deleted stay claimed; the rest may be compacted again.
+      for (const kind of MESSAGE_KINDS) claimedUpTo[kind] = 0;
+      for (const seq of done.claimed()) {
+        for (const kind of MESSAGE_KINDS) claimedUpTo[kind] = Math.max(claimedUpTo[kind], seq);
       }
-      const message = explainUplinkError(err, url);
-      if (lastError !== message) log.warn({ url, err: message }, 'uplink error');
-      lastError = message;
-    });
-    c.on('close', () => disconnected(c));
-  };
+    },
+  });
 
   return {
     start() {
@@ -242,49 +171,35 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
         },
         () => undefined,
       );
-      connect();
+      conn.start();
     },
     wake(anomalies = 0) {
       lanes.wake(anomalies > 0);
       void pump();
     },
     publishLive(subtopic, payload, retain) {
-      if (!client || state !== 'online') return false;
+      const client = conn.online();
+      if (!client) return false;
       client.publish(`${uplink.topicPrefix}/${subtopic}`, payload, { qos: 1, retain });
       return true;
     },
-    status: () => ({ state, since, lastError, inflight: inflight.size, delivered, connects, protocol: version === 5 ? '5' : '3.1.1', lastSeqSent }),
+    status: () => {
+      const { state, since, lastError, connects, protocol } = conn.status();
+      return { state, since, lastError, inflight: inflight.size, delivered, connects, protocol, lastSeqSent };
+    },
     claimed: (kind) => Math.max(claimedUpTo[kind], outbox.handedUpTo(kind)),
     async stop(timeoutMs) {
-      clearTimeout(reconnectTimer);
-      reconnectTimer = undefined;
+      conn.holdReconnects();
       // One bounded final drain: what is left after the deadline stays in the outbox for next time.
       const deadline = clock() + timeoutMs;
       const drained = () => inflight.size === 0 && lanes.exhausted() && !pumping;
-      if (state === 'online') void pump();
-      while (state === 'online' && !drained() && clock() < deadline) await new Promise((r) => setTimeout(r, 20));
+      if (conn.online()) void pump();
+      while (conn.online() && !drained() && clock() < deadline) await new Promise((r) => setTimeout(r, 20));
       stopping = true;
       clearTimeout(rateTimer);
       done.stop();
       await done.flush();
-      const c = client;
-      // A broker that stops answering must not hold the stop up: the "offline" status and the
-      // goodbye get what is left of the deadline (at least 200 ms), then the socket is closed.
-      const bounded = (p: Promise<unknown>) => {
-        let timer: NodeJS.Timeout | undefined;
-        return Promise.race([p, new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), Math.max(200, deadline - clock()))))]).finally(() => clearTimeout(timer));
-      };
-      let late = false;
-      if (c && state === 'online') {
-        late = (await bounded(new Promise<void>((resolve) => c.publish(statusTopic, 'offline', { qos: 1, retain: true }, () => resolve())))) === 'late';
-      }
-      client = undefined;
-      if (c) {
-        c.removeAllListeners();
-        c.on('error', () => undefined);
-        if (late || (await bounded(c.endAsync().catch(() => undefined))) === 'late') await c.endAsync(true).catch(() => undefined);
-      }
-      setState('stopped');
+      await conn.close(deadline);
     },
   };
 }
