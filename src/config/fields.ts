@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import cron from 'node-cron';
 import { parseDuration, parseSize } from './units.js';
-import { SENSOR_ID_PATTERN } from '../stream/sensor-id.js';
+import { sensorIdProblem } from '../stream/sensor-id.js';
 import { topicFilterProblem } from '../stream/topic-filter.js';
 
 export const duration = (example: string) =>
@@ -39,9 +39,10 @@ export const cronExpression = z
 
 export const port = z.number().int().min(0).max(65535).describe('TCP port; 0 picks a free one');
 
-export const sensorId = z
-  .string()
-  .regex(SENSOR_ID_PATTERN, 'must be letters, digits, "_", ".", ":", "-" in "/"-separated levels');
+export const sensorId = z.string().superRefine((id, ctx) => {
+  const problem = sensorIdProblem(id);
+  if (problem) ctx.addIssue({ code: 'custom', message: `sensor id ${problem}` });
+});
 
 export const topicFilter = z
   .string()

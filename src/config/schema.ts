@@ -6,6 +6,7 @@ import { formatPath } from './format-path.js';
 import { cronExpression, duration, port, size, topicFilter } from './fields.js';
 import { source, simulatedSensor } from './sources-schema.js';
 import { pipeline } from './pipelines-schema.js';
+import { idSpacesOverlap, mqttIdSpace } from './id-spaces.js';
 import { isPasswordHash } from '../broker/password-hash.js';
 
 export { simulatedSensor };
@@ -220,6 +221,21 @@ export const configSchema = z
         if (first) ctx.addIssue({ code: 'custom', path, message: `sensor "${id}" is already produced by ${first}` });
         else seen.set(id, formatPath(path));
       }
+    });
+    // Two MQTT sources whose ids could overlap (GPIO and simulated ids are checked above, and
+    // reserved against MQTT at run time).
+    const spaces: Array<[string, number]> = [];
+    cfg.sources.forEach((s, i) => {
+      if (s.type !== 'mqtt') return;
+      const space = mqttIdSpace(s);
+      const other = spaces.find(([o]) => idSpacesOverlap(o, space));
+      if (other) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['sources', i],
+          message: `its sensor ids (${space}) can be the same as those of sources[${other[1]}] (${other[0]}): one id would mix two sensors' readings; give them prefixes that tell them apart (e.g. prefix: ${s.preset ?? 'site2'})`,
+        });
+      } else spaces.push([space, i]);
     });
     for (const part of ['journal', 'deadLetters'] as const) {
       const bytes = cfg.storage[part].maxBytes;

@@ -1,11 +1,41 @@
 // The config of sources: MQTT, GPIO and simulated sensors.
 import { z } from 'zod';
 import { duration, sensorId, topicFilter } from './fields.js';
+import { PRESETS, type PresetName } from '../sources/mqtt/presets/index.js';
+import { isTimeZone } from '../sources/mqtt/local-time.js';
+
+const presetNames = Object.keys(PRESETS) as [PresetName, ...PresetName[]];
+const fieldGlob = z.string().min(1).describe('a field path glob: * within a level, ** across levels (AM2301/*, **/Id)');
 
 const mqttSource = z.strictObject({
   type: z.literal('mqtt'),
-  topic: topicFilter.default('sensors/#').describe('sensor id = topic minus the filter\'s literal prefix'),
-  format: z.enum(['auto', 'number', 'json', 'senml']).default('auto'),
+  preset: z
+    .enum(presetNames)
+    .optional()
+    .describe("a firmware's topics, ids, fields and availability in one line (docs/devices.md); sets topic and format"),
+  base: z
+    .string()
+    .min(1)
+    .optional()
+    .describe("with preset: the firmware's root topic when not its default (zigbee2mqtt's base_topic, statestream's base_topic, ...)"),
+  topic: topicFilter.optional().describe("default sensors/#; sensor id = topic minus the filter's literal prefix"),
+  format: z
+    .enum(['auto', 'number', 'json', 'senml', 'fields'])
+    .optional()
+    .describe('default auto (a number, a {"value"} object or a SenML pack); fields: every numeric field of a JSON object is a reading'),
+  prefix: sensorId.optional().describe('put in front of every sensor id this source produces (two sources whose ids could overlap need one)'),
+  include: z.array(fieldGlob).optional().describe('format fields / presets: only these field paths (default all)'),
+  exclude: z.array(fieldGlob).optional().describe("format fields / presets: leave these field paths out (default the preset's noise, e.g. linkquality)"),
+  states: z
+    .record(z.string().min(1), z.number().refine(Number.isFinite, 'must be a finite number'))
+    .optional()
+    .describe('state words and their values, on top of on/off, open/closed, true/false, yes/no -> 1/0 (e.g. { heat: 1, idle: 0 })'),
+  timeFields: z.array(z.string().min(1)).optional().describe("format fields: field paths holding the message time, in order (default ts, time, Time, timestamp, last_seen; a preset's own)"),
+  timezone: z
+    .string()
+    .refine(isTimeZone, 'is not an IANA time zone (e.g. Europe/Berlin, UTC)')
+    .optional()
+    .describe('IANA zone for times sent without one (Tasmota); without it such times are ignored and the receive time stamps'),
   url: z
     .string()
     .regex(/^(mqtts?|tcp|ssl):\/\//, 'must start with mqtt:// or mqtts://')
@@ -63,6 +93,13 @@ const simulatedSource = z.strictObject({
   sensors: z.array(simulatedSensor).min(1),
 });
 
-export const source = z.discriminatedUnion('type', [mqttSource, gpioSource, simulatedSource], {
+const checkedMqttSource = mqttSource.superRefine((s, ctx) => {
+  if (s.preset && s.topic !== undefined) ctx.addIssue({ code: 'custom', path: ['topic'], message: `is set by preset ${s.preset}; use base to change its root topic` });
+  if (s.preset && s.format !== undefined) ctx.addIssue({ code: 'custom', path: ['format'], message: `is set by preset ${s.preset} (fields)` });
+  if (!s.preset && s.base !== undefined) ctx.addIssue({ code: 'custom', path: ['base'], message: 'needs a preset (without one, topic says where readings come from)' });
+  if (s.base !== undefined && /[+#]/.test(s.base)) ctx.addIssue({ code: 'custom', path: ['base'], message: 'is a topic, not a filter: no "+" or "#"' });
+}).transform((s) => (s.preset ? s : { ...s, topic: s.topic ?? 'sensors/#', format: s.format ?? 'auto' }));
+
+export const source = z.discriminatedUnion('type', [checkedMqttSource, gpioSource, simulatedSource], {
   error: 'type must be one of mqtt, gpio, simulated',
 });

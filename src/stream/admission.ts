@@ -2,7 +2,7 @@
 // bounded sensor id, a bounded number of distinct sensors, and no timestamps from the future.
 import type { Reading } from './reading.js';
 import type { Problem } from './rejection.js';
-import { isValidSensorId } from './sensor-id.js';
+import { sensorIdBytes, sensorIdProblem } from './sensor-id.js';
 import { iso } from './iso-time.js';
 
 /**
@@ -37,12 +37,12 @@ export function createAdmission(limits: AdmissionLimits): Admission {
   return {
     check(r, now) {
       if (!known.has(r.sensor)) {
-        if (r.sensor.length > limits.maxSensorIdLength) {
-          return { reason: 'sensor-id-too-long', detail: `sensor id is ${r.sensor.length} characters; limits.maxSensorIdLength is ${limits.maxSensorIdLength}` };
+        const bytes = sensorIdBytes(r.sensor);
+        if (bytes > limits.maxSensorIdLength) {
+          return { reason: 'sensor-id-too-long', detail: `sensor id is ${bytes} bytes (UTF-8); limits.maxSensorIdLength is ${limits.maxSensorIdLength}` };
         }
-        if (!isValidSensorId(r.sensor)) {
-          return { reason: 'bad-sensor-id', detail: `sensor id ${JSON.stringify(r.sensor)} must be letters, digits, "_", ".", ":", "-" in "/"-separated levels` };
-        }
+        const problem = sensorIdProblem(r.sensor);
+        if (problem) return { reason: 'bad-sensor-id', detail: `sensor id ${JSON.stringify(r.sensor)} ${problem}` };
         if (known.size >= limits.maxSensors) {
           return { reason: 'too-many-sensors', detail: `already tracking limits.maxSensors = ${limits.maxSensors} sensors; ${JSON.stringify(r.sensor)} is one more` };
         }

@@ -13,7 +13,7 @@ export function compileGlob(pattern: string): GlobMatcher {
     else if (c === '?') re += '[^/]';
     else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }
-  const compiled = new RegExp(`^${re}$`);
+  const compiled = new RegExp(`^${re}$`, 'u');
   return (sensor) => compiled.test(sensor);
 }
 

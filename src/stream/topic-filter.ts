@@ -43,3 +43,19 @@ export function topicFilterProblem(filter: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * Orders two filters by how specifically they name a topic: compared level by level, a literal
+ * beats "+", and "+" beats "#" (homeassistant/+/+/state is more specific than +/sensor/+/state).
+ * Negative when `a` is the more specific, positive when `b` is, 0 when they tie.
+ */
+export function compareSpecificity(a: string, b: string): number {
+  const kind = (level: string | undefined) => (level === undefined ? -1 : level === '#' ? 0 : level === '+' ? 1 : 2);
+  const x = a.split('/');
+  const y = b.split('/');
+  for (let i = 0; i < Math.max(x.length, y.length); i++) {
+    const d = kind(y[i]) - kind(x[i]);
+    if (d !== 0) return d;
+  }
+  return 0;
+}

@@ -5,28 +5,19 @@ import { createAgent } from '../../src/agent/agent.js';
 import type { Agent } from '../../src/agent/agent-types.js';
 import { silentLogger } from '../../src/ops/logger.js';
 import { openDatabase } from '../../src/store/sqlite.js';
-import { startFleet, seqOf, dedupe, type Fleet } from '../helpers/fleet.js';
+import { startFleet, seqOf, dedupe } from '../helpers/fleet.js';
 import { testConfig, baseYaml, tempDir } from '../helpers/agent-config.js';
 import { connectPublisher } from '../helpers/publisher.js';
 import { waitFor } from '../helpers/wait.js';
+import { runAgent, runFleet } from '../helpers/running.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {
   while (cleanups.length) await cleanups.pop()!().catch(() => undefined);
 });
 
-async function startAgent(yaml: string, dir?: string): Promise<Agent> {
-  const agent = createAgent({ config: testConfig(yaml, dir), log: silentLogger() });
-  await agent.start();
-  cleanups.push(() => agent.stop());
-  return agent;
-}
-
-async function fleet(): Promise<Fleet> {
-  const f = await startFleet();
-  cleanups.push(() => f.stop());
-  return f;
-}
+const startAgent = (yaml: string, dir?: string) => runAgent(cleanups, yaml, dir);
+const fleet = () => runFleet(cleanups);
 
 // Ten minutes ago, on a 10 s boundary: in the past, so no wall-clock rule interferes.
 const T0 = Math.floor((Date.now() - 600_000) / 10_000) * 10_000;
@@ -91,7 +82,7 @@ describe('end to end', () => {
       ['sensors/a', 'NaN'],
       ['sensors/a', JSON.stringify({ value: 1, ts: 1795428000 })],
       ['sensors/a', '9'.repeat(65)],
-      ['sensors/bad id', '1'],
+      ['sensors/bad//id', '1'], // an empty level (spaces are fine since ids take any UTF-8 text)
       ['sensors/a', JSON.stringify({ value: 1, ts: Date.now() + 3_600_000 })],
     ];
     for (const [topic, payload] of bad) await pub.publishAsync(topic, payload, { qos: 1 });

@@ -15,7 +15,7 @@ import { fuzzParams } from '../helpers/fuzz.js';
 const NOW = Date.parse('2026-11-29T12:00:00.000Z');
 const FLOOR = Date.parse('2026-11-01T00:00:00Z');
 const HORIZON = 3650 * 86_400_000;
-const FORMATS: PayloadFormat[] = ['auto', 'number', 'json', 'senml'];
+const FORMATS: PayloadFormat[] = ['auto', 'number', 'json', 'senml', 'fields'];
 const RELATIVE_S = 2 ** 28;
 
 const parse = (payload: Uint8Array, format: PayloadFormat, receivedAt = NOW): ParseResult =>

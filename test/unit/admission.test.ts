@@ -13,12 +13,25 @@ describe('admission', () => {
     expect(a.check(r('a/b'), NOW)).toBeUndefined();
     expect(a.knownSensors()).toBe(2);
   });
+  it.each(['temp 1', 'Küche/Fenster', 'living room/sensor', 'датчик/темп', '温度/1', 'shellyplusht-08b61f/temperature:0/tC'])(
+    'accepts %j (spaces and any UTF-8 letters, as zigbee2mqtt friendly names have them)',
+    (id) => {
+      const a = createAdmission({ maxSensorIdLength: 64, maxSensors: 10, maxFutureSkew: 60_000, floor: 0 });
+      expect(a.check(r(id), NOW)).toBeUndefined();
+    },
+  );
   it.each([
     ['a'.repeat(17), 'sensor-id-too-long'],
     ['a//b', 'bad-sensor-id'],
     ['a/+/b', 'bad-sensor-id'],
     ['', 'bad-sensor-id'],
-    ['temp 1', 'bad-sensor-id'],
+    ['/a', 'bad-sensor-id'],
+    ['a/', 'bad-sensor-id'],
+    ['a/#', 'bad-sensor-id'],
+    ['tab\there', 'bad-sensor-id'],
+    ['nul\u0000', 'bad-sensor-id'],
+    ['lone\ud800', 'bad-sensor-id'],
+    ['Küche/Füße/Öl', 'sensor-id-too-long'], // 13 characters, 17 bytes: the limit is in bytes
   ])('rejects %j as %s', (id, reason) => {
     const a = createAdmission({ maxSensorIdLength: 16, maxSensors: 10, maxFutureSkew: 60_000, floor: 0 });
     expect(a.check(r(id), NOW)?.reason).toBe(reason);

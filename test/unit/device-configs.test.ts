@@ -37,6 +37,18 @@ describe('shipped device configs', () => {
     }
   });
 
+  it('home-zigbee.yaml and factory-tasmota.yaml are valid, and need only their secrets', () => {
+    for (const [name, secrets] of [
+      ['home-zigbee', ['uplink.password']],
+      ['factory-tasmota', ['broker.auth.users[0].password', 'broker.auth.users[1].password', 'uplink.password']],
+    ] as const) {
+      const shape = loadConfigFile(`device-configs/${name}.yaml`, { resolveSecrets: false });
+      expect(shape.ok ? [] : shape.problems, name).toEqual([]);
+      const r = loadConfigFile(`device-configs/${name}.yaml`, { env: {} });
+      expect(r.ok ? [] : r.problems.map((p) => p.path), name).toEqual(secrets);
+    }
+  });
+
   it('the committed JSON Schema is the one the code derives', () => {
     const committed = JSON.parse(readFileSync('device-configs/outpost.schema.json', 'utf8'));
     expect(committed).toEqual(configJsonSchema());

@@ -27,13 +27,12 @@ export interface ClientFeedOptions {
   /** skip: retained messages (old state the broker kept) are not readings; ingest: they are. */
   retained: 'skip' | 'ingest';
   log: Logger;
-  /** Each retained message skipped. */
-  onRetainedSkipped?: () => void;
 }
 
 export function createClientFeed(opts: ClientFeedOptions): MessageFeed {
   return {
     async subscribe(filter, onMessage) {
+      const filters = typeof filter === 'string' ? [filter] : [...filter];
       const client = mqtt.connect(opts.url, {
         clientId: opts.clientId,
         clean: false,
@@ -58,14 +57,13 @@ export function createClientFeed(opts: ClientFeedOptions): MessageFeed {
         const go = () => send(packet, undefined, ...rest);
         wait.then(go, go);
       };
-      let skippedRetained = 0;
       let takeRetained = opts.retained === 'ingest';
       client.on('connect', (connack) => {
         reported = false;
         takeRetained = opts.retained === 'ingest' && !connack.sessionPresent;
-        opts.log.info({ url: redactUrl(opts.url), filter, sessionPresent: connack.sessionPresent }, 'mqtt source connected');
-        client.subscribe(filter, { qos: 1 }, (err, granted) => {
-          if (err || granted?.some((g) => g.qos === 128)) opts.log.error({ url: redactUrl(opts.url), filter, err: err?.message ?? 'SUBACK 0x80' }, 'mqtt source: subscription refused by its broker (check its ACL): no readings will come from it');
+        opts.log.info({ url: redactUrl(opts.url), filters, sessionPresent: connack.sessionPresent }, 'mqtt source connected');
+        client.subscribe(filters, { qos: 1 }, (err, granted) => {
+          if (err || granted?.some((g) => g.qos === 128)) opts.log.error({ url: redactUrl(opts.url), filters, err: err?.message ?? 'SUBACK 0x80' }, 'mqtt source: subscription refused by its broker (check its ACL): no readings will come from it');
         });
       });
       client.on('error', (err) => {
@@ -74,15 +72,11 @@ export function createClientFeed(opts: ClientFeedOptions): MessageFeed {
       });
       client.handleMessage = (packet, done) => {
         const { topic } = packet;
-        if (!topicMatches(filter, topic)) return done();
-        if (packet.retain && !takeRetained) {
-          opts.onRetainedSkipped?.();
-          if (skippedRetained++ === 0) opts.log.info({ topic: topic.slice(0, 200) }, 'mqtt source: retained message skipped (old state kept by the broker, not a new reading); set retained: ingest on the source to take them');
-          return done();
-        }
+        if (!filters.some((f) => topicMatches(f, topic))) return done();
         let wait: void | Promise<void> = undefined;
         try {
-          wait = onMessage(topic, packet.payload as Buffer, packet.qos);
+          // Retained and not wanted: old state kept by the broker; the source takes no reading from it.
+          wait = onMessage(topic, packet.payload as Buffer, packet.qos, packet.retain && !takeRetained);
         } catch (err) {
           opts.log.error({ topic: topic.slice(0, 200), err: (err as Error)?.stack ?? String(err) }, 'mqtt source failed on a message (please report this)');
         }

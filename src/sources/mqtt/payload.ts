@@ -1,15 +1,23 @@
-// Ingest payloads (DESIGN.md): a bare number, a JSON object {"value","ts","unit","seq"}, or a
-// SenML pack (RFC 8428). Pure: bytes in, readings and problems out. A pack may yield both:
-// its good records are kept and each bad one is reported on its own.
+// Ingest payloads (DESIGN.md): a bare value (a number, "45.2", a state word such as ON), a
+// JSON object {"value","ts","unit","seq"}, a SenML pack (RFC 8428), or with `format: fields`
+// any JSON document, each field a reading (fields-format.ts). Pure: bytes in, readings and
+// problems out. A pack may yield both: its good records are kept and each bad one is reported
+// on its own.
 import type { Reading } from '../../stream/reading.js';
 import type { Problem } from '../../stream/rejection.js';
 import { iso, MAX_DATE_MS } from '../../stream/iso-time.js';
+import { scalarValue, stateWords, type StateWords } from './scalar-value.js';
+import { parseFields, DEFAULT_TIME_FIELDS, type FieldsOptions } from './fields-format.js';
 
-export type PayloadFormat = 'auto' | 'number' | 'json' | 'senml';
+export type PayloadFormat = 'auto' | 'number' | 'json' | 'senml' | 'fields';
 
 export interface ParseResult {
   readings: Reading[];
   problems: Problem[];
+  /** `format: fields`: values without a numeric meaning, skipped (counted, not dead-lettered). */
+  skipped?: number;
+  /** `format: fields`: a time field that could not be used (the receive time stamped instead). */
+  untimed?: number;
 }
 
 export interface ParseContext {
@@ -25,7 +33,14 @@ export interface ParseContext {
    * even while the clock is untrusted and admission cannot check the future.
    */
   time?: { floor: number; horizon: number };
+  /** State words for bare values and fields (default: on/off, open/closed, true/false, yes/no). */
+  states?: StateWords;
+  /** `format: fields`: which fields, and where the time is. */
+  fields?: Omit<FieldsOptions, 'states' | 'time'>;
 }
+
+const DEFAULT_STATES = stateWords();
+const ALL_FIELDS: Omit<FieldsOptions, 'states' | 'time'> = { keep: () => true, timeFields: DEFAULT_TIME_FIELDS };
 
 /** Without a configured floor: epoch ms before 1973-03-03 are almost certainly epoch seconds. */
 const DEFAULT_TIME = { floor: 1e11, horizon: 10 * 365 * 86_400_000 };
@@ -54,6 +69,7 @@ export function parsePayload(payload: Uint8Array, ctx: ParseContext): ParseResul
   const lead = text.trimStart()[0];
   const format = ctx.format !== 'auto' ? ctx.format : lead === '[' ? 'senml' : lead === '{' ? 'json' : 'number';
   if (format === 'number') return parseNumber(text, ctx);
+  if (format === 'fields' && lead !== '{' && lead !== '[') return parseFieldsDoc(bareDocument(text), ctx);
   if (jsonDeeperThan(text, MAX_JSON_DEPTH)) return fail('bad-json', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
   let doc: unknown;
   try {
@@ -61,7 +77,21 @@ export function parsePayload(payload: Uint8Array, ctx: ParseContext): ParseResul
   } catch (err) {
     return fail('bad-json', `not valid JSON: ${(err as Error).message}`);
   }
+  if (format === 'fields') return parseFieldsDoc(doc, ctx);
   return format === 'senml' ? parseSenml(doc, ctx) : parseObject(doc, ctx);
+}
+
+/** A payload that is not an object or a list: a JSON scalar ("45.2", true), else the text itself (ON). */
+function bareDocument(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text.trim();
+  }
+}
+
+function parseFieldsDoc(doc: unknown, ctx: ParseContext): ParseResult {
+  return parseFields(doc, ctx.sensor, ctx.receivedAt, { ...(ctx.fields ?? ALL_FIELDS), states: ctx.states ?? DEFAULT_STATES, time: ctx.time ?? DEFAULT_TIME });
 }
 
 /** Whether brackets nest deeper than `max` (strings skipped); linear, no recursion. */
@@ -86,12 +116,15 @@ function fail(reason: Problem['reason'], detail: string): ParseResult {
 }
 
 function parseNumber(text: string, ctx: ParseContext): ParseResult {
-  if (!NUMBER_RE.test(text)) {
+  let value: number | undefined;
+  if (NUMBER_RE.test(text)) value = Number(text);
+  else {
+    // The same value rules as fields: "45.2" (a JSON string), ON/OFF, true/false, open/closed.
     const trimmed = text.trim();
     if (/^[-+]?(nan|inf(inity)?)$/i.test(trimmed)) return fail('non-finite', `value ${trimmed} is not a finite number`);
-    return fail('not-a-number', `expected a number, a JSON object or a SenML pack; got ${JSON.stringify(trimmed.slice(0, 40))}`);
+    value = scalarValue(trimmed.startsWith('"') ? bareDocument(trimmed) : trimmed, ctx.states ?? DEFAULT_STATES);
+    if (value === undefined) return fail('not-a-number', `expected a number, a state word (ON, OFF, ...), a JSON object or a SenML pack; got ${JSON.stringify(trimmed.slice(0, 40))}`);
   }
-  const value = Number(text);
   if (!Number.isFinite(value)) return fail('non-finite', `value ${text.trim()} is out of range`);
   return { readings: [{ sensor: ctx.sensor, ts: ctx.receivedAt, value, receivedAt: ctx.receivedAt, stamped: true }], problems: [] };
 }
