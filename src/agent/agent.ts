@@ -54,6 +54,7 @@ export function createAgent(opts: AgentOptions): Agent {
       schedules: parts.schedules?.status() ?? {},
       alarms: parts.alarms?.active() ?? [],
       sources: Object.fromEntries(parts.sources.map((s) => [s.name, s.health()])),
+      presence: parts.stream?.presence(20),
     });
 
   const agent: Agent = {

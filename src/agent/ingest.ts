@@ -79,10 +79,10 @@ export function createIngest(o: IngestOptions): Ingest {
       if (x.kind === 'summary') {
         o.stats.summaries++;
         if (latest.size < o.maxLatest || latest.has(x.sensor)) latest.set(x.sensor, x);
-      } else {
+      } else if (x.kind === 'anomaly') {
         o.stats.anomalies++;
         o.onAnomaly?.(x);
-      }
+      } else o.stats.events++;
     }
     outputs.length = 0;
   };
@@ -117,6 +117,12 @@ export function createIngest(o: IngestOptions): Ingest {
           }
         },
         ready: () => o.writer.ready(),
+        availability(device, online, at) {
+          // Journaled like a reading, so a replay reports it at the same point.
+          const changed = o.stream.availability(device, online, at, out);
+          if (changed) o.writer.availability(device, online, at);
+          if (out.length > 0) emit(out);
+        },
         durable: () => o.writer.durable(),
         reject(rejection) {
           const kept = bounded(rejection);

@@ -63,6 +63,7 @@ export async function recoverStream(o: RecoveryOptions): Promise<Recovery> {
   replayed = await replayJournal(o.db, cp.journalId, (e) => {
     try {
       if (e.shift) old.shiftArrivals(e.value);
+      else if (e.availability) old.availability(e.sensor!, e.value === 1, e.ts, out);
       else if (e.sensor === null) old.tick(e.ts, out);
       else old.ingest({ sensor: e.sensor, ts: e.ts, value: e.value, receivedAt: e.receivedAt }, out);
     } catch (err) {

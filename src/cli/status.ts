@@ -19,6 +19,8 @@ interface StatusDoc {
   store?: { writable: boolean; problem: string | null; error: string | null; heldMessages: number; budget: { maxBytes: number; fileBytes: number }; salvage: { asideAs: string } | null };
   schedules?: Record<string, { lastRun: string | null; ok: boolean | null; error: string | null }>;
   alarms?: number[];
+  presence?: { staleSensors: number; stale: string[]; offlineDevices: number };
+  sources?: Record<string, { devices?: Record<string, string> }>;
   latest?: Array<{ sensor: string; start: number; end: number; count: number; values: Record<string, number> }>;
 }
 
@@ -72,6 +74,11 @@ export async function status(file: string, io: Io, opts: { json?: boolean } = {}
   if (doc.schedules) {
     const jobs = Object.entries(doc.schedules).map(([name, j]) => `${name} ${j.lastRun === null ? 'not run yet' : j.ok ? 'ok' : `FAILED (${j.error})`}`);
     io.out(`  schedules   ${jobs.join(', ')}`);
+  }
+  if (doc.presence && (doc.presence.staleSensors > 0 || doc.presence.offlineDevices > 0)) {
+    const offline = Object.values(doc.sources ?? {}).flatMap((s) => Object.entries(s.devices ?? {}).filter(([, st]) => st === 'offline').map(([d]) => d));
+    if (doc.presence.staleSensors > 0) io.out(`  stale       ${doc.presence.staleSensors} sensor(s) silent past their cadence: ${doc.presence.stale.join(', ')}${doc.presence.staleSensors > doc.presence.stale.length ? ', ...' : ''}`);
+    if (doc.presence.offlineDevices > 0) io.out(`  offline     ${doc.presence.offlineDevices} device(s) by their firmware: ${offline.slice(0, 20).join(', ')}`);
   }
   if (doc.alarms && doc.alarms.length > 0) io.out(`  alarms      on: GPIO ${doc.alarms.join(', ')}`);
   if (doc.latest && doc.latest.length > 0) {

@@ -97,6 +97,11 @@ export const detector = z.discriminatedUnion('type', DETECTORS, {
 
 export const pipeline = z.strictObject({
   name: z.string().optional(),
+  staleAfter: z
+    .union([z.enum(['auto', 'off']), duration('10m')])
+    .refine((v) => typeof v !== 'number' || v >= 1000, { message: 'must be at least 1s (or auto, or off)' })
+    .default('auto')
+    .describe('a silent sensor is stale (an event upstream) after: auto = 3 x its median interval, at least 1 minute, once 8 intervals are known; a duration; or off'),
   match: z.array(z.string().min(1)).min(1).describe('sensor id globs: * within a level, ** across levels'),
   window: z.discriminatedUnion(
     'type',

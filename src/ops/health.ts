@@ -33,6 +33,7 @@ export interface HealthInputs {
   schedules: Record<string, JobStatus>;
   alarms: number[];
   sources: Health['sources'];
+  presence?: { stale: string[]; staleCount: number; offline: number };
 }
 
 export function buildHealth(i: HealthInputs): Health {
@@ -42,7 +43,8 @@ export function buildHealth(i: HealthInputs): Health {
     ts: new Date(i.now).toISOString(),
     uptimeS: Math.round((i.now - i.stats.startedAt) / 1000),
     ingest: { readings: i.stats.readings, ratePerS: Math.round(i.ratePerS * 10) / 10, late: i.stats.late, unrouted: i.stats.unrouted, sensors: i.sensors, openWindows: i.openWindows },
-    emitted: { summaries: i.stats.summaries, anomalies: i.stats.anomalies },
+    emitted: { summaries: i.stats.summaries, anomalies: i.stats.anomalies, events: i.stats.events },
+    ...(i.presence && { presence: { staleSensors: i.presence.staleCount, stale: i.presence.stale, offlineDevices: i.presence.offline } }),
     backlog: {
       rows: i.outbox.rows,
       bytes: i.outbox.bytes,
@@ -50,7 +52,7 @@ export function buildHealth(i: HealthInputs): Health {
     },
     uplink: { state: i.uplink.state, since: new Date(i.uplink.since).toISOString(), lastError: i.uplink.lastError, delivered: i.uplink.delivered, inflight: i.uplink.inflight, protocol: i.uplink.protocol, lastSeqSent: i.uplink.lastSeqSent, firstSeq: i.firstSeq },
     deadLetters: { total: total(i.stats.deadLettersByReason), byReason: Object.fromEntries(i.stats.deadLettersByReason) },
-    evictions: i.stats.evictedSummaries + i.stats.evictedAnomalies,
+    evictions: i.stats.evictedSummaries + i.stats.evictedAnomalies + i.stats.evictedEvents,
     merges: i.stats.merges,
     journalTrimmed: i.stats.journalTrimmed,
     clock: i.clock,
@@ -61,7 +63,7 @@ export function buildHealth(i: HealthInputs): Health {
       ...i.store,
       since: i.store.since === null ? null : new Date(i.store.since).toISOString(),
       budget: i.budget,
-      evicted: { summaries: i.stats.evictedSummaries, anomalies: i.stats.evictedAnomalies },
+      evicted: { summaries: i.stats.evictedSummaries, anomalies: i.stats.evictedAnomalies, events: i.stats.evictedEvents },
       deadLettersTrimmed: i.stats.deadLettersTrimmed,
       // The file name only: /status shows no paths.
       salvage: i.salvage ? { ...i.salvage, asideAs: basename(i.salvage.asideAs) } : null,

@@ -52,7 +52,7 @@ export function createMetrics(i: MetricsInputs): Registry {
   fromValue('outpost_summaries_total', 'Window summaries emitted', () => i.stats.summaries);
   fromValue('outpost_anomalies_total', 'Anomaly events emitted', () => i.stats.anomalies);
   fromValue('outpost_uplink_delivered_total', 'Messages acknowledged by the fleet broker', () => i.uplink().delivered);
-  fromMap('outpost_outbox_evictions_total', 'Outbox messages dropped to stay within storage.maxBytes, by class', 'kind', () => new Map([['summary', i.stats.evictedSummaries], ['anomaly', i.stats.evictedAnomalies]]));
+  fromMap('outpost_outbox_evictions_total', 'Outbox messages dropped to stay within storage.maxBytes, by class', 'kind', () => new Map([['summary', i.stats.evictedSummaries], ['anomaly', i.stats.evictedAnomalies], ['event', i.stats.evictedEvents]]));
   fromValue('outpost_outbox_merges_total', 'Pairs of outbox summaries merged into one coarser window to stay within storage.maxBytes', () => i.stats.merges);
   fromValue('outpost_journal_trimmed_readings_total', 'Raw readings deleted from the journal by retention or the byte budget', () => i.stats.journalTrimmed);
   fromValue('outpost_dead_letters_trimmed_total', 'Dead letters deleted by their share of the byte budget', () => i.stats.deadLettersTrimmed);

@@ -8,12 +8,14 @@ export interface Stats {
   unrouted: number;
   summaries: number;
   anomalies: number;
+  events: number;
   brokerRejections: Map<string, number>;
   /** Pairs of outbox summaries merged to stay within storage.maxBytes. */
   merges: number;
   /** Outbox rows dropped to stay within storage.maxBytes, by class. */
   evictedSummaries: number;
   evictedAnomalies: number;
+  evictedEvents: number;
   /** Raw readings deleted from the journal (time and size retention, and the byte budget). */
   journalTrimmed: number;
   /** Dead letters deleted by their share of the byte budget. */
@@ -30,10 +32,12 @@ export function createStats(now: number): Stats {
     unrouted: 0,
     summaries: 0,
     anomalies: 0,
+    events: 0,
     brokerRejections: new Map(),
     merges: 0,
     evictedSummaries: 0,
     evictedAnomalies: 0,
+    evictedEvents: 0,
     journalTrimmed: 0,
     deadLettersTrimmed: 0,
   };

@@ -13,6 +13,8 @@ export interface SourceSink {
   ready(): Promise<void> | undefined;
   /** Resolves once everything handed over so far is durable (acknowledge QoS 1 only then). */
   durable(): Promise<void>;
+  /** A device's firmware said it is online or offline (its availability topic), at `at` (epoch ms). */
+  availability(device: string, online: boolean, at: number): void;
 }
 
 export interface Source {

@@ -28,6 +28,7 @@ export interface BudgetCounters {
   merges: number;
   evictedSummaries: number;
   evictedAnomalies: number;
+  evictedEvents: number;
   journalTrimmed: number;
   deadLettersTrimmed: number;
 }
@@ -151,6 +152,11 @@ export function createBudget(o: BudgetOptions): Budget {
       const n = await dropOldest(db, outbox, 'summary', () => o.claimed('summary'), Math.ceil(excess / (await rowBytes(db, 'summary'))));
       o.counters.evictedSummaries += n;
       if (n > 0) once('drop', 'storage budget: oldest summaries dropped (nothing left to merge); raise storage.maxBytes or shorten outages', { dropped: n });
+    },
+    async (excess) => {
+      const n = await dropOldest(db, outbox, 'event', () => o.claimed('event'), Math.ceil(excess / (await rowBytes(db, 'event'))));
+      o.counters.evictedEvents += n;
+      if (n > 0) once('drop-events', 'storage budget: oldest events (availability, staleness) dropped (no summary left to merge or drop); raise storage.maxBytes', { dropped: n });
     },
     async (excess) => {
       const n = await dropOldest(db, outbox, 'anomaly', () => o.claimed('anomaly'), Math.ceil(excess / (await rowBytes(db, 'anomaly'))));

@@ -2,7 +2,7 @@
 // counter), dead letters and, at the end of the batch it was cut with, the checkpoint covering
 // exactly the journal written before it. And what is said when a stop must give up held work.
 import type { Executor } from './sqlite.js';
-import type { Outbox } from './outbox.js';
+import { isPriority, type Outbox } from './outbox.js';
 import type { Batch } from './held-batches.js';
 import { insertDeadLettersTx } from './dead-letters.js';
 import { appendJournalTx } from './journal.js';
@@ -31,7 +31,7 @@ export function describeUnkept(all: readonly Batch[], uncutReadings: number, dev
   return {
     readings: all.reduce((n, b) => n + b.journal.reduce((m, j) => m + j.count, 0), 0) + uncutReadings,
     summaries: rows.filter((r) => r.kind === 'summary').length,
-    anomalies: rows.filter((r) => r.kind === 'anomaly').length,
+    anomalies: rows.filter((r) => isPriority(r.kind)).length,
     deadLetters: all.reduce((n, b) => n + b.rejections.length, 0),
     ids: rows.length > 0 ? `${device}:${rows[0]!.seq}..${rows[rows.length - 1]!.seq}` : null,
   };

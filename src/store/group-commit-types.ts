@@ -21,7 +21,7 @@ export interface GroupCommitOptions {
   /** For the ids in log lines only. */
   device: string;
   /** Turns an output into the row's payload and sketch: the store never renders one itself (wire/render.ts). */
-  encode: (seq: number, output: StreamOutput) => { payload: string; sketch: string | null };
+  encode: (seq: number, output: StreamOutput) => { payload: string; sketch: string | null; sensor?: string };
   commitIntervalMs: number;
   /** Commit early once this many journal entries wait. */
   commitReadings: number;
@@ -61,6 +61,8 @@ export interface GroupCommit {
   tick(now: number): void;
   /** The wall clock jumped by `deltaMs` and the stream's arrival times were shifted with it. */
   shift(deltaMs: number, now: number): void;
+  /** A device's availability, journaled (replay reports it again at the same point). */
+  availability(device: string, online: boolean, at: number): void;
   write(output: StreamOutput, createdAt: number): void;
   reject(rejection: Rejection): void;
   /** The next commit also saves a checkpoint. */

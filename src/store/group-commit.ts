@@ -12,6 +12,7 @@ import { createBackpressure } from './backpressure.js';
 import { batchBytes, createHeldBatches, PIECE_BYTES, type Batch, DEFAULT_HELD_LIMITS } from './held-batches.js';
 import { classifyStoreError, STORE_PROBLEM_ADVICE, type StoreProblem } from './store-errors.js';
 import type { GroupCommit, GroupCommitOptions } from './group-commit-types.js';
+import { isPriority } from './outbox.js';
 import type { StreamOutput } from '../stream/stream.js';
 import type { Rejection } from '../stream/rejection.js';
 
@@ -144,7 +145,7 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       let anomalies = 0;
       for (const b of batches) {
         rows += b.rows.length;
-        for (const r of b.rows) if (r.kind === 'anomaly') anomalies++;
+        for (const r of b.rows) if (isPriority(r.kind)) anomalies++;
       }
       commitStarted = opts.clock();
       try {
@@ -212,22 +213,22 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
     else schedule();
   };
 
+  /** A journal entry that is not a reading (a tick, a clock jump, an availability). */
+  const journaled = (add: () => void) => {
+    if (!opts.journal) return;
+    add();
+    schedule();
+  };
+
   return {
     reading(sensor, ts, value, receivedAt, late) {
       if (!opts.journal) return;
       entries.reading(sensor, ts, value, receivedAt, late);
       grew();
     },
-    tick(now) {
-      if (!opts.journal) return;
-      entries.tick(now);
-      schedule();
-    },
-    shift(deltaMs, now) {
-      if (!opts.journal) return;
-      entries.shift(deltaMs, now);
-      schedule();
-    },
+    tick: (now) => journaled(() => entries.tick(now)),
+    shift: (deltaMs, now) => journaled(() => entries.shift(deltaMs, now)),
+    availability: (device, online, at) => journaled(() => entries.availability(device, online, at)),
     write(output, createdAt) {
       pending.drafts.push({ output, createdAt });
       grew();

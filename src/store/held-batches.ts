@@ -11,7 +11,7 @@
 // - past the bounds, the oldest journal data goes first (the stream keeps its state in memory;
 //   only a crash before the disk returns would miss those readings), then the oldest
 //   summaries, then dead letters; anomalies are kept longest. Everything shed is counted.
-import type { OutboxMessage, OutboxRow, MessageKind } from './outbox.js';
+import { isPriority, type OutboxMessage, type OutboxRow, type MessageKind } from './outbox.js';
 import type { Rejection } from '../stream/rejection.js';
 
 export interface JournalPiece {
@@ -46,7 +46,7 @@ interface Counts {
 
 function countsOf(b: Batch): Counts {
   let anomalies = 0;
-  for (const r of b.rows) if (r.kind === 'anomaly') anomalies++;
+  for (const r of b.rows) if (isPriority(r.kind)) anomalies++; // anomalies and events
   return { journal: b.journal.reduce((n, j) => n + j.count, 0), rows: b.rows.length, anomalies, rejections: b.rejections.length };
 }
 
@@ -169,22 +169,22 @@ export function createHeldBatches(limits: HeldLimits): HeldBatches {
       }
       if (journal <= limits.journalEntries) break;
     }
-    const dropOldest = (kind: MessageKind, over: number) => {
+    const dropOldest = (priority: boolean, over: number) => {
       for (const b of batches) {
         if (over <= 0) return;
         b.rows = b.rows.filter((r) => {
-          if (over <= 0 || r.kind !== kind) return true;
+          if (over <= 0 || isPriority(r.kind) !== priority) return true;
           over--;
-          shed[kind === 'summary' ? 'summaries' : 'anomalies']++;
+          shed[priority ? 'anomalies' : 'summaries']++;
           return false;
         });
         b.counts = countsOf(b);
       }
     };
     const messages = count((c) => c.rows);
-    if (messages > limits.messages) dropOldest('summary', messages - limits.messages);
+    if (messages > limits.messages) dropOldest(false, messages - limits.messages);
     const anomalies = count((c) => c.anomalies);
-    if (anomalies > 2 * limits.messages) dropOldest('anomaly', anomalies - 2 * limits.messages);
+    if (anomalies > 2 * limits.messages) dropOldest(true, anomalies - 2 * limits.messages);
     let rejections = count((c) => c.rejections);
     for (const b of batches) {
       if (rejections <= limits.rejections) break;
@@ -259,7 +259,7 @@ export function createHeldBatches(limits: HeldLimits): HeldBatches {
           const [gone] = b.rows.splice(i, 1);
           if (b.counts) {
             b.counts.rows--;
-            if (gone!.kind === 'anomaly') b.counts.anomalies--;
+            if (isPriority(gone!.kind)) b.counts.anomalies--;
           }
           return;
         }

@@ -1,7 +1,8 @@
 // The journal's batch format: one group commit's entries packed column-wise in one BLOB, so a
 // reading costs 29 bytes and no per-row SQL work. Layout (little-endian):
 //   u32 count | u32 sensor-table byte length | sensor table (JSON array of names)
-//   i32[count] sensor index (-1: a tick, -2: a clock jump of `value` ms) | f64[count] ts | f64[count] value | f64[count] receivedAt
+//   i32[count] sensor index (-1: a tick, -2: a clock jump of `value` ms, -3 - i: availability
+//   of device i, `value` 1 online / 0 offline) | f64[count] ts | f64[count] value | f64[count] receivedAt
 //   u8[count] late flag
 // Appending writes straight into typed arrays: no object per reading on the hot path.
 
@@ -10,6 +11,8 @@ export interface JournalBatchWriter {
   tick(now: number): void;
   /** The wall clock jumped by `deltaMs` at `now`. */
   shift(deltaMs: number, now: number): void;
+  /** A device's firmware said it is online or offline at `at`. */
+  availability(device: string, online: boolean, at: number): void;
   readonly count: number;
   readonly firstReceived: number;
   readonly lastReceived: number;
@@ -22,6 +25,8 @@ export interface JournalEntryView {
   sensor: string | null;
   /** A clock jump of `value` ms: shift arrival times. */
   shift: boolean;
+  /** A device's availability (`sensor` is the device, `value` 1 online, 0 offline). */
+  availability: boolean;
   ts: number;
   value: number;
   receivedAt: number;
@@ -57,15 +62,22 @@ export function createJournalBatch(initialCapacity = 1024): JournalBatchWriter {
     n++;
   };
 
+  const nameOf = (sensor: string) => {
+    let i = nameIdx.get(sensor);
+    if (i === undefined) {
+      i = names.length;
+      names.push(sensor);
+      nameIdx.set(sensor, i);
+    }
+    return i;
+  };
+
   return {
     reading(sensor, t, v, r, l) {
-      let i = nameIdx.get(sensor);
-      if (i === undefined) {
-        i = names.length;
-        names.push(sensor);
-        nameIdx.set(sensor, i);
-      }
-      push(i, t, v, r, l);
+      push(nameOf(sensor), t, v, r, l);
+    },
+    availability(device, online, at) {
+      push(-3 - nameOf(device), at, online ? 1 : 0, at, false);
     },
     tick(now) {
       push(-1, now, 0, now, false);
@@ -125,10 +137,11 @@ export function decodeJournalBatch(buf: Uint8Array, visit: (e: JournalEntryView)
   const val = column(Float64Array, n * 8);
   const rcv = column(Float64Array, n * 8);
   const late = b.subarray(at, at + n);
-  const e: JournalEntryView = { sensor: null, shift: false, ts: 0, value: 0, receivedAt: 0, late: false };
+  const e: JournalEntryView = { sensor: null, shift: false, availability: false, ts: 0, value: 0, receivedAt: 0, late: false };
   for (let i = 0; i < n; i++) {
     const s = idx[i]!;
-    e.sensor = s < 0 ? null : names[s]!;
+    e.availability = s <= -3;
+    e.sensor = s >= 0 ? names[s]! : e.availability ? names[-3 - s]! : null;
     e.shift = s === -2;
     e.ts = ts[i]!;
     e.value = val[i]!;

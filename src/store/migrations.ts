@@ -6,7 +6,7 @@ const MIGRATIONS: readonly string[] = [
   // 1: outbox, per-device seq counter, dead letters
   `CREATE TABLE outbox (
      seq INTEGER PRIMARY KEY,            -- the message id's seq; also drain order
-     kind TEXT NOT NULL,                 -- 'summary' | 'anomaly'
+     kind TEXT NOT NULL,                 -- 'summary' | 'anomaly' ('event' from version 4)
      sensor TEXT NOT NULL,
      payload TEXT NOT NULL,              -- the JSON sent upstream, id included
      created_at INTEGER NOT NULL         -- epoch ms
@@ -43,6 +43,8 @@ const MIGRATIONS: readonly string[] = [
   // and an index over anomalies only (they drain before summaries; summaries cost no index)
   `ALTER TABLE outbox ADD COLUMN sketch TEXT;
    CREATE INDEX outbox_anomalies ON outbox (seq) WHERE kind = 'anomaly';`,
+  // 4: events (availability, staleness: kind 'event') drain before summaries like anomalies
+  `CREATE INDEX outbox_events ON outbox (seq) WHERE kind = 'event';`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -2,12 +2,15 @@
 // broker's PUBACK. Seqs are reserved in memory, in emission order, when the group commit cuts a
 // batch, and written with the batch (the counter `next_seq` in the same transaction), so a
 // batch that fails to commit is retried with the same ids. Drain order is seq order per class
-// (anomalies, then summaries).
+// (anomalies, events, then summaries).
 import type { Database, Executor } from './sqlite.js';
 import { insertRows } from './sqlite.js';
 
-export type MessageKind = 'summary' | 'anomaly';
-export const MESSAGE_KINDS: readonly MessageKind[] = ['anomaly', 'summary'];
+/** A row's class, its drain lane and the first level of its topic (`<prefix>/<kind>/<sensor>`). */
+export type MessageKind = 'summary' | 'anomaly' | 'event';
+export const MESSAGE_KINDS: readonly MessageKind[] = ['anomaly', 'event', 'summary'];
+/** The kinds that drain first and are never merged (anomalies and events). */
+export const isPriority = (kind: MessageKind): boolean => kind !== 'summary';
 
 export interface OutboxMessage {
   seq: number;
@@ -69,7 +72,7 @@ export const HANDED_STRIDE = 4096;
 
 export async function openOutbox(db: Database): Promise<Outbox> {
   const meta = await db.get<{ value: number }>("SELECT value FROM meta WHERE key = 'next_seq'");
-  const handed: Record<MessageKind, number> = { anomaly: 0, summary: 0 };
+  const handed: Record<MessageKind, number> = { anomaly: 0, event: 0, summary: 0 };
   for (const kind of MESSAGE_KINDS) handed[kind] = (await db.get<{ value: number }>('SELECT value FROM meta WHERE key = ?', [`handed_${kind}`]))?.value ?? 0;
   const persisted = { ...handed };
   const totals = await db.get<{ rows: number; bytes: number | null; maxSeq: number | null }>(
@@ -109,7 +112,7 @@ export async function openOutbox(db: Database): Promise<Outbox> {
     },
     readAfter: (kind, seq, limit) =>
       db.all<OutboxRow>(
-        // The anomaly query uses the partial index outbox_anomalies; summaries walk the rowid.
+        // Anomalies and events use their partial indexes (outbox_anomalies, outbox_events); summaries walk the rowid.
         `SELECT seq, kind, sensor, payload, length(CAST(payload AS BLOB)) AS bytes FROM outbox WHERE kind = ? AND seq > ? ORDER BY seq LIMIT ?`,
         [kind, seq, limit],
       ),

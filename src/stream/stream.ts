@@ -1,102 +1,20 @@
 // The stream stage: routes each reading to the first pipeline whose globs match its sensor,
 // runs that pipeline's detectors on it, and folds it into the sensor's tumbling window.
 // Pure and synchronous: time comes in as arguments, results go out through `out` arrays.
-import type { Reading } from './reading.js';
-import { wantsQuantiles, type AggregateName } from './aggregate-names.js';
-import type { QuantileSketch } from './quantile-sketch.js';
+// Each routed sensor's arrivals also feed its staleness (staleness.ts); devices' availability
+// comes in through availability() (availability.ts). Both are events, saved and journaled.
+import { wantsQuantiles } from './aggregate-names.js';
 import { compileGlobs, type GlobMatcher } from './glob.js';
 import type { Windows, WindowResult } from './windows.js';
-import { createWindows, type WindowSpec } from './create-windows.js';
+import { createWindows } from './create-windows.js';
 import { aggregateValues } from './moments.js';
-import type { Detector, Verdict } from './detectors/detector.js';
-import { createDetector, type DetectorSpec } from './detectors/create-detector.js';
+import type { Detector } from './detectors/detector.js';
+import { createDetector } from './detectors/create-detector.js';
+import { createStaleness, DEFAULT_STALE, type StaleEvent, type StaleSettings } from './staleness.js';
+import { createAvailability, type AvailabilityEvent } from './availability.js';
+import type { PipelineSpec, SavedStream, Stream, StreamOptions, StreamOutput } from './stream-types.js';
 
-export type { DetectorSpec };
-
-export interface PipelineSpec {
-  name?: string;
-  match: string[];
-  window: WindowSpec;
-  aggregates: AggregateName[];
-  detectors: DetectorSpec[];
-}
-
-export interface Summary {
-  kind: 'summary';
-  sensor: string;
-  start: number;
-  end: number;
-  count: number;
-  values: Partial<Record<AggregateName, number>>;
-  late: number;
-  partial: boolean;
-  /** The window's quantile sketch, when it keeps one (for exact merging; not sent). */
-  sketch?: QuantileSketch;
-}
-
-export interface Anomaly {
-  kind: 'anomaly';
-  sensor: string;
-  ts: number;
-  value: number;
-  verdict: Verdict;
-}
-
-export type StreamOutput = Summary | Anomaly;
-
-export type IngestOutcome = 'ok' | 'late' | 'unrouted';
-
-export interface Stream {
-  ingest(reading: Reading, out: StreamOutput[]): IngestOutcome;
-  /**
-   * Closes the windows of quiet sensors; call about once a second with the wall clock.
-   * Returns whether any state changed (the journal records such ticks, for exact replay).
-   */
-  tick(now: number, out: StreamOutput[]): boolean;
-  /**
-   * Emits a partial summary of every open window (graceful shutdown); windows stay open and
-   * continue after a restart. `which` limits it to the pipelines it accepts.
-   */
-  flush(out: StreamOutput[], which?: (fingerprint: string) => boolean): void;
-  openWindows(): number;
-  /** The wall clock jumped by `deltaMs` (journaled too: replay must shift at the same point). */
-  shiftArrivals(deltaMs: number): void;
-  /** JSON-safe state of every pipeline, for a checkpoint. */
-  save(): SavedStream;
-  /** Sensors with state (seen within the idle TTL). */
-  sensors(): number;
-}
-
-export interface StreamOptions {
-  /**
-   * A sensor silent this long (ms, by arrival on the wall clock) has its windows flushed (as
-   * partial summaries) and its window and detector state dropped at the next tick; 0: never.
-   * Given, it replaces the saved stream's; a restored stream keeps the TTL it ran with, so a
-   * replay evicts at the same ticks.
-   */
-  idleTtlMs?: number;
-}
-
-export interface SavedPipeline {
-  fingerprint: string;
-  windows: unknown;
-  detectors: Array<[string, unknown[]]>;
-}
-
-export interface SavedStream {
-  pipelines: SavedPipeline[];
-  /** Last arrival (epoch ms) per sensor with state, and the idle TTL it ran with (absent in older checkpoints). */
-  seen?: Array<[string, number]>;
-  idleTtlMs?: number;
-  /**
-   * Partial summaries flush() emitted, per sensor, with no reading of that sensor since (a
-   * stop's): flushing again without new readings (the next stop, or a pipeline changed at the
-   * next start) must not send the same window twice under a second id.
-   */
-  flushed?: Array<[string, string[]]>;
-  /** Evicted sensors: event time before which their readings are late (windows already reported). */
-  tombstones?: Array<[string, number]>;
-}
+export type * from './stream-types.js';
 
 interface PipelineState {
   spec: PipelineSpec;
@@ -104,6 +22,8 @@ interface PipelineState {
   ticking: boolean;
   fingerprint: string;
   matches: GlobMatcher;
+  /** Undefined: staleness off for this pipeline's sensors. */
+  stale: StaleSettings | undefined;
   windows: Windows;
   detectors: Map<string, Detector[]>;
 }
@@ -142,10 +62,14 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
       ticking: spec.detectors.some((d) => d.type === 'gap'),
       fingerprint,
       matches: compileGlobs(spec.match),
+      stale: spec.staleAfter === 'off' ? undefined : typeof spec.staleAfter === 'number' ? { ...DEFAULT_STALE, staleAfterMs: spec.staleAfter } : DEFAULT_STALE,
       windows: createWindows(spec.window, wantsQuantiles(spec.aggregates), prior?.windows),
       detectors: new Map((prior?.detectors ?? []).map(([sensor, states]) => [sensor, spec.detectors.map((d, j) => createDetector(d, states[j]))])),
     };
   });
+  const staleness = createStaleness(saved?.presence);
+  const availability = createAvailability(saved?.availability);
+  const events: Array<StaleEvent | AvailabilityEvent> = [];
   const routes = new Map<string, PipelineState | null>();
   const closed: WindowResult[] = [];
 
@@ -205,6 +129,10 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
       }
       if (flushed.size > 0) flushed.delete(r.sensor); // a new reading: a later flush reports something new
       if (idleTtlMs > 0) seen.set(r.sensor, r.receivedAt); // no re-insertion per reading: tick scans them all
+      if (p.stale) {
+        staleness.observe(r.sensor, r.receivedAt, p.stale, events);
+        if (events.length > 0) out.push(...events.splice(0));
+      }
       let dets = p.detectors.get(r.sensor);
       if (!dets) {
         dets = p.spec.detectors.map((d) => createDetector(d));
@@ -237,7 +165,12 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
           }
           p.detectors.delete(sensor);
           flushed.delete(sensor);
+          staleness.forget(sensor);
         }
+      }
+      if (staleness.tick(now, (sensor) => route(sensor)?.stale, events)) {
+        out.push(...events.splice(0));
+        changed = true;
       }
       for (const p of pipelines) {
         if (p.windows.tick(now, closed)) changed = true;
@@ -268,6 +201,16 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
     shiftArrivals(deltaMs) {
       for (const p of pipelines) p.windows.shiftArrivals(deltaMs);
       for (const [sensor, last] of seen) seen.set(sensor, last + deltaMs);
+      staleness.shift(deltaMs);
+    },
+    availability(device, online, at, out) {
+      const changed = availability.report(device, online, at, events);
+      out.push(...events.splice(0));
+      return changed;
+    },
+    presence(limit) {
+      const stale = staleness.raisedSensors(limit);
+      return { stale, staleCount: staleness.raised(), offline: availability.offline() };
     },
     sensors: () => seen.size,
     save() {
@@ -280,6 +223,8 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
         ...(idleTtlMs > 0 && { seen: [...seen], idleTtlMs }),
         ...(flushed.size > 0 && { flushed: [...flushed] }),
         ...(tombstones.size > 0 && { tombstones: [...tombstones] }),
+        presence: staleness.save(),
+        availability: availability.save(),
       };
     },
   };

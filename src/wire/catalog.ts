@@ -3,11 +3,12 @@
 // `outpost schema --messages` and `outpost asyncapi`; committed as docs/messages.schema.json
 // and docs/asyncapi.json (a test keeps them equal to what the code derives).
 import { z } from 'zod';
-import { anomalyMessage, dailyReport, healthMessage, statusMessage, summaryMessage } from './upstream.js';
+import { anomalyMessage, dailyReport, eventMessage, healthMessage, statusMessage, summaryMessage } from './upstream.js';
 
 const MESSAGES = {
   summary: { schema: summaryMessage, title: 'Summary', retained: false, cls: 'summary' },
   anomaly: { schema: anomalyMessage, title: 'Anomaly', retained: false, cls: 'anomaly' },
+  event: { schema: eventMessage, title: 'Event', retained: false, cls: 'event (after anomalies, before summaries)' },
   health: { schema: healthMessage, title: 'Health', retained: true, cls: 'live' },
   status: { schema: statusMessage, title: 'Status', retained: true, cls: 'live' },
   daily: { schema: dailyReport, title: 'Daily report', retained: true, cls: 'live' },
@@ -17,6 +18,7 @@ type Name = keyof typeof MESSAGES;
 const EXAMPLES: Record<Name, unknown> = {
   summary: { v: 1, id: 'greenhouse-01:1795968000001042', device: 'greenhouse-01', sensor: 'greenhouse/temp1', window: { start: '2026-11-22T10:00:00.000Z', end: '2026-11-22T10:01:00.000Z' }, count: 60, min: 20.1, max: 22.3, mean: 21.2, stddev: 0.4, first: 20.5, last: 21.9, late: 0 },
   anomaly: { v: 1, id: 'greenhouse-01:1795968000001043', device: 'greenhouse-01', sensor: 'greenhouse/temp1', ts: '2026-11-22T10:00:15.000Z', value: 48.2, detector: 'threshold', severity: 'critical', score: 1, message: 'value 48.2 is above the maximum 45', evidence: { max: 45 } },
+  event: { v: 1, id: 'greenhouse-01:1795968000001044', device: 'greenhouse-01', ts: '2026-11-22T10:05:00.000Z', kind: 'stale', sensor: 'greenhouse/temp1', state: 'raised', silentForS: 181, limitS: 180, lastSeen: '2026-11-22T10:01:59.000Z' },
   health: undefined,
   status: 'online',
   daily: undefined,
@@ -34,7 +36,7 @@ export function messageJsonSchemas(): Record<Name, Record<string, unknown>> {
 const GUARANTEES = [
   'Summaries and anomalies are published QoS 1, at least once, with a stable id "<device>:<seq>": dedupe deliveries by id.',
   'seq rises by one per message per device, across restarts and crashes; no id is ever reused, even after the database was lost (a new database starts at the wall clock in microseconds; health uplink.firstSeq says where).',
-  'Within a class, messages arrive in seq order; anomalies drain before summaries, so across the two classes arrival order is not seq order.',
+  'Within a class, messages arrive in seq order; anomalies drain first, then events, then summaries, so across classes arrival order is not seq order.',
   'A summary is identified for display by (device, sensor, window.start, window.end): a complete summary supersedes a partial one; merged marks a coarser window of adjacent ones (never across a gap); replayed marks a backfill.',
   'Every reading a sensor got a QoS 1 PUBACK for is in the summaries (storage.ackAfterCommit), through SIGKILL and power cuts.',
   'Health carries uplink.lastSeqSent: an id below it that a consumer lacks was lost on its side, merged, dropped under the byte budget (counted), or refused.',
@@ -49,8 +51,11 @@ export function asyncApiDocument(version: string): Record<string, unknown> {
   const messages: Record<string, unknown> = {};
   const prefix = { description: 'uplink.topicPrefix of the device (default outpost/<device id>)', examples: ['outpost/greenhouse-01'] };
   const sensor = { description: 'the sensor id; its "/" levels are topic levels', examples: ['greenhouse/temp1'] };
+  const eventKind = { description: 'what happened', enum: ['stale', 'availability'], examples: ['stale'] };
+  const subject = { description: 'stale: the sensor id; availability: the device as its source names it', examples: ['greenhouse/temp1', 'zigbee/Küche Fenster'] };
   for (const [name, m] of Object.entries(MESSAGES) as Array<[Name, (typeof MESSAGES)[Name]]>) {
     const perSensor = name === 'summary' || name === 'anomaly';
+    const isEvent = name === 'event';
     const { $id: _id, $schema: _s, ...payload } = schemas[name];
     messages[name] = {
       name,
@@ -61,10 +66,10 @@ export function asyncApiDocument(version: string): Record<string, unknown> {
       ...(EXAMPLES[name] !== undefined && { examples: [{ payload: EXAMPLES[name] }] }),
     };
     channels[name] = {
-      address: perSensor ? `{prefix}/${name}/{sensor}` : `{prefix}/${name}`,
+      address: perSensor ? `{prefix}/${name}/{sensor}` : isEvent ? '{prefix}/event/{kind}/{subject}' : `{prefix}/${name}`,
       title: m.title,
       description: `${m.retained ? 'Retained. ' : ''}Drain class: ${m.cls}.`,
-      parameters: perSensor ? { prefix, sensor } : { prefix },
+      parameters: perSensor ? { prefix, sensor } : isEvent ? { prefix, kind: eventKind, subject } : { prefix },
       messages: { [name]: { $ref: `#/components/messages/${name}` } },
     };
     operations[`send${m.title.replace(/ /g, '')}`] = {

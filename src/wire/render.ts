@@ -1,7 +1,7 @@
 // Upstream payloads (DESIGN.md "Upstream messages"). Rendered in two steps because the id
 // (`<device>:<seq>`) is only known when the outbox assigns the seq: the stream renders the
 // body, the outbox wraps it with `{"v":1,"id":...,` when it commits the row.
-import type { Anomaly, Summary, StreamOutput } from '../stream/stream.js';
+import type { Anomaly, Summary, StreamEvent, StreamOutput } from '../stream/stream.js';
 import { iso } from '../stream/iso-time.js';
 import { saveSketch } from '../stream/quantile-sketch.js';
 
@@ -9,7 +9,17 @@ const SUMMARY_ORDER = ['min', 'max', 'mean', 'stddev', 'p50', 'p90', 'p95', 'p99
 
 /** JSON members after "v" and "id", without braces. */
 export function renderBody(device: string, o: StreamOutput): string {
-  return o.kind === 'summary' ? summaryBody(device, o) : anomalyBody(device, o);
+  return o.kind === 'summary' ? summaryBody(device, o) : o.kind === 'anomaly' ? anomalyBody(device, o) : eventBody(device, o);
+}
+
+const seconds = (ms: number) => Math.round(Math.max(0, ms)) / 1000;
+
+function eventBody(device: string, e: StreamEvent): string {
+  const body =
+    e.type === 'stale'
+      ? { device, kind: 'stale', ts: iso(e.ts), sensor: e.sensor, state: e.state, silentForS: seconds(e.silentForMs), limitS: seconds(e.limitMs), lastSeen: iso(e.lastSeen) }
+      : { device, kind: 'availability', ts: iso(e.ts), subject: e.sensor, state: e.state, ...(e.previousSince !== undefined && { previousSince: iso(e.previousSince) }) };
+  return JSON.stringify(body).slice(1, -1);
 }
 
 export function wrapBody(device: string, seq: number, body: string): string {
@@ -49,6 +59,8 @@ function anomalyBody(device: string, a: Anomaly): string {
 export interface EncodedMessage {
   payload: string;
   sketch: string | null;
+  /** The topic's tail under the kind when it is not the output's sensor (event/stale/<sensor>). */
+  sensor?: string;
 }
 
 /** What the store is given to turn an output into a row, so that it never renders one itself. */
@@ -60,5 +72,6 @@ export function upstreamEncoder(device: string, opts: { replayed?: boolean } = {
   return (seq, o) => ({
     payload: wrapBody(device, seq, renderBody(device, o) + mark),
     sketch: o.kind === 'summary' && o.sketch ? JSON.stringify(saveSketch(o.sketch)) : null,
+    ...(o.kind === 'event' && { sensor: `${o.type}/${o.sensor}` }),
   });
 }

@@ -59,6 +59,34 @@ export const anomalyMessage = z
   })
   .describe('One anomaly: one event per fault (cooldown extended while it lasts)');
 
+const eventCommon = { v: z.literal(1), id, device: z.string().min(1), ts: isoTime.describe('when it happened (raised: the tick that found the silence; cleared: the reading that ended it)') };
+export const eventMessage = z
+  .discriminatedUnion('kind', [
+    z
+      .object({
+        ...eventCommon,
+        kind: z.literal('stale'),
+        sensor: common.sensor,
+        state: z.enum(['raised', 'cleared']),
+        silentForS: z.number().min(0).describe('seconds without a reading: so far (raised), in all (cleared)'),
+        limitS: z.number().min(0).describe('the silence it passed: 3 x its median interval (at least 60 s), or the pipeline\'s staleAfter'),
+        lastSeen: isoTime.describe('arrival of its last reading before the silence'),
+        replayed: z.literal(true).optional(),
+      })
+      .describe('<prefix>/event/stale/<sensor>: a sensor went silent for longer than its cadence allows, or came back'),
+    z
+      .object({
+        ...eventCommon,
+        kind: z.literal('availability'),
+        subject: z.string().min(1).describe('the device as its source names it (with the source\'s prefix): a zigbee2mqtt friendly name, a Tasmota topic, an ESPHome node, a Shelly id'),
+        state: z.enum(['online', 'offline']),
+        previousSince: isoTime.optional().describe('when the previous state began, when one was known'),
+        replayed: z.literal(true).optional(),
+      })
+      .describe('<prefix>/event/availability/<subject>: a device\'s firmware said it went online or offline (first report, or a change)'),
+  ])
+  .describe('Something that happened to a sensor or device (class: drains before summaries, never merged)');
+
 export const statusMessage = z.enum(['online', 'offline']).describe('retained; "offline" is also the MQTT last will');
 
 const jobStatus = z.object({ lastRun: isoTime.nullable(), ok: z.boolean().nullable(), error: z.string().nullable(), ms: z.number().nullable(), runs: count });
@@ -72,7 +100,11 @@ export const healthMessage = z
     ts: isoTime,
     uptimeS: z.number(),
     ingest: z.object({ readings: count, ratePerS: z.number(), late: count, unrouted: count, sensors: count, openWindows: count }),
-    emitted: z.object({ summaries: count, anomalies: count }),
+    emitted: z.object({ summaries: count, anomalies: count, events: count.optional() }),
+    presence: z
+      .object({ staleSensors: count, stale: z.array(z.string()).describe('up to 20 of them'), offlineDevices: count })
+      .optional()
+      .describe('sensors silent past their cadence, devices their firmware says are offline'),
     backlog: z.object({ rows: count, bytes: count, oldestAgeS: z.number().nullable() }),
     uplink: z.object({
       state: z.string(),
@@ -111,7 +143,7 @@ export const healthMessage = z
       heldBatches: count,
       shed: shedCounts,
       budget: z.object({ maxBytes: count, fileBytes: count, usedBytes: count, limitBytes: count, diskFull: z.boolean() }),
-      evicted: z.object({ summaries: count, anomalies: count }),
+      evicted: z.object({ summaries: count, anomalies: count, events: count.optional() }),
       deadLettersTrimmed: count,
       salvage: z
         .object({
@@ -145,5 +177,6 @@ export const dailyReport = z
 
 export type SummaryMessage = z.infer<typeof summaryMessage>;
 export type AnomalyMessage = z.infer<typeof anomalyMessage>;
+export type EventMessage = z.infer<typeof eventMessage>;
 export type HealthMessage = z.infer<typeof healthMessage>;
 export type DailyReport = z.infer<typeof dailyReport>;

@@ -29,7 +29,7 @@ afterEach(async () => {
 
 const collecting = () => {
   const got: Reading[] = [];
-  const sink: SourceSink = { reading: (r) => void got.push(r), reject: () => undefined, ready: () => undefined, durable: () => Promise.resolve() };
+  const sink: SourceSink = { reading: (r) => void got.push(r), reject: () => undefined, ready: () => undefined, durable: () => Promise.resolve(), availability: () => undefined };
   return { got, sink };
 };
 

@@ -4,7 +4,7 @@
 // health; an MQTT message that maps onto another source's id is dead-lettered, not mixed in.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Fleet } from '../helpers/fleet.js';
-import { baseYaml } from '../helpers/agent-config.js';
+import { baseYaml, tempDir } from '../helpers/agent-config.js';
 import { connectPublisher } from '../helpers/publisher.js';
 import { waitFor } from '../helpers/wait.js';
 import { runAgent, runFleet } from '../helpers/running.js';
@@ -112,5 +112,47 @@ describe('device presets end to end', () => {
     await waitFor('the dead letter', async () => (await agent.health()).deadLetters.byReason['bad-sensor-id'] === 1);
     await waitFor('summaries of sim/x', () => summaries(f).some((s) => s.json!.sensor === 'sim/x') && summaries(f).some((s) => s.json!.sensor === 'other'), 10_000);
     expect(summaries(f).filter((s) => s.json!.sensor === 'sim/x').every((s) => (s.json!.max as number) < 100)).toBe(true);
+  });
+
+  it('availability and staleness are events upstream (class event), once per change, across a restart', async () => {
+    const f = await fleet();
+    const dir = tempDir();
+    const yaml = baseYaml({ fleetUrl: f.url, windowSize: '1s', detectors: '[]' })
+      .replace('sources: [ { type: mqtt, topic: "sensors/#" } ]', 'sources:\n  - { type: mqtt, preset: zigbee2mqtt, prefix: zigbee }\n  - { type: mqtt, topic: "sensors/#", prefix: s }')
+      .replace('  - match: ["**"]', '  - match: ["**"]\n    staleAfter: 2s');
+    const events = () => f.received.filter((r) => r.topic.includes('/event/')).map((r): Record<string, unknown> => ({ topic: r.topic, ...r.json }));
+    let agent = await startAgent(yaml, dir);
+    let pub = await connectPublisher(agent.brokerPort!);
+    await pub.publishAsync('zigbee2mqtt/Küche Fenster/availability', Z2M.availability2x, { qos: 1, retain: true });
+    await pub.publishAsync('zigbee2mqtt/Küche Fenster/availability', Z2M.availability2x, { qos: 1, retain: true });
+    await pub.publishAsync('sensors/pump/flow', '1', { qos: 1 });
+    await waitFor('the sensor raised as stale', () => events().some((e) => e.kind === 'stale'), 8_000);
+    await pub.publishAsync('zigbee2mqtt/Küche Fenster/availability', Z2M.availability2xOff, { qos: 1, retain: true });
+    await waitFor('the device offline', () => events().filter((e) => e.kind === 'availability').length === 2);
+    expect(events().filter((e) => e.kind === 'availability')).toEqual([
+      expect.objectContaining({ topic: 'outpost/test-01/event/availability/zigbee/Küche Fenster', v: 1, device: 'test-01', subject: 'zigbee/Küche Fenster', state: 'online' }),
+      expect.objectContaining({ topic: 'outpost/test-01/event/availability/zigbee/Küche Fenster', subject: 'zigbee/Küche Fenster', state: 'offline', previousSince: expect.any(String) }),
+    ]);
+    expect(events().find((e) => e.kind === 'stale')).toMatchObject({ topic: 'outpost/test-01/event/stale/s/pump/flow', sensor: 's/pump/flow', state: 'raised', limitS: 2 });
+    expect(await agent.health()).toMatchObject({ presence: { staleSensors: 1, stale: ['s/pump/flow'], offlineDevices: 1 } });
+    await pub.endAsync();
+    await agent.stop();
+
+    // A restart: the same state again is no news; the stale sensor's return clears it.
+    agent = await startAgent(yaml, dir);
+    pub = await connectPublisher(agent.brokerPort!);
+    cleanups.push(() => pub.endAsync());
+    const before = events().length;
+    await pub.publishAsync('zigbee2mqtt/Küche Fenster/availability', Z2M.availability2xOff, { qos: 1, retain: true });
+    await pub.publishAsync('sensors/pump/flow', '2', { qos: 1 });
+    await waitFor('the stale sensor cleared', () => events().some((e) => e.kind === 'stale' && e.state === 'cleared'), 8_000);
+    await pub.publishAsync('zigbee2mqtt/Küche Fenster/availability', Z2M.availability2x, { qos: 1, retain: true });
+    await waitFor('the device online again', () => events().filter((e) => e.kind === 'availability').length === 3);
+    const after = events().slice(before);
+    expect(after.filter((e) => e.kind === 'availability').map((e) => e.state)).toEqual(['online']);
+    expect(after.find((e) => e.kind === 'stale')).toMatchObject({ state: 'cleared', sensor: 's/pump/flow' });
+    // Every event has its own id, in the device's one seq sequence.
+    const ids = events().map((e) => e.id as string);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });

@@ -1,8 +1,8 @@
 // The event catalog (src/wire/catalog.ts, from the zod definitions in src/wire/upstream.ts):
 // the committed JSON Schemas and AsyncAPI document are the ones the code derives, the AsyncAPI
 // document parses with @asyncapi/parser, and every message a running agent really publishes
-// (summaries complete, partial and with quantiles, anomalies, health, status online and
-// offline, the daily report) validates against its published JSON Schema (ajv, draft-07).
+// (summaries complete, partial and with quantiles, anomalies, availability and stale events,
+// health, status online and offline, the daily report) validates against its published JSON Schema (ajv, draft-07).
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
@@ -28,7 +28,7 @@ describe('the event catalog', () => {
     expect(committed).toEqual(asyncApiDocument((committed.info as { version: string }).version));
     const { document, diagnostics } = await new Parser().parse(readFileSync('docs/asyncapi.json', 'utf8'));
     expect(diagnostics.filter((d) => d.severity === 0).map((d) => d.message)).toEqual([]);
-    expect(document!.channels().all().map((c) => c.address()).sort()).toEqual(['{prefix}/anomaly/{sensor}', '{prefix}/daily', '{prefix}/health', '{prefix}/status', '{prefix}/summary/{sensor}']);
+    expect(document!.channels().all().map((c) => c.address()).sort()).toEqual(['{prefix}/anomaly/{sensor}', '{prefix}/daily', '{prefix}/event/{kind}/{subject}', '{prefix}/health', '{prefix}/status', '{prefix}/summary/{sensor}']);
   });
 
   it('every message a running agent publishes validates against its schema', async () => {
@@ -43,17 +43,22 @@ describe('the event catalog', () => {
         fleetUrl: fleet.url,
         windowSize: '1s',
         extra: 'schedules: { health: "* * * * * *", dailySummary: "* * * * * *" }',
-      }).replace('aggregates: [count, min, max, mean, stddev, first, last]', 'aggregates: [count, sum, min, max, mean, stddev, first, last, p50, p90, p95, p99]'),
+      })
+        .replace('aggregates: [count, min, max, mean, stddev, first, last]', 'aggregates: [count, sum, min, max, mean, stddev, first, last, p50, p90, p95, p99]')
+        // Events too: a device's availability (zigbee2mqtt) and a sensor gone stale.
+        .replace('sources: [ { type: mqtt, topic: "sensors/#" } ]', 'sources: [ { type: mqtt, topic: "sensors/#", prefix: s }, { type: mqtt, preset: zigbee2mqtt, prefix: z } ]')
+        .replace('  - match: ["**"]', '  - match: ["**"]\n    staleAfter: 1s'),
     );
     const agent = createAgent({ config, log: silentLogger() });
     await agent.start();
     const pub = await connectPublisher(agent.brokerPort!);
     const t0 = Math.floor(Date.now() / 1000) * 1000 - 10_000;
     for (let i = 0; i < 40; i++) await pub.publishAsync(`sensors/room/${i % 2}`, JSON.stringify({ value: i === 25 ? 99 : 20 + (i % 5), ts: t0 + i * 200 }), { qos: 1 });
+    await pub.publishAsync('zigbee2mqtt/hall sensor/availability', '{"state":"online"}', { qos: 1 });
     await pub.endAsync();
-    await waitFor('summaries, an anomaly, health and a daily report upstream', () => {
+    await waitFor('summaries, an anomaly, events, health and a daily report upstream', () => {
       const kinds = new Set(fleet.received.map((r) => r.topic.split('/')[2]));
-      return ['summary', 'anomaly', 'health', 'daily', 'status'].every((k) => kinds.has(k));
+      return ['summary', 'anomaly', 'event', 'health', 'daily', 'status'].every((k) => kinds.has(k)) && fleet.received.some((r) => r.json?.kind === 'stale');
     }, 15_000);
     // A reading in the current window just before the stop: it goes out as a partial summary.
     const last = await connectPublisher(agent.brokerPort!);

@@ -44,9 +44,11 @@ function checkOutput(o: StreamOutput): void {
     expect(o.end).toBeGreaterThan(o.start);
     for (const [k, v] of Object.entries(o.values)) expect(Number.isFinite(v), `${k} = ${v}`).toBe(true);
     if (o.values.min !== undefined) expect(o.values.min).toBeLessThanOrEqual(o.values.max!);
-  } else {
+  } else if (o.kind === 'anomaly') {
     expect(o.verdict.score).toBeGreaterThanOrEqual(0);
     expect(o.verdict.score).toBeLessThanOrEqual(1);
+  } else {
+    expect(['raised', 'cleared', 'online', 'offline']).toContain(o.state);
   }
 }
 

@@ -62,7 +62,7 @@ describe('BCM pin numbers to sysfs', () => {
 });
 
 describe('gpio source (fake driver)', () => {
-  const sink = (got: Reading[]) => ({ reading: (r: Reading) => void got.push(r), reject: () => undefined, ready: () => undefined, durable: () => Promise.resolve() });
+  const sink = (got: Reading[]) => ({ reading: (r: Reading) => void got.push(r), reject: () => undefined, ready: () => undefined, durable: () => Promise.resolve(), availability: () => undefined });
 
   const source = (f: ReturnType<typeof fakeDriver>, o: Partial<Parameters<typeof createGpioSource>[0]>) =>
     createGpioSource({ pin: 17, sensor: 'door/open', edge: 'both', debounceMs: 20, activeLow: false, mode: 'state', interval: 10_000, scale: 1, driver: f.driver, clock: () => Date.now(), ...o });

@@ -1,4 +1,4 @@
-// The two drain lanes, anomalies then summaries, each read in seq order from the outbox (then
+// The drain lanes, anomalies, then events, then summaries, each read in seq order from the outbox (then
 // from the store's memory lane while it cannot commit). Before rows go out the handed-over
 // mark is raised durably, so compaction never rewrites a row that may have reached the broker
 // without its PUBACK. A transient refusal rewinds a lane; a read in flight during a rewind is
@@ -27,15 +27,15 @@ export interface DrainLanes {
   reset(): void;
   /** Read this class again from before `seq` (it was refused for now). */
   rewind(kind: MessageKind, seq: number): void;
-  /** New rows were queued. */
-  wake(anomalies: boolean): void;
-  /** Both lanes found nothing new at their last read. */
+  /** New rows were queued; `priority`: anomalies or events among them. */
+  wake(priority: boolean): void;
+  /** Every lane found nothing new at its last read. */
   exhausted(): boolean;
 }
 
 export function createDrainLanes(o: { outbox: Outbox; memory?: MemoryLane; readRows: number; log: Logger; onRead: (kind: MessageKind, upTo: number) => void }): DrainLanes {
   const fresh = (generation: number): Lane => ({ cursor: 0, buffer: [], at: 0, exhausted: false, generation });
-  const lanes: Record<MessageKind, Lane> = { anomaly: fresh(0), summary: fresh(0) };
+  const lanes: Record<MessageKind, Lane> = { anomaly: fresh(0), event: fresh(0), summary: fresh(0) };
   return {
     async next(live, skip) {
       for (const kind of MESSAGE_KINDS) {
@@ -78,10 +78,10 @@ export function createDrainLanes(o: { outbox: Outbox; memory?: MemoryLane; readR
       lane.exhausted = false;
       lane.generation++;
     },
-    wake(anomalies) {
+    wake(priority) {
       lanes.summary.exhausted = false;
-      if (anomalies) lanes.anomaly.exhausted = false;
+      if (priority) lanes.anomaly.exhausted = lanes.event.exhausted = false;
     },
-    exhausted: () => lanes.anomaly.exhausted && lanes.summary.exhausted,
+    exhausted: () => MESSAGE_KINDS.every((kind) => lanes[kind].exhausted),
   };
 }

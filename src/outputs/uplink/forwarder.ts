@@ -22,7 +22,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   let delivered = 0;
   let rateTimer: NodeJS.Timeout | undefined;
 
-  const claimedUpTo: Record<MessageKind, number> = { anomaly: 0, summary: 0 };
+  const claimedUpTo: Record<MessageKind, number> = { anomaly: 0, event: 0, summary: 0 };
   const lanes = createDrainLanes({
     outbox,
     memory: opts.memory,

@@ -66,6 +66,7 @@ export function createMqttSource(opts: MqttSourceOptions): Source {
         const device = prefix + d.availability.device;
         const was = devices.get(device);
         if (was?.online !== d.availability.online && (was || devices.size < MAX_DEVICES)) devices.set(device, { online: d.availability.online, since: receivedAt });
+        s.availability(device, d.availability.online, receivedAt);
       }
       if (d.ignored) counts.ignored++;
       counts.skippedValues += d.skipped ?? 0;
