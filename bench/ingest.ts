@@ -35,7 +35,12 @@ const rssMB = (pid: number) => {
 };
 
 /** `main`: the CLI to run as the agent (another build, for an A/B comparison). */
-export async function benchIngest({ sensors = 100, seconds = 10, targetPerS = 0, nodeFlags = [] as string[], journal = true, main = 'dist/cli/main.js' } = {}): Promise<IngestResult> {
+/**
+ * `preset: 'zigbee2mqtt'`: sensors/5 devices publish zigbee2mqtt JSON (5 measured fields and
+ * linkquality, which the preset leaves out) on zigbee2mqtt/<friendly name>; readings count as
+ * in the plain run.
+ */
+export async function benchIngest({ sensors = 100, seconds = 10, targetPerS = 0, nodeFlags = [] as string[], journal = true, main = 'dist/cli/main.js', preset = undefined as 'zigbee2mqtt' | undefined } = {}): Promise<IngestResult> {
   const fleet = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, log: silentLogger(), allowAnonymousWildcards: true });
   let summaries = 0;
   let summarizedReadings = 0;
@@ -48,7 +53,7 @@ export async function benchIngest({ sensors = 100, seconds = 10, targetPerS = 0,
   writeFileSync(join(dir, 'bench.yaml'), `
 device: { id: bench }
 broker: { host: 127.0.0.1, port: ${brokerPort}, maxMessageRate: 0 }   # one publisher stands in for 100 sensors
-sources: [ { type: mqtt, topic: "sensors/#" } ]
+sources: [ ${preset ? `{ type: mqtt, preset: ${preset} }` : '{ type: mqtt, topic: "sensors/#" }'} ]
 pipelines:
   - match: ["**"]
     window: { type: tumbling, size: 1s }
@@ -72,7 +77,8 @@ log: { level: warn }
   }
 
   const pub = await mqtt.connectAsync(`mqtt://127.0.0.1:${brokerPort}`, { protocolVersion: 4 });
-  const topics = Array.from({ length: sensors }, (_, i) => `sensors/bench/s${i}`);
+  const perMessage = preset ? 5 : 1;
+  const topics = preset ? Array.from({ length: sensors / 5 }, (_, i) => `zigbee2mqtt/bench sensor ${i}`) : Array.from({ length: sensors }, (_, i) => `sensors/bench/s${i}`);
   let published = 0;
   let running = true;
   const pubStart = Date.now();
@@ -85,9 +91,11 @@ log: { level: warn }
       // One batch, then wait until the socket has taken it: the broker's pace sets ours.
       const ts = Date.now();
       let last: Promise<void> = Promise.resolve();
-      for (let i = 0; i < 1000; i++) {
-        const topic = topics[(published + i) % sensors]!;
-        last = new Promise<void>((resolve) => pub.publish(topic, `{"value":${(published + i) % 97},"ts":${ts}}`, { qos: 0 }, () => resolve()));
+      for (let i = 0; i < 1000; i += perMessage) {
+        const topic = topics[((published + i) / perMessage) % topics.length]!;
+        const v = (published + i) % 97;
+        const payload = preset ? `{"battery":${v},"humidity":${v / 2},"linkquality":120,"pressure":${1000 + v},"temperature":${v / 4},"voltage":${3000 + v},"last_seen":${ts}}` : `{"value":${v},"ts":${ts}}`;
+        last = new Promise<void>((resolve) => pub.publish(topic, payload, { qos: 0 }, () => resolve()));
       }
       published += 1000;
       await last;

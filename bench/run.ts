@@ -7,6 +7,7 @@ import { benchRestart } from './restart.js';
 import { benchOutboxAppend, benchDrain } from './outbox.js';
 import { benchDiskWrites } from './disk-writes.js';
 import { benchDetector } from './detectors.js';
+import { benchFields } from './fields.js';
 
 const only = process.argv[2];
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
@@ -21,6 +22,22 @@ if (!only || only === 'stream') {
   console.log('\nstream stage alone (one core, parse excluded)');
   console.log('| sensors | readings | detectors | quantiles | readings/s |\n|---|---|---|---|---|');
   for (const r of rows) console.log(`| ${r.sensors} | ${r.readings} | ${r.detectors} | ${r.quantiles ? 'p50-p99' : 'no'} | ${r.readingsPerS.toLocaleString('en')} |`);
+}
+
+if (!only || only === 'fields') {
+  const runs = [benchFields(), benchFields(), benchFields()].sort((a, b) => a.messagesPerS - b.messagesPerS);
+  const m = runs[1]!;
+  console.log('\nformat: fields, zigbee2mqtt preset + stream stage (one core, no I/O; median of 3)');
+  console.log(`| devices | fields/message | messages/s | readings/s |\n|---|---|---|---|\n| ${m.devices} | 5 (+ linkquality, left out) | ${m.messagesPerS.toLocaleString('en')} | ${m.readingsPerS.toLocaleString('en')} |`);
+}
+
+if (only === 'fields-ingest') {
+  // End to end with the zigbee2mqtt preset: 20 devices x 5 fields over MQTT into the agent, flat out.
+  const runs = [];
+  for (let i = 0; i < 3; i++) runs.push(await benchIngest({ sensors: 100, seconds: 10, preset: 'zigbee2mqtt' }));
+  const rates = runs.map((r) => r.ratePerS).sort((a, b) => a - b);
+  console.log('\nend-to-end ingest, zigbee2mqtt preset (20 devices x 5 fields, QoS 0, flat out; 3 runs)');
+  console.log(`readings/s: ${rates.map((r) => r.toLocaleString('en')).join(', ')} (median ${rates[1]!.toLocaleString('en')}, ${Math.round(rates[1]! / 5).toLocaleString('en')} messages/s); ingested ${runs.map((r) => `${r.ingested}/${r.published}`).join(', ')}`);
 }
 
 if (!only || only === 'sensors') {

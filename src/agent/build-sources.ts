@@ -42,7 +42,7 @@ export function defaultClientId(device: string, topic: string): string {
 }
 
 export function buildSources({ config, localFeed, clock, log, gpioDriver }: SourceDeps): Source[] {
-  const time = { floor: BUILD_FLOOR, horizon: config.limits.timestampHorizon };
+  const time = { floor: BUILD_FLOOR, horizon: config.limits.timestampHorizon, skewMs: config.limits.maxFutureSkew };
   // Ids GPIO and simulated sources produce: no MQTT message may pass for one of them.
   const reserved = new Set(config.sources.flatMap((s) => (s.type === 'gpio' ? [s.sensor] : s.type === 'simulated' ? s.sensors.map((x) => x.id) : [])));
   const decoders = config.sources.map((s) => (s.type === 'mqtt' ? mqttDecoder(s, config.limits.maxPayloadBytes, time) : undefined));
@@ -51,7 +51,7 @@ export function buildSources({ config, localFeed, clock, log, gpioDriver }: Sour
       case 'mqtt': {
         const { decoder, name, filterKey } = decoders[i]!;
         // Sources on the same broker whose filters overlap: each message goes to one of them.
-        const rivals = config.sources.flatMap((o, j) => (o.type === 'mqtt' && j !== i && o.url === s.url ? [{ index: j, filters: decoders[j]!.decoder.filters }] : []));
+        const rivals = config.sources.flatMap((o, j) => (o.type === 'mqtt' && j !== i && sameBroker(o.url, s.url) ? [{ index: j, filters: decoders[j]!.decoder.filters }] : []));
         const feed = s.url
           ? createClientFeed({ url: s.url, clientId: s.clientId ?? defaultClientId(config.device.id, filterKey), username: s.username, password: s.password, retained: s.retained, log })
           : localFeed;
@@ -82,6 +82,21 @@ export function buildSources({ config, localFeed, clock, log, gpioDriver }: Sour
   });
 }
 
+/** Whether two sources read the same broker: both the embedded one, or URLs naming the same host and port. */
+function sameBroker(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
+  const key = (url: string) => {
+    try {
+      const u = new URL(url.replace(/^tcp:/, 'mqtt:').replace(/^ssl:/, 'mqtts:'));
+      const host = ['localhost', '127.0.0.1', '[::1]'].includes(u.hostname) ? 'loopback' : u.hostname.toLowerCase();
+      return `${host}:${u.port || (u.protocol === 'mqtts:' ? '8883' : '1883')}`;
+    } catch {
+      return url;
+    }
+  };
+  return key(a) === key(b);
+}
+
 /**
  * Whether a message this source matched belongs to another source on the same broker: the one
  * whose matching filter names the topic more specifically (statestream's homeassistant/+/+/state
@@ -100,8 +115,10 @@ function claimedByRival(topic: string, self: number, own: readonly string[], riv
 }
 
 /** The decoder of an MQTT source's config: its preset's, or the generic one for its topic and format. */
-export function mqttDecoder(s: MqttSourceConfig, maxBytes: number, time: { floor: number; horizon: number }): { decoder: TopicDecoder; name: string; filterKey: string } {
+export function mqttDecoder(s: MqttSourceConfig, maxBytes: number, limits: { floor: number; horizon: number; skewMs: number }): { decoder: TopicDecoder; name: string; filterKey: string } {
   const preset = s.preset ? PRESETS[s.preset] : undefined;
+  // Device times bounded by the receive time only for firmwares that stamp as they send.
+  const time = preset?.liveTime ? limits : { floor: limits.floor, horizon: limits.horizon };
   const exclude = s.exclude ?? preset?.exclude ?? [];
   const include = s.include && compileGlobs(s.include);
   const excluded = exclude.length > 0 ? compileGlobs(exclude) : undefined;

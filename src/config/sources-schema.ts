@@ -98,6 +98,7 @@ const checkedMqttSource = mqttSource.superRefine((s, ctx) => {
   if (s.preset && s.format !== undefined) ctx.addIssue({ code: 'custom', path: ['format'], message: `is set by preset ${s.preset} (fields)` });
   if (!s.preset && s.base !== undefined) ctx.addIssue({ code: 'custom', path: ['base'], message: 'needs a preset (without one, topic says where readings come from)' });
   if (s.base !== undefined && /[+#]/.test(s.base)) ctx.addIssue({ code: 'custom', path: ['base'], message: 'is a topic, not a filter: no "+" or "#"' });
+  else if (s.base !== undefined && s.base.split('/').includes('')) ctx.addIssue({ code: 'custom', path: ['base'], message: 'has an empty level ("/" at the start or end, or "//"): write e.g. zigbee2mqtt or home/z2m' });
 }).transform((s) => (s.preset ? s : { ...s, topic: s.topic ?? 'sensors/#', format: s.format ?? 'auto' }));
 
 export const source = z.discriminatedUnion('type', [checkedMqttSource, gpioSource, simulatedSource], {

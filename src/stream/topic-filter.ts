@@ -46,11 +46,12 @@ export function topicFilterProblem(filter: string): string | undefined {
 
 /**
  * Orders two filters by how specifically they name a topic: compared level by level, a literal
- * beats "+", and "+" beats "#" (homeassistant/+/+/state is more specific than +/sensor/+/state).
- * Negative when `a` is the more specific, positive when `b` is, 0 when they tie.
+ * beats "+", "+" beats the filter's end, and the end beats "#" (homeassistant/+/+/state is more
+ * specific than +/sensor/+/state; kitchen/status than kitchen/status/#). Negative when `a` is
+ * the more specific, positive when `b` is, 0 when they tie.
  */
 export function compareSpecificity(a: string, b: string): number {
-  const kind = (level: string | undefined) => (level === undefined ? -1 : level === '#' ? 0 : level === '+' ? 1 : 2);
+  const kind = (level: string | undefined) => (level === undefined ? 0.5 : level === '#' ? 0 : level === '+' ? 1 : 2);
   const x = a.split('/');
   const y = b.split('/');
   for (let i = 0; i < Math.max(x.length, y.length); i++) {

@@ -31,6 +31,9 @@ describe('admission', () => {
     ['tab\there', 'bad-sensor-id'],
     ['nul\u0000', 'bad-sensor-id'],
     ['lone\ud800', 'bad-sensor-id'],
+    ['bad\uffffname', 'bad-sensor-id'], // a noncharacter: Mosquitto drops the uplink's connection
+    ['x\ufdd0', 'bad-sensor-id'],
+    ['x\u{10ffff}', 'bad-sensor-id'],
     ['Küche/Füße/Öl', 'sensor-id-too-long'], // 13 characters, 17 bytes: the limit is in bytes
   ])('rejects %j as %s', (id, reason) => {
     const a = createAdmission({ maxSensorIdLength: 16, maxSensors: 10, maxFutureSkew: 60_000, floor: 0 });

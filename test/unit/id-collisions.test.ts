@@ -36,6 +36,10 @@ describe('sensor id collisions', () => {
     expect(problems(`  - { type: mqtt, preset: zigbee2mqtt }\n  - { type: mqtt, preset: esphome }`)[0]).toMatch(/sources\[1\].*sources\[0\]/);
     expect(problems(`  - { type: mqtt, preset: zigbee2mqtt, prefix: zigbee }\n  - { type: mqtt, preset: esphome, prefix: esphome }`)).toEqual([]);
   });
+  it('takes zigbee2mqtt beside Home Assistant (ids of two levels and more vs entity ids of one), and refuses a base with empty levels', () => {
+    expect(problems(`  - { type: mqtt, preset: zigbee2mqtt }\n  - { type: mqtt, preset: homeassistant }`)).toEqual([]);
+    expect(problems(`  - { type: mqtt, preset: zigbee2mqtt, base: "z/" }`)[0]).toMatch(/sources\[0\]\.base: has an empty level/);
+  });
   it('keeps the design example: an MQTT source beside GPIO and simulated sensors (their ids are reserved at run time)', () => {
     expect(problems(`  - { type: mqtt, topic: "sensors/#" }\n  - { type: gpio, pin: 17, sensor: door/open, simulate: true }\n  - { type: simulated, sensors: [ { id: sim/temp1 } ] }`)).toEqual([]);
   });
@@ -49,7 +53,7 @@ describe('sensor id collisions', () => {
     expect(mqttIdSpace({ topic: 'sensors/#' })).toBe('#');
     expect(mqttIdSpace({ topic: 'a/+/temp', format: 'number' })).toBe('+/temp');
     expect(mqttIdSpace({ topic: 'a/+/temp' })).toBe('+/temp/#');
-    expect(mqttIdSpace({ preset: 'tasmota', prefix: 'barn' })).toBe('barn/+/#');
+    expect(mqttIdSpace({ preset: 'tasmota', prefix: 'barn' })).toBe('barn/+/+/#');
     expect(idSpacesOverlap('+/temp', 'x/temp')).toBe(true);
     expect(idSpacesOverlap('+/temp', '+/hum')).toBe(false);
     expect(idSpacesOverlap('a/#', 'a')).toBe(true);
@@ -59,5 +63,6 @@ describe('sensor id collisions', () => {
     expect(compareSpecificity('homeassistant/+/+/state', '+/sensor/+/state')).toBeLessThan(0);
     expect(compareSpecificity('sensors/#', 'sensors/greenhouse/#')).toBeGreaterThan(0);
     expect(compareSpecificity('a/+', 'a/+')).toBe(0);
+    expect(compareSpecificity('kitchen/status', 'kitchen/status/#')).toBeLessThan(0);
   });
 });

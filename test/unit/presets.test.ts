@@ -9,8 +9,9 @@ import type { Decoded } from '../../src/sources/mqtt/topic-decoder.js';
 import { Z2M, TASMOTA, ESPHOME, SHELLY, HA } from '../fixtures/firmware-payloads.js';
 
 const NOW = Date.parse('2026-11-29T12:00:00.000Z');
-// The documentation's example times are years old: the floor is lowered so they count.
-const TIME = { floor: 1e11, horizon: 3650 * 86_400_000 };
+// The documentation's example times are years old: the floor is lowered and the skew allowed
+// so they count (a test below checks the skew bound on its own).
+const TIME = { floor: 1e11, horizon: 3650 * 86_400_000, skewMs: Infinity };
 
 const decoderOf = (yaml: Record<string, unknown>) => {
   const cfg = source.parse({ type: 'mqtt', ...yaml }) as MqttSourceConfig;
@@ -51,6 +52,20 @@ describe('preset zigbee2mqtt', () => {
     expect(decode(d, 'zigbee2mqtt/bridge/state', Z2M.availability2x)).toMatchObject({ ignored: true, readings: [] });
     expect(decode(d, 'zigbee2mqtt/my_bulb/set', '{"state":"ON"}')).toMatchObject({ ignored: true, readings: [] });
     expect(decode(d, 'zigbee2mqtt/my_bulb/set/state', 'ON')).toMatchObject({ ignored: true, readings: [] });
+  });
+  it('output attribute obeys exclude and time fields like json output', () => {
+    expect(decode(d, 'zigbee2mqtt/hall/linkquality', '99')).toMatchObject({ readings: [] });
+    expect(decode(d, 'zigbee2mqtt/hall/last_seen', '1795428000000')).toMatchObject({ readings: [] });
+    expect(decode(d, 'zigbee2mqtt/hall/update_available', 'false')).toMatchObject({ readings: [] });
+    expect(values(decode(d, 'zigbee2mqtt/hall/temperature', '21.5'))).toEqual({ 'hall/temperature': 21.5 });
+  });
+  it('a device clock far from the receive time (a wrong zone, a fast clock) is not believed: the receive time stamps', () => {
+    const live = mqttDecoder(source.parse({ type: 'mqtt', preset: 'zigbee2mqtt' }) as MqttSourceConfig, 16_384, { ...TIME, skewMs: 300_000 }).decoder;
+    const r = decode(live, 'zigbee2mqtt/hall', JSON.stringify({ temperature: 21, last_seen: new Date(NOW + 3_600_000).toISOString() }));
+    expect(r.readings[0]).toMatchObject({ ts: NOW, stamped: true });
+    expect(r.untimed).toBe(1);
+    const ok = decode(live, 'zigbee2mqtt/hall', JSON.stringify({ temperature: 21, last_seen: new Date(NOW - 2_000).toISOString() }));
+    expect(ok.readings[0]).toMatchObject({ ts: NOW - 2_000 });
   });
   it('a base topic of its own, and exclude: [] brings linkquality back', () => {
     const own = decoderOf({ preset: 'zigbee2mqtt', base: 'z2m-2', exclude: [] });
@@ -104,6 +119,13 @@ describe('preset esphome', () => {
     expect(values(decode(d, 'kitchen/binary_sensor/door/state', ESPHOME.binaryOff))).toEqual({ 'kitchen/binary_sensor/door': 0 });
     expect(decode(d, 'kitchen/status', ESPHOME.offline).availability).toEqual({ device: 'kitchen', online: false });
   });
+  it('exclude matches <component>/<object_id>; Home Assistant\'s birth message and other <x>/status payloads are no device', () => {
+    const own = decoderOf({ preset: 'esphome', exclude: ['sensor/*_wifi_signal'] });
+    expect(decode(own, 'kitchen/sensor/kitchen_wifi_signal/state', '-60').readings).toEqual([]);
+    expect(values(decode(own, 'kitchen/sensor/kitchen_temp2/state', '21.5'))).toEqual({ 'kitchen/sensor/kitchen_temp2': 21.5 });
+    expect(decode(d, 'homeassistant/status', 'online')).toMatchObject({ ignored: true });
+    expect(decode(d, 'printer/status', '{"job":"idle"}')).toMatchObject({ ignored: true, problems: [] });
+  });
   it('does not take Home Assistant statestream topics (the kitchen_temp2 collision)', () => {
     expect(d.filters.some((f) => f.startsWith('homeassistant'))).toBe(false);
     expect(d.filters).toContain('+/sensor/+/state');
@@ -127,6 +149,11 @@ describe('preset shelly-gen2', () => {
     });
     expect(times(r)).toEqual(['2023-04-08T14:07:59.620Z']);
   });
+  it('a notification nested past the depth limit is a dead letter, not a crash', () => {
+    const deep = `{"method":"NotifyStatus","params":{"a":${'['.repeat(5000)}${']'.repeat(5000)}}}`;
+    expect(decode(d, 'x/events/rpc', deep).problems[0]).toMatchObject({ reason: 'bad-json' });
+    expect(decode(d, 'x/events/rpc', '\u00ff').problems).toEqual([]);
+  });
   it('status/<component> gives the same ids; online is availability; other methods are not readings', () => {
     expect(values(decode(d, 'shellyplusht-b8d61a8b17cc/status/temperature:0', SHELLY.statusTemperature))).toEqual({ 'shellyplusht-b8d61a8b17cc/temperature:0/tC': 19.8, 'shellyplusht-b8d61a8b17cc/temperature:0/tF': 67.6 });
     expect(decode(d, 'shellyplusht-b8d61a8b17cc/online', SHELLY.offline).availability).toEqual({ device: 'shellyplusht-b8d61a8b17cc', online: false });
@@ -144,7 +171,27 @@ describe('preset homeassistant (statestream)', () => {
   });
 });
 
+describe('preset homeassistant include/exclude', () => {
+  it('match the entity id', () => {
+    const d = decoderOf({ preset: 'homeassistant', exclude: ['sensor.*_battery'] });
+    expect(decode(d, 'homeassistant/sensor/phone_battery/state', '80')).toMatchObject({ ignored: true, readings: [] });
+    expect(values(decode(d, 'homeassistant/sensor/kitchen_temp2/state', '21.5'))).toEqual({ 'sensor.kitchen_temp2': 21.5 });
+  });
+});
+
 describe('format: fields without a preset', () => {
+  it('a key with "/" (two spellings of one id) or a noncharacter is one problem; the other fields count', () => {
+    const d = decoderOf({ topic: 'plant/#', format: 'fields' });
+    const r = decode(d, 'plant/p', '{"a/b":1,"a":{"b":2},"bad\\uffff":3,"ok":4}');
+    expect(values(r)).toEqual({ 'p/a/b': 2, 'p/ok': 4 });
+    expect(r.problems).toEqual([{ reason: 'bad-sensor-id', detail: expect.stringContaining('and 1 more') }]);
+  });
+  it('at most 1,000 readings from one message, then one problem', () => {
+    const d = decoderOf({ topic: 'plant/#', format: 'fields' });
+    const r = decode(d, 'plant/p', JSON.stringify(new Array(8000).fill(0)));
+    expect(r.readings).toHaveLength(1000);
+    expect(r.problems).toEqual([{ reason: 'bad-format', detail: '8000 fields with values in one message: the first 1000 were taken' }]);
+  });
   it('numeric strings, include and exclude globs, a states map', () => {
     const d = decoderOf({ topic: 'plant/#', format: 'fields', include: ['line1/**', 'mode'], exclude: ['**/raw'], states: { heat: 2, idle: 0 } });
     const r = decode(d, 'plant/press3', '{"line1":{"current":"2.5","raw":7,"phase":[1,2]},"mode":"heat","other":5}');

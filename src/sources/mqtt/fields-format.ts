@@ -7,6 +7,7 @@ import type { Reading } from '../../stream/reading.js';
 import type { Problem } from '../../stream/rejection.js';
 import { scalarValue, type StateWords } from './scalar-value.js';
 import { isZoneLess, zonedTime } from './local-time.js';
+import { sensorIdProblem } from '../../stream/sensor-id.js';
 
 export interface FieldsOptions {
   states: StateWords;
@@ -16,8 +17,12 @@ export interface FieldsOptions {
   timeFields: readonly string[];
   /** IANA zone for zone-less times; without one they are ignored (the receive time stamps). */
   timezone?: string;
-  /** Plausible event times: a time outside [floor, receivedAt + horizon] is ignored. */
-  time: { floor: number; horizon: number };
+  /**
+   * Plausible event times: a time outside [floor, receivedAt + horizon] is ignored. With
+   * `skewMs` (firmwares that stamp a message when they send it), so is one further than that
+   * from the receive time: a wrong clock or timezone, not an old reading.
+   */
+  time: { floor: number; horizon: number; skewMs?: number };
 }
 
 export interface FieldsResult {
@@ -31,9 +36,10 @@ export interface FieldsResult {
 
 export const DEFAULT_TIME_FIELDS = ['ts', 'time', 'Time', 'timestamp', 'last_seen'] as const;
 
-/** Characters a JSON key may not bring into a sensor id: MQTT wildcards, control characters. */
-// eslint-disable-next-line no-control-regex
-const BAD_KEY_RE = /[+#\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
+/** Readings one message may give; past this the rest is one problem (a 16 KB list of 8,000 numbers is no device). */
+export const MAX_FIELDS = 1000;
+/** Longer field paths are refused before any glob sees them. */
+const MAX_PATH = 1024;
 const NUMERIC_RE = /^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$/;
 const ZONED_RE = /^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:?\d{2})$/;
 /** Epoch numbers below this are seconds (as ms they would be before 1973-03-03). */
@@ -59,10 +65,15 @@ export function parseFields(doc: unknown, base: string, receivedAt: number, o: F
       break;
     }
   }
+  let over = 0;
   const emit = (sensor: string, v: unknown) => {
     const value = scalarValue(v, o.states);
     if (value === undefined) {
       out.skipped++;
+      return;
+    }
+    if (out.readings.length >= MAX_FIELDS) {
+      over++;
       return;
     }
     const r: Reading = { sensor, ts, value, receivedAt };
@@ -73,19 +84,27 @@ export function parseFields(doc: unknown, base: string, receivedAt: number, o: F
     emit(base, doc); // a bare value: the topic's own reading
     return out;
   }
+  let badKeys = 0;
+  let firstBad = '';
   // Depth is bounded before parsing (MAX_JSON_DEPTH), so recursion is safe here.
   const walk = (node: object, path: string) => {
     for (const [key, v] of Array.isArray(node) ? node.map((x, i) => [String(i), x] as const) : Object.entries(node)) {
       const p = path === '' ? key : `${path}/${key}`;
-      if (BAD_KEY_RE.test(key) || key === '') {
-        if (o.keep(p)) out.problems.push({ reason: 'bad-sensor-id', detail: `field ${JSON.stringify(p.slice(0, 80))} cannot be part of a sensor id (empty, or "+", "#", control characters)` });
+      if (timePaths.has(p)) continue;
+      // A key is one level of an id: "/" inside one would make {"a/b":1} and {"a":{"b":2}} one sensor.
+      // Paths past MAX_PATH are refused before a glob sees them; other bad keys only when taken.
+      if (p.length > MAX_PATH || ((key.includes('/') || sensorIdProblem(key) !== undefined) && o.keep(p))) {
+        if (badKeys++ === 0) firstBad = p.slice(0, 80);
         continue;
       }
+      if (key.includes('/') || sensorIdProblem(key) !== undefined) continue;
       if (v !== null && typeof v === 'object') walk(v, p);
-      else if (!timePaths.has(p) && o.keep(p)) emit(base === '' ? p : `${base}/${p}`, v);
+      else if (o.keep(p)) emit(base === '' ? p : `${base}/${p}`, v);
     }
   };
   walk(doc, '');
+  if (badKeys > 0) out.problems.push({ reason: 'bad-sensor-id', detail: `field ${JSON.stringify(firstBad)}${badKeys > 1 ? ` and ${badKeys - 1} more` : ''} cannot be part of a sensor id (empty, "/", "+", "#", control characters, noncharacters, or over ${MAX_PATH} characters); the other fields were taken` });
+  if (over > 0) out.problems.push({ reason: 'bad-format', detail: `${MAX_FIELDS + over} fields with values in one message: the first ${MAX_FIELDS} were taken` });
   return out;
 }
 
@@ -111,5 +130,6 @@ function fieldTime(raw: unknown, receivedAt: number, o: FieldsOptions): number |
   }
   if (ms === undefined || !Number.isFinite(ms)) return undefined;
   const latest = Math.max(receivedAt, o.time.floor) + o.time.horizon;
-  return ms < o.time.floor || ms > latest ? undefined : ms;
+  if (ms < o.time.floor || ms > latest) return undefined;
+  return o.time.skewMs !== undefined && Math.abs(ms - receivedAt) > o.time.skewMs ? undefined : ms;
 }

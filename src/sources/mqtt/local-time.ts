@@ -42,9 +42,14 @@ export function zonedTime(text: string, zone: string): number | undefined {
   const [, y, mo, d, h, mi, s, ms] = m;
   const wall = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0), Number((ms ?? '0').padEnd(3, '0')));
   if (!Number.isFinite(wall)) return undefined;
-  // The offsets half a day either side cover any transition near this wall time.
-  const before = offsetAt(wall - 43_200_000, zone);
-  const after = offsetAt(wall + 43_200_000, zone);
+  // Date.UTC rolls 2026-11-31 over to December 1st: a date that is no date is refused instead.
+  const back = new Date(wall);
+  if (back.getUTCFullYear() !== Number(y) || back.getUTCMonth() !== Number(mo) - 1 || back.getUTCDate() !== Number(d) || back.getUTCHours() !== Number(h) || back.getUTCMinutes() !== Number(mi) || back.getUTCSeconds() !== Number(s ?? 0)) return undefined;
+  // The instant lies within [wall - 14 h, wall + 12 h] (offsets run from -12 h to +14 h); the
+  // offsets 26 h either side of the wall time are those before and after any transition near
+  // it (transitions are months apart).
+  const before = offsetAt(wall - 26 * 3_600_000, zone);
+  const after = offsetAt(wall + 26 * 3_600_000, zone);
   const fits = [wall - before, wall - after].filter((t) => t + offsetAt(t, zone) === wall);
   return fits.length > 0 ? Math.min(...fits) : wall - before;
 }

@@ -32,7 +32,7 @@ export interface ParseContext {
    * that cannot be rendered (or that would poison a window for years) ever enters the stream,
    * even while the clock is untrusted and admission cannot check the future.
    */
-  time?: { floor: number; horizon: number };
+  time?: { floor: number; horizon: number; skewMs?: number };
   /** State words for bare values and fields (default: on/off, open/closed, true/false, yes/no). */
   states?: StateWords;
   /** `format: fields`: which fields, and where the time is. */
@@ -57,28 +57,41 @@ const SENML_RELATIVE_LIMIT = 2 ** 28;
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
 export function parsePayload(payload: Uint8Array, ctx: ParseContext): ParseResult {
-  if (payload.length > ctx.maxBytes) {
-    return fail('payload-too-large', `payload is ${payload.length} bytes; limits.maxPayloadBytes is ${ctx.maxBytes}`);
-  }
-  let text: string;
-  try {
-    text = decoder.decode(payload);
-  } catch {
-    return fail('bad-format', 'payload is not valid UTF-8 text');
-  }
+  const read = readText(payload, ctx.maxBytes);
+  if (typeof read !== 'string') return read;
+  const text = read;
   const lead = text.trimStart()[0];
   const format = ctx.format !== 'auto' ? ctx.format : lead === '[' ? 'senml' : lead === '{' ? 'json' : 'number';
   if (format === 'number') return parseNumber(text, ctx);
-  if (format === 'fields' && lead !== '{' && lead !== '[') return parseFieldsDoc(bareDocument(text), ctx);
-  if (jsonDeeperThan(text, MAX_JSON_DEPTH)) return fail('bad-json', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
-  let doc: unknown;
+  const doc = readDocument(text, format === 'fields');
+  if ('problems' in doc) return doc;
+  if (format === 'fields') return parseFieldsDoc(doc.doc, ctx);
+  return format === 'senml' ? parseSenml(doc.doc, ctx) : parseObject(doc.doc, ctx);
+}
+
+/** The payload as text: within the size limit and valid UTF-8, or the problem. */
+export function readText(payload: Uint8Array, maxBytes: number): string | ParseResult {
+  if (payload.length > maxBytes) return fail('payload-too-large', `payload is ${payload.length} bytes; limits.maxPayloadBytes is ${maxBytes}`);
   try {
-    doc = JSON.parse(text);
+    return decoder.decode(payload);
+  } catch {
+    return fail('bad-format', 'payload is not valid UTF-8 text');
+  }
+}
+
+/**
+ * A JSON document, depth-checked before parsing (no recursion can overflow on it). With `bare`,
+ * text that is neither an object nor a list nor JSON ("ON") is itself the document.
+ */
+export function readDocument(text: string, bare = true): { doc: unknown } | ParseResult {
+  const lead = text.trimStart()[0];
+  if (bare && lead !== '{' && lead !== '[') return { doc: bareDocument(text) };
+  if (jsonDeeperThan(text, MAX_JSON_DEPTH)) return fail('bad-json', `JSON nested deeper than ${MAX_JSON_DEPTH} levels`);
+  try {
+    return { doc: JSON.parse(text) };
   } catch (err) {
     return fail('bad-json', `not valid JSON: ${(err as Error).message}`);
   }
-  if (format === 'fields') return parseFieldsDoc(doc, ctx);
-  return format === 'senml' ? parseSenml(doc, ctx) : parseObject(doc, ctx);
 }
 
 /** A payload that is not an object or a list: a JSON scalar ("45.2", true), else the text itself (ON). */

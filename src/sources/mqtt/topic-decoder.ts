@@ -3,7 +3,8 @@
 // (presets/). A decoder also reports device availability when the firmware publishes it
 // (zigbee2mqtt <name>/availability, Tasmota LWT, ESPHome status, Shelly online). Pure.
 import type { ParseResult, ParseContext, PayloadFormat } from './payload.js';
-import { parsePayload } from './payload.js';
+import { parsePayload, readDocument, readText } from './payload.js';
+import { parseFields } from './fields-format.js';
 import { sensorIdFromTopic } from '../../stream/topic-filter.js';
 import type { FieldsOptions } from './fields-format.js';
 import type { StateWords } from './scalar-value.js';
@@ -24,7 +25,7 @@ export interface TopicDecoder {
 /** What every decoder parses with: limits, time bounds, state words, the field selection. */
 export interface DecodeSettings {
   maxBytes: number;
-  time?: { floor: number; horizon: number };
+  time?: { floor: number; horizon: number; skewMs?: number };
   states: StateWords;
   /** Field paths kept (include and exclude resolved). */
   keep: (path: string) => boolean;
@@ -33,17 +34,25 @@ export interface DecodeSettings {
 }
 
 /** The parse context for a payload of `sensor` in `format`, with the settings' field selection. */
-export function contextFor(s: DecodeSettings, sensor: string, receivedAt: number, format: PayloadFormat, over: Partial<Omit<FieldsOptions, 'states' | 'time'>> = {}): ParseContext {
-  return {
-    sensor,
-    receivedAt,
-    format,
-    maxBytes: s.maxBytes,
-    time: s.time,
-    states: s.states,
-    fields: { keep: over.keep ?? s.keep, timeFields: over.timeFields ?? s.timeFields, timezone: s.timezone },
-  };
+export function contextFor(s: DecodeSettings, sensor: string, receivedAt: number, format: PayloadFormat): ParseContext {
+  return { sensor, receivedAt, format, maxBytes: s.maxBytes, time: s.time, states: s.states, fields: { keep: s.keep, timeFields: s.timeFields, timezone: s.timezone } };
 }
+
+/** Without configured bounds: epoch ms before 1973-03-03 are seconds; ten years ahead at most. */
+const ANY_TIME = { floor: 1e11, horizon: 10 * 365 * 86_400_000 };
+
+/** A payload as a document: within the size limit, UTF-8, depth-checked JSON or a bare value. */
+export function readPayload(s: DecodeSettings, payload: Uint8Array): { doc: unknown } | Decoded {
+  const text = readText(payload, s.maxBytes);
+  return typeof text === 'string' ? readDocument(text) : text;
+}
+
+/** The fields of a document as readings under `base` (fields-format.ts), with the settings' selection unless overridden. */
+export function fieldsOf(s: DecodeSettings, doc: unknown, base: string, receivedAt: number, over: Partial<Pick<FieldsOptions, 'keep' | 'timeFields'>> = {}): Decoded {
+  return parseFields(doc, base, receivedAt, { states: s.states, keep: over.keep ?? s.keep, timeFields: over.timeFields ?? s.timeFields, timezone: s.timezone, time: s.time ?? ANY_TIME });
+}
+
+export const isObject = (doc: unknown): doc is object => doc !== null && typeof doc === 'object';
 
 export function genericDecoder(filter: string, format: PayloadFormat, s: DecodeSettings): TopicDecoder {
   return {
@@ -84,8 +93,12 @@ export function levelsUnder(base: string, topic: string): string[] | undefined {
 
 export const ignored = (): Decoded => ({ readings: [], problems: [], ignored: true });
 
-export function availability(device: string, payload: Uint8Array): Decoded {
+/** `lenient`: a payload that is no availability word is ignored rather than dead-lettered (catch-all topics). */
+export function availability(device: string, payload: Uint8Array, lenient = false): Decoded {
   const online = availabilityOf(payload);
-  if (online === undefined) return { readings: [], problems: [{ reason: 'bad-format', detail: `availability of ${JSON.stringify(device)} must be online/offline, true/false or {"state":"online"}` }] };
+  if (online === undefined) {
+    if (lenient) return ignored();
+    return { readings: [], problems: [{ reason: 'bad-format', detail: `availability of ${JSON.stringify(device)} must be online/offline, true/false or {"state":"online"}` }] };
+  }
   return { readings: [], problems: [], availability: { device, online } };
 }

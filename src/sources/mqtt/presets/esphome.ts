@@ -2,9 +2,9 @@
 // a binary sensor's ON/OFF, a light's JSON), and <topic_prefix>/status (online/offline, its
 // birth and will). topic_prefix defaults to the node name. Sensor ids keep the component
 // (kitchen/sensor/kitchen_temp2, kitchen/binary_sensor/door), as object ids are unique only
-// within one component. text_sensor states are text: not subscribed.
-import { contextFor, availability, ignored, levelsUnder } from '../topic-decoder.js';
-import { parsePayload } from '../payload.js';
+// within one component; include and exclude match <component>/<object_id>[/<field>].
+// text_sensor states are text: not subscribed.
+import { availability, fieldsOf, ignored, levelsUnder, readPayload } from '../topic-decoder.js';
 import type { Preset } from './preset.js';
 
 const COMPONENTS = ['sensor', 'binary_sensor', 'switch', 'number', 'light', 'fan', 'cover'] as const;
@@ -14,16 +14,21 @@ export const esphome: Preset = {
   idSpace: '+/+/+/#',
   exclude: [],
   timeFields: [],
+  liveTime: false,
   decoder: (base, s) => {
     const root = base === '' ? '' : `${base}/`;
     return {
       filters: [...COMPONENTS.map((c) => `${root}+/${c}/+/state`), `${root}+/status`],
       decode(topic, payload, receivedAt) {
         const levels = levelsUnder(base, topic);
-        if (!levels) return ignored();
-        if (levels.length === 2 && levels[1] === 'status') return availability(levels[0]!, payload);
+        if (!levels || levels.includes('')) return ignored();
+        // +/status catches every <x>/status on the broker: Home Assistant's birth message is
+        // not a node, and a payload that is no availability word is somebody else's.
+        if (levels.length === 2 && levels[1] === 'status') return levels[0] === 'homeassistant' && base === '' ? ignored() : availability(levels[0]!, payload, true);
         if (levels.length !== 4 || levels[3] !== 'state') return ignored();
-        return parsePayload(payload, contextFor(s, levels.slice(0, 3).join('/'), receivedAt, 'fields'));
+        const read = readPayload(s, payload);
+        if (!('doc' in read)) return read;
+        return fieldsOf(s, { [levels[1]!]: { [levels[2]!]: read.doc } }, levels[0]!, receivedAt);
       },
     };
   },

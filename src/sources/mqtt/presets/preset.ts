@@ -15,5 +15,11 @@ export interface Preset {
   readonly exclude: readonly string[];
   /** Where the firmware puts the message time, unless the config sets `timeFields`. */
   readonly timeFields: readonly string[];
+  /**
+   * The firmware stamps a message when it sends it (it never sends old readings): a time more
+   * than limits.maxFutureSkew from the receive time is a wrong clock or timezone, and the
+   * receive time stamps instead (counted as untimed).
+   */
+  readonly liveTime: boolean;
   decoder(base: string, settings: DecodeSettings): TopicDecoder;
 }

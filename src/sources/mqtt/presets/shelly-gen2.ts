@@ -2,49 +2,39 @@
 // NotifyStatus (what changed) and NotifyFullStatus (everything) carry components by key
 // ("temperature:0": {"tC": 21.4}) and params.ts in epoch seconds; optional status topics
 // <id>/status/<component>; <id>/online true/false. Sensor ids are <id>/<component>/<field>
-// (shellyplusht-08b61f/temperature:0/tC) from either topic. A NotifyStatus yields readings
-// of the fields it carries: unchanged fields are not sent again (a window averages what the
-// device reported).
-import { contextFor, availability, ignored, levelsUnder } from '../topic-decoder.js';
-import { parseFields } from '../fields-format.js';
-import { parsePayload } from '../payload.js';
+// (shellyplusht-08b61f/temperature:0/tC) from either topic (enable one of the two in the
+// device: with both, each change arrives twice). A NotifyStatus yields readings of the fields
+// it carries: unchanged fields are not sent again (a window averages what the device reported).
+import { availability, fieldsOf, ignored, isObject, levelsUnder, readPayload } from '../topic-decoder.js';
 import type { Preset } from './preset.js';
 
 const NOTIFICATIONS = new Set(['NotifyStatus', 'NotifyFullStatus']);
-const decoder = new TextDecoder('utf-8', { fatal: false });
 
 export const shellyGen2: Preset = {
   base: '',
-  idSpace: '+/#',
+  idSpace: '+/+/#',
   exclude: ['*/id', 'sys/**', 'cloud/**', 'mqtt/**', 'ble/**', 'ws/**', 'wifi/sta_ip', 'wifi/ssid', '**/aenergy/by_minute/**', '**/aenergy/minute_ts', '**/ret_aenergy/by_minute/**', '**/ret_aenergy/minute_ts', '**/errors/**'],
   timeFields: ['ts'],
+  liveTime: true,
   decoder: (base, s) => {
     const root = base === '' ? '' : `${base}/`;
     return {
       filters: [`${root}+/events/rpc`, `${root}+/online`, `${root}+/status/+`],
       decode(topic, payload, receivedAt) {
         const levels = levelsUnder(base, topic);
-        if (!levels) return ignored();
+        if (!levels || levels.includes('')) return ignored();
         const device = levels[0]!;
         if (levels.length === 2 && levels[1] === 'online') return availability(device, payload);
-        if (levels.length === 3 && levels[1] === 'status') {
-          // The component's own topic: parsed as if it were that key of a full status.
-          const component = levels[2]!;
-          const ctx = contextFor(s, device, receivedAt, 'fields', { keep: (p) => s.keep(`${component}/${p}`), timeFields: [] });
-          const one = parsePayload(payload, { ...ctx, sensor: `${device}/${component}` });
-          return one;
-        }
-        if (levels.length !== 3 || levels[1] !== 'events' || levels[2] !== 'rpc') return ignored();
-        if (payload.length > s.maxBytes) return parsePayload(payload, contextFor(s, device, receivedAt, 'json')); // the size problem, worded once
-        let frame: { method?: unknown; params?: unknown };
-        try {
-          frame = JSON.parse(decoder.decode(payload)) as typeof frame;
-        } catch (err) {
-          return { readings: [], problems: [{ reason: 'bad-json', detail: `not valid JSON: ${(err as Error).message}` }] };
-        }
-        if (frame === null || typeof frame !== 'object' || typeof frame.method !== 'string' || !NOTIFICATIONS.has(frame.method)) return ignored();
-        if (frame.params === null || typeof frame.params !== 'object') return { readings: [], problems: [{ reason: 'bad-format', detail: `${frame.method} without params` }] };
-        return parseFields(frame.params, device, receivedAt, { states: s.states, keep: s.keep, timeFields: s.timeFields, timezone: s.timezone, time: s.time ?? { floor: 1e11, horizon: 10 * 365 * 86_400_000 } });
+        const isStatus = levels.length === 3 && levels[1] === 'status';
+        if (!isStatus && (levels.length !== 3 || levels[1] !== 'events' || levels[2] !== 'rpc')) return ignored();
+        const read = readPayload(s, payload);
+        if (!('doc' in read)) return read;
+        // A component's own topic: parsed as that key of a full status.
+        if (isStatus) return fieldsOf(s, { [levels[2]!]: read.doc }, device, receivedAt, { timeFields: [] });
+        const frame = read.doc as { method?: unknown; params?: unknown } | null;
+        if (!isObject(frame) || typeof frame.method !== 'string' || !NOTIFICATIONS.has(frame.method)) return ignored();
+        if (!isObject(frame.params)) return { readings: [], problems: [{ reason: 'bad-format', detail: `${frame.method} without params` }] };
+        return fieldsOf(s, frame.params, device, receivedAt);
       },
     };
   },
