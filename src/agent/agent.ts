@@ -16,7 +16,7 @@ import type { Agent, AgentOptions } from './agent-types.js';
 import { createLifecycle, type Component } from './lifecycle.js';
 import { emptyParts, type AgentContext } from './agent-parts.js';
 import { storeComponent, budgetComponent, writerComponent } from './store-components.js';
-import { uplinkComponent, gpioAlarmsComponent } from './output-components.js';
+import { uplinkComponent, gpioAlarmsComponent, homeAssistantComponent } from './output-components.js';
 import { streamComponent, TICK_MS } from './stream-component.js';
 import { brokerComponent, brokerListenersComponent, sourceComponent, lazyFeed } from './input-components.js';
 import { httpComponent, schedulesComponent } from './ops-components.js';
@@ -120,6 +120,7 @@ export function createAgent(opts: AgentOptions): Agent {
     budgetComponent(ctx, parts),
     writerComponent(ctx, parts),
     uplinkComponent(ctx, parts),
+    ...(config.uplink.homeAssistant.enabled ? [homeAssistantComponent(ctx, parts)] : []),
     ...(config.gpio.alarms.length > 0 ? [gpioAlarmsComponent(ctx, parts)] : []),
     streamComponent(ctx, parts),
     ...(config.broker.enabled ? [brokerComponent(ctx, parts)] : []),

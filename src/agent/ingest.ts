@@ -42,6 +42,8 @@ export interface IngestOptions {
   holdReadings: number;
   /** Each anomaly as it is emitted (alarm outputs). */
   onAnomaly?: (a: Anomaly) => void;
+  /** Each summary as it is emitted (discovery). */
+  onSummary?: (s: Summary) => void;
 }
 
 /**
@@ -79,6 +81,7 @@ export function createIngest(o: IngestOptions): Ingest {
       if (x.kind === 'summary') {
         o.stats.summaries++;
         if (latest.size < o.maxLatest || latest.has(x.sensor)) latest.set(x.sensor, x);
+        o.onSummary?.(x);
       } else if (x.kind === 'anomaly') {
         o.stats.anomalies++;
         o.onAnomaly?.(x);

@@ -4,6 +4,8 @@
 import { createForwarder } from '../outputs/uplink/forwarder.js';
 import { uplinkOutput } from '../outputs/uplink/uplink-output.js';
 import { gpioAlarmOutput } from '../outputs/gpio-alarms/gpio-alarm-output.js';
+import { homeAssistantOutput } from '../outputs/home-assistant/home-assistant-output.js';
+import { BUILD_VERSION } from '../ops/build-info.js';
 import type { Output } from '../outputs/output.js';
 import { createSimulatedGpioDriver } from '../gpio/simulated-driver.js';
 import { createOnoffDriver } from '../gpio/onoff-driver.js';
@@ -64,5 +66,24 @@ export function gpioAlarmsComponent({ config, log, opts }: AgentContext, parts: 
     },
     parts,
     0, // pins go off at once
+  );
+}
+
+/** Home Assistant discovery on the fleet broker, through the uplink's connection. */
+export function homeAssistantComponent({ config }: AgentContext, parts: AgentParts): Component {
+  const { uplink, device } = config;
+  return asComponent(
+    () =>
+      homeAssistantOutput({
+        device: device.id,
+        topicPrefix: uplink.topicPrefix,
+        prefix: uplink.homeAssistant.prefix,
+        maxSensors: uplink.homeAssistant.maxSensors,
+        version: BUILD_VERSION,
+        live: parts.forwarder!.live,
+        known: () => parts.ingest?.latest().map((s) => s.sensor) ?? [],
+      }),
+    parts,
+    0,
   );
 }

@@ -50,6 +50,9 @@ export function streamComponent(ctx: AgentContext, parts: AgentParts): Component
         onAnomaly: (a) => {
           for (const o of parts.outputs) o.onAnomaly?.(a);
         },
+        onSummary: (s) => {
+          for (const o of parts.outputs) o.onSummary?.(s);
+        },
       });
       parts.ingest = ingest;
       if (trust.status().state !== 'trusted') log.warn({ clock: trust.status(), wall: new Date(clock()).toISOString() }, 'wall clock not trusted yet: readings without a timestamp are held until it is');

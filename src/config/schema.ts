@@ -88,6 +88,14 @@ const uplink = z.strictObject({
   reconnect: z
     .strictObject({ min: duration('1s').default(1_000), max: duration('60s').default(60_000) })
     .prefault({}),
+  homeAssistant: z
+    .strictObject({
+      enabled: z.boolean().default(false),
+      prefix: z.string().min(1).regex(/^[^+#]+$/, 'is a topic, not a filter').default('homeassistant').describe("Home Assistant's discovery prefix"),
+      maxSensors: z.number().int().min(1).max(2000).default(200).describe('sensors announced at most (one discovery config per device holds them all)'),
+    })
+    .prefault({})
+    .describe('publish retained MQTT discovery configs to the fleet broker, so a Home Assistant there shows every sensor and anomaly of this device'),
 });
 
 const storage = z.strictObject({

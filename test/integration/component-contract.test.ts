@@ -16,6 +16,7 @@ import { startEmbeddedBroker } from '../../src/broker/embedded-broker.js';
 import { createForwarder } from '../../src/outputs/uplink/forwarder.js';
 import { uplinkOutput } from '../../src/outputs/uplink/uplink-output.js';
 import { gpioAlarmOutput } from '../../src/outputs/gpio-alarms/gpio-alarm-output.js';
+import { homeAssistantOutput } from '../../src/outputs/home-assistant/home-assistant-output.js';
 import { silentLogger } from '../../src/ops/logger.js';
 import { startFleet } from '../helpers/fleet.js';
 import { baseYaml, testConfig } from '../helpers/agent-config.js';
@@ -120,6 +121,18 @@ const OUTPUTS: Record<string, () => Promise<{ output: Output; flushed: () => boo
     const f = createForwarder({ uplink: cfg.uplink, outbox, log: silentLogger(), clock: Date.now });
     // What it holds when it is stopped online is delivered (offline, it stays in the outbox for the next start).
     return { output: uplinkOutput(f), load: () => f.wake(), ready: () => f.status().state === 'online', flushed: () => rows.size === 0 && new Set(fleet.ids()).size === 200 };
+  },
+  'home-assistant': async () => {
+    // The uplink's live channel, recorded (always connected).
+    const published: Array<{ topic: string; payload: string; retain: boolean }> = [];
+    const live = { publish: (topic: string, payload: string, retain: boolean) => published.push({ topic, payload, retain }) > 0, onConnect: () => undefined, watch: () => undefined };
+    const output = homeAssistantOutput({ device: 'c-01', topicPrefix: 'outpost/c-01', prefix: 'homeassistant', maxSensors: 10, version: 'test', live, known: () => [], debounceMs: 60_000 });
+    return {
+      output,
+      load: () => output.onSummary!({ kind: 'summary', sensor: 'barn/temp', start: 0, end: 1000, count: 1, values: { mean: 1 }, late: 0, partial: false }),
+      // The new sensor's announcement, waiting for its debounce, went out at the stop, retained.
+      flushed: () => published.at(-1)!.retain && Object.keys((JSON.parse(published.at(-1)!.payload) as { cmps: object }).cmps).length === 2,
+    };
   },
   'gpio-alarms': async () => {
     const { driver, levels } = recordingDriver();

@@ -12,6 +12,7 @@ import { createTokenBucket } from './token-bucket.js';
 import { redactUrl } from '../../config/redact.js';
 import type { Forwarder, ForwarderOptions } from './uplink-types.js';
 import { createUplinkConnection } from './uplink-connection.js';
+import { topicMatches } from '../../stream/topic-filter.js';
 import { createDeliveredRows } from './delivered-rows.js';
 import { createDrainLanes } from './drain-lanes.js';
 import { hexCode, refusalVerdict } from './refusals.js';
@@ -139,16 +140,22 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     }
   };
 
+  const connectListeners: Array<() => void> = [];
+  const watchers: Array<{ filter: string; listener: (topic: string, payload: Buffer) => void }> = [];
   const conn = createUplinkConnection({
     uplink,
     log,
     clock,
+    onMessage(topic, payload) {
+      for (const w of watchers) if (topicMatches(w.filter, topic)) w.listener(topic, payload);
+    },
     onOnline(_client, brokerReceiveMaximum) {
       // Leave room for the QoS 1 publishes outside the outbox (status, health, daily report).
       receiveMaximum = Math.max(1, brokerReceiveMaximum - 2);
       pausedUntil = 0;
       lanes.reset();
       void pump();
+      for (const l of connectListeners) l();
     },
     onOffline(wasOnline) {
       if (wasOnline) log.warn({ url, inflight: inflight.size }, 'uplink lost; buffering in the outbox');
@@ -176,6 +183,19 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
     wake(anomalies = 0) {
       lanes.wake(anomalies > 0);
       void pump();
+    },
+    live: {
+      publish(topic, payload, retain) {
+        const client = conn.online();
+        if (!client) return false;
+        client.publish(topic, payload, { qos: 1, retain });
+        return true;
+      },
+      onConnect: (listener) => void connectListeners.push(listener),
+      watch(filter, listener) {
+        watchers.push({ filter, listener });
+        conn.watch(filter);
+      },
     },
     publishLive(subtopic, payload, retain) {
       const client = conn.online();

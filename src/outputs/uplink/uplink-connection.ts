@@ -17,6 +17,8 @@ export interface UplinkConnectionOptions {
   onOnline(client: MqttClient, receiveMaximum: number): void;
   /** The connection went; `wasOnline` whether it had been connected. */
   onOffline(wasOnline: boolean): void;
+  /** A message on a watched topic (see watch()). */
+  onMessage?(topic: string, payload: Buffer): void;
 }
 
 export interface UplinkConnection {
@@ -25,6 +27,8 @@ export interface UplinkConnection {
   online(): MqttClient | undefined;
   /** Records the latest problem for health (the forwarder's refusals too). */
   note(error: string): void;
+  /** Subscribes to `filter` (QoS 0) on this and every later connection; messages go to onMessage. */
+  watch(filter: string): void;
   /** No new connection attempts (the connection in place stays). */
   holdReconnects(): void;
   /**
@@ -49,6 +53,7 @@ export function createUplinkConnection(opts: UplinkConnectionOptions): UplinkCon
   let stopping = false;
   let holding = false;
   let version: ProtocolVersion = uplink.protocol === '3.1.1' ? 4 : 5;
+  const watched = new Set<string>();
 
   const setState = (next: UplinkState) => {
     if (next === state) return;
@@ -106,7 +111,11 @@ export function createUplinkConnection(opts: UplinkConnectionOptions): UplinkCon
       setState('online');
       log.info({ url, protocol: version === 5 ? '5' : '3.1.1' }, 'uplink connected');
       c.publish(statusTopic, 'online', { qos: 1, retain: true });
+      if (watched.size > 0) c.subscribe([...watched], { qos: 0 });
       opts.onOnline(c, connack.properties?.receiveMaximum ?? Infinity);
+    });
+    c.on('message', (topic, payload) => {
+      if (c === client) opts.onMessage?.(topic, payload);
     });
     c.on('error', (err: Error & { code?: unknown }) => {
       if (c !== client) return;
@@ -131,6 +140,11 @@ export function createUplinkConnection(opts: UplinkConnectionOptions): UplinkCon
     online: () => (state === 'online' ? client : undefined),
     note(error) {
       lastError = error;
+    },
+    watch(filter) {
+      if (watched.has(filter)) return;
+      watched.add(filter);
+      if (state === 'online') client?.subscribe(filter, { qos: 0 });
     },
     holdReconnects() {
       holding = true;

@@ -34,11 +34,22 @@ export interface Forwarder {
   wake(anomalies?: number): void;
   /** Publishes outside the outbox (health); false when offline. */
   publishLive(subtopic: string, payload: string, retain: boolean): boolean;
+  /**
+   * The fleet broker connection for other outputs (Home Assistant discovery): publish outside
+   * the topic prefix (QoS 1; false when offline), hear each (re)connect, and watch a topic.
+   */
+  live: LiveChannel;
   status(): UplinkStatus;
   /** Rows of `kind` with seq at or below this may be in flight or awaiting deletion: leave them alone. */
   claimed(kind: MessageKind): number;
   /** Stops sending, waits up to `timeoutMs` for in-flight PUBACKs, says `offline`, disconnects. */
   stop(timeoutMs: number): Promise<void>;
+}
+
+export interface LiveChannel {
+  publish(topic: string, payload: string, retain: boolean): boolean;
+  onConnect(listener: () => void): void;
+  watch(filter: string, listener: (topic: string, payload: Buffer) => void): void;
 }
 
 export interface ForwarderOptions {
