@@ -134,11 +134,20 @@ describe('preset esphome', () => {
 
 describe('preset shelly-gen2', () => {
   const d = decoderOf({ preset: 'shelly-gen2' });
-  it('NotifyStatus: the fields it carries, stamped with params.ts (epoch seconds)', () => {
-    const r = decode(d, 'shellypro4pm-f008d1d8b8b8/events/rpc', SHELLY.switchOutput);
+  it('NotifyStatus: merged onto the last known status, every field a reading, stamped with its own params.ts (epoch seconds)', () => {
+    const own = decoderOf({ preset: 'shelly-gen2' });
+    const r = decode(own, 'shellypro4pm-f008d1d8b8b8/events/rpc', SHELLY.switchOutput);
     expect(values(r)).toEqual({ 'shellypro4pm-f008d1d8b8b8/switch:0/output': 1 });
     expect(r.readings[0]!.ts).toBe(1631186545040);
-    expect(decode(d, 'shellypro4pm-f008d1d8b8b8/events/rpc', SHELLY.cloud).readings).toEqual([]);
+    // Only the cloud changed (left out): the relay's output is still known, at this notification's time.
+    const cloud = decode(own, 'shellypro4pm-f008d1d8b8b8/events/rpc', SHELLY.cloud);
+    expect(values(cloud)).toEqual({ 'shellypro4pm-f008d1d8b8b8/switch:0/output': 1 });
+    expect(cloud.readings[0]!.ts).toBe(1624348482250);
+    // A key that disappeared comes as null; a full status replaces what was known.
+    const gone = decode(own, 'shellypro4pm-f008d1d8b8b8/events/rpc', '{"method":"NotifyStatus","params":{"ts":1631186546,"switch:0":{"apower":12.5,"output":null}}}');
+    expect(values(gone)).toEqual({ 'shellypro4pm-f008d1d8b8b8/switch:0/apower': 12.5 });
+    const full = decode(own, 'shellypro4pm-f008d1d8b8b8/events/rpc', '{"method":"NotifyFullStatus","params":{"ts":1631186547,"switch:1":{"output":false}}}');
+    expect(values(full)).toEqual({ 'shellypro4pm-f008d1d8b8b8/switch:1/output': 0 });
   });
   it('NotifyFullStatus of a Plus H&T: temperature:0.tC, humidity:0.rh, devicepower:0.battery.percent', () => {
     const r = decode(d, 'shellyplusht-b8d61a8b17cc/events/rpc', SHELLY.plusHtFull);
