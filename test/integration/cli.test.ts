@@ -44,6 +44,23 @@ describe('outpost CLI', () => {
     ]);
   });
 
+  it('check-config refuses two sources whose sensor ids can be the same, naming both (the esphome-node/homeassistant collision)', async () => {
+    const dir = tempDir();
+    writeFileSync(
+      join(dir, 'overlap.yaml'),
+      `device: { id: d1 }
+sources:
+  - { type: mqtt, topic: "esphome-node/#" }
+  - { type: mqtt, topic: "homeassistant/#" }
+pipelines: [ { match: ["**"], window: { type: tumbling, size: 10s } } ]
+uplink: { url: "mqtt://127.0.0.1:1883" }
+`,
+    );
+    const r = await runCli(['check-config', join(dir, 'overlap.yaml')]);
+    expect(r.code).toBe(78);
+    expect(r.stderr).toMatch(/sources\[1\]: its sensor ids \(#\) can be the same as those of sources\[0\] \(#\).*prefix/);
+  });
+
   it('check-config accepts the shipped configs', async () => {
     const r = await runCli(['check-config', 'device-configs/demo.yaml']);
     expect(r.code).toBe(0);
