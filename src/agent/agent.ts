@@ -35,6 +35,7 @@ export function createAgent(opts: AgentOptions): Agent {
   const stats = createStats(clock());
   const ctx: AgentContext = { config, log, clock, system, trust, observeClock, stats, opts };
   const parts = emptyParts();
+  let stopping: Promise<void> | undefined;
 
   const health = async (): Promise<Health> =>
     buildHealth({
@@ -97,11 +98,15 @@ export function createAgent(opts: AgentOptions): Agent {
       }
       log.info({ device: config.device.id, sources: parts.sources.map((s) => s.name), pipelines: config.pipelines.length, uplink: redactUrl(config.uplink.url) }, 'outpost running');
     },
-    async stop({ flushOpenWindows = true } = {}) {
-      // Once (the lifecycle's stop is): a second stop must not flush or commit again.
-      if (!flushOpenWindows) parts.flushOpenWindows = false;
-      await lifecycle.stop();
-      log.info('outpost stopped');
+    stop({ flushOpenWindows = true } = {}) {
+      // Once, as the first call asked: a second stop (start's failure path after a signal) must
+      // not flush, commit or change what the first decided.
+      stopping ??= (async () => {
+        parts.flushOpenWindows = flushOpenWindows;
+        await lifecycle.stop();
+        log.info('outpost stopped');
+      })();
+      return stopping;
     },
   };
 
@@ -120,9 +125,10 @@ export function createAgent(opts: AgentOptions): Agent {
     budgetComponent(ctx, parts),
     writerComponent(ctx, parts),
     uplinkComponent(ctx, parts),
-    ...(config.uplink.homeAssistant.enabled ? [homeAssistantComponent(ctx, parts)] : []),
     ...(config.gpio.alarms.length > 0 ? [gpioAlarmsComponent(ctx, parts)] : []),
     streamComponent(ctx, parts),
+    // After the stream, whose sensors it announces; stopped before it, while the uplink runs.
+    ...(config.uplink.homeAssistant.enabled ? [homeAssistantComponent(ctx, parts)] : []),
     ...(config.broker.enabled ? [brokerComponent(ctx, parts)] : []),
     ...buildSources({ config, localFeed: config.broker.enabled ? lazyFeed(() => parts.broker) : undefined, clock, log, gpioDriver: opts.gpioDriver }).map((s) => sourceComponent(s, ctx, parts)),
     ...(config.broker.enabled ? [brokerListenersComponent(parts)] : []),

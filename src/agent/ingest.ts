@@ -121,6 +121,12 @@ export function createIngest(o: IngestOptions): Ingest {
         },
         ready: () => o.writer.ready(),
         availability(device, online, at) {
+          // The device's name goes into a topic (event/availability/<device>): the rules of an id.
+          const bad = o.admission.checkId(device);
+          if (bad) {
+            sink.reject({ ...bad, detail: `device name: ${bad.detail}`, source, receivedAt: at, payload: JSON.stringify({ device: device.slice(0, 200), online }) });
+            return;
+          }
           // Journaled like a reading, so a replay reports it at the same point.
           const changed = o.stream.availability(device, online, at, out);
           if (changed) o.writer.availability(device, online, at);

@@ -81,7 +81,8 @@ export function homeAssistantComponent({ config }: AgentContext, parts: AgentPar
         maxSensors: uplink.homeAssistant.maxSensors,
         version: BUILD_VERSION,
         live: parts.forwarder!.live,
-        known: () => parts.ingest?.latest().map((s) => s.sensor) ?? [],
+        // The sensors the stream knows (restored from its checkpoint): a restart announces them all.
+        known: () => parts.stream?.sensorIds(uplink.homeAssistant.maxSensors) ?? [],
       }),
     parts,
     0,

@@ -19,14 +19,29 @@ export async function run(file: string, io: Io): Promise<number> {
   exitOnUnexpected(log);
   const notify = await connectSdNotify(process.env, log);
   let agent = createAgent({ config: loaded.config, log });
+  // A signal during a long start (recovery of a big journal) stops cleanly: what started is
+  // stopped in reverse, the rest never starts.
+  let stopDuringStart = false;
+  const early = (signal: NodeJS.Signals) => {
+    stopDuringStart = true;
+    log.info({ signal }, 'stopping while starting');
+    void agent.stop().catch(() => undefined);
+  };
+  process.once('SIGTERM', early);
+  process.once('SIGINT', early);
   try {
     await agent.start();
   } catch (err) {
+    if (stopDuringStart) return agent.stop().then(() => 0, () => 1);
     // start() has stopped what it had started, keeping open windows for the next start.
     log.fatal({ err: (err as Error).message }, 'outpost cannot start');
     io.err(`outpost: ${(err as Error).message}`);
     return 1;
+  } finally {
+    process.off('SIGTERM', early);
+    process.off('SIGINT', early);
   }
+  if (stopDuringStart) return agent.stop().then(() => 0, () => 1);
   notify?.send(`READY=1\nSTATUS=serving ${loaded.config.device.id}\nMAINPID=${process.pid}`);
   const stopWatchdog = notify && startWatchdog({ notify, env: process.env, progressing: () => agent.progressing(), log });
 

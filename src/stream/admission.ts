@@ -26,6 +26,8 @@ export interface AdmissionLimits {
 export interface Admission {
   /** `now`: the agent's clock, or Infinity while it is not trusted (no future check then). */
   check(reading: Reading, now: number): Problem | undefined;
+  /** What is wrong with `id` as a name that goes into a topic (a sensor, a device), or undefined. */
+  checkId(id: string): Problem | undefined;
   knownSensors(): number;
   /** Forgets sensors silent for longer than sensorIdleTtl at `now` (epoch ms); returns how many. */
   forgetIdle(now: number): number;
@@ -34,15 +36,18 @@ export interface Admission {
 export function createAdmission(limits: AdmissionLimits): Admission {
   // Sensor -> last arrival (receivedAt); forgetIdle scans them all.
   const known = new Map<string, number>();
+  const checkId = (id: string): Problem | undefined => {
+    const bytes = sensorIdBytes(id);
+    if (bytes > limits.maxSensorIdLength) return { reason: 'sensor-id-too-long', detail: `sensor id is ${bytes} bytes (UTF-8); limits.maxSensorIdLength is ${limits.maxSensorIdLength}` };
+    const problem = sensorIdProblem(id);
+    return problem ? { reason: 'bad-sensor-id', detail: `sensor id ${JSON.stringify(id)} ${problem}` } : undefined;
+  };
   return {
+    checkId,
     check(r, now) {
       if (!known.has(r.sensor)) {
-        const bytes = sensorIdBytes(r.sensor);
-        if (bytes > limits.maxSensorIdLength) {
-          return { reason: 'sensor-id-too-long', detail: `sensor id is ${bytes} bytes (UTF-8); limits.maxSensorIdLength is ${limits.maxSensorIdLength}` };
-        }
-        const problem = sensorIdProblem(r.sensor);
-        if (problem) return { reason: 'bad-sensor-id', detail: `sensor id ${JSON.stringify(r.sensor)} ${problem}` };
+        const bad = checkId(r.sensor);
+        if (bad) return bad;
         if (known.size >= limits.maxSensors) {
           return { reason: 'too-many-sensors', detail: `already tracking limits.maxSensors = ${limits.maxSensors} sensors; ${JSON.stringify(r.sensor)} is one more` };
         }

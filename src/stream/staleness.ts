@@ -46,13 +46,17 @@ export type Sink<T> = { push(...items: T[]): number };
 export type SavedPresence = Array<[string, { last: number; intervals: number[]; raised: number }]>;
 
 const RING = 16;
+/** Raised sensors kept after eviction, at most (the oldest go first). */
+const MAX_KEPT_RAISED = 10_000;
 
 export interface Staleness {
   /** A reading of `sensor` arrived (epoch ms); pushes a "cleared" event when it was stale. */
   observe(sensor: string, arrival: number, settings: StaleSettings, out: Sink<StaleEvent>): void;
   /** Raises the sensors silent past their limit; returns whether any was. */
   tick(now: number, settingsOf: (sensor: string) => StaleSettings | undefined, out: Sink<StaleEvent>): boolean;
+  /** Drops a sensor's state (idle eviction), unless it is raised: its return must still clear it. */
   forget(sensor: string): void;
+  isRaised(sensor: string): boolean;
   shift(deltaMs: number): void;
   /** Sensors raised now. */
   raised(): number;
@@ -77,6 +81,7 @@ function limitOf(p: Presence, s: StaleSettings): number {
 export function createStaleness(saved: SavedPresence = []): Staleness {
   const state = new Map<string, Presence>(saved.map(([sensor, p]) => [sensor, { ...p, intervals: [...p.intervals], next: p.intervals.length % RING, limit: NaN }]));
   let raisedCount = [...state.values()].filter((p) => p.raised > 0).length;
+  const evictedRaised = new Set<string>();
   return {
     observe(sensor, arrival, settings, out) {
       const p = state.get(sensor);
@@ -85,6 +90,7 @@ export function createStaleness(saved: SavedPresence = []): Staleness {
         return;
       }
       const gap = arrival - p.last;
+      evictedRaised.delete(sensor);
       if (p.raised > 0) {
         out.push({ kind: 'event', type: 'stale', sensor, ts: arrival, state: 'cleared', silentForMs: Math.max(0, gap), limitMs: p.raised, lastSeen: p.last });
         p.raised = 0;
@@ -115,9 +121,22 @@ export function createStaleness(saved: SavedPresence = []): Staleness {
       return changed;
     },
     forget(sensor) {
-      if (state.get(sensor)?.raised) raisedCount--;
+      const p = state.get(sensor);
+      if (!p) return;
+      if (p.raised > 0) {
+        // Kept, so its return is "cleared" upstream; bounded by dropping the oldest kept one.
+        evictedRaised.add(sensor);
+        if (evictedRaised.size > MAX_KEPT_RAISED) {
+          const oldest = evictedRaised.values().next().value!;
+          evictedRaised.delete(oldest);
+          state.delete(oldest);
+          raisedCount--;
+        }
+        return;
+      }
       state.delete(sensor);
     },
+    isRaised: (sensor) => (state.get(sensor)?.raised ?? 0) > 0,
     shift(deltaMs) {
       for (const p of state.values()) p.last += deltaMs;
     },
@@ -130,6 +149,8 @@ export function createStaleness(saved: SavedPresence = []): Staleness {
       }
       return out;
     },
-    save: () => [...state].map(([sensor, p]) => [sensor, { last: p.last, intervals: p.intervals, raised: p.raised }]),
+    // The ring saved oldest first, so a restored one writes where the live one would (a replay
+    // after a crash must judge exactly as the live stream did).
+    save: () => [...state].map(([sensor, p]) => [sensor, { last: p.last, intervals: p.intervals.length < RING ? [...p.intervals] : [...p.intervals.slice(p.next), ...p.intervals.slice(0, p.next)], raised: p.raised }]),
   };
 }

@@ -68,6 +68,10 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
     };
   });
   const staleness = createStaleness(saved?.presence);
+  // A checkpoint from before staleness existed: its journal is replayed as that version ran it,
+  // with no stale events (they would shift every later seq); the stream rebuilt after the
+  // replay (from this one's save(), which has presence) starts judging.
+  const staleOn = saved === undefined || saved.presence !== undefined;
   const availability = createAvailability(saved?.availability);
   const events: Array<StaleEvent | AvailabilityEvent> = [];
   const routes = new Map<string, PipelineState | null>();
@@ -129,8 +133,9 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
       }
       if (flushed.size > 0) flushed.delete(r.sensor); // a new reading: a later flush reports something new
       if (idleTtlMs > 0) seen.set(r.sensor, r.receivedAt); // no re-insertion per reading: tick scans them all
-      if (p.stale) {
-        staleness.observe(r.sensor, r.receivedAt, p.stale, events);
+      // A raised sensor whose pipeline has staleness off now (a config change) still clears.
+      if (staleOn && (p.stale || staleness.isRaised(r.sensor))) {
+        staleness.observe(r.sensor, r.receivedAt, p.stale ?? DEFAULT_STALE, events);
         if (events.length > 0) out.push(...events.splice(0));
       }
       let dets = p.detectors.get(r.sensor);
@@ -168,7 +173,7 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
           staleness.forget(sensor);
         }
       }
-      if (staleness.tick(now, (sensor) => route(sensor)?.stale, events)) {
+      if (staleOn && staleness.tick(now, (sensor) => route(sensor)?.stale, events)) {
         out.push(...events.splice(0));
         changed = true;
       }
@@ -207,6 +212,16 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
       const changed = availability.report(device, online, at, events);
       out.push(...events.splice(0));
       return changed;
+    },
+    sensorIds(limit) {
+      const ids = new Set<string>();
+      for (const p of pipelines) {
+        for (const sensor of p.detectors.keys()) {
+          if (ids.size >= limit) return [...ids];
+          ids.add(sensor);
+        }
+      }
+      return [...ids];
     },
     presence(limit) {
       const stale = staleness.raisedSensors(limit);

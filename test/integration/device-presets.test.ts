@@ -116,6 +116,20 @@ describe('device presets end to end', () => {
     expect(summaries(f).filter((s) => s.json!.sensor === 'sim/x').every((s) => (s.json!.max as number) < 100)).toBe(true);
   });
 
+  it('a device name that cannot be a topic level is dead-lettered, never an event (a noncharacter made Mosquitto drop the uplink)', async () => {
+    const f = await fleet();
+    const agent = await startAgent(baseYaml({ fleetUrl: f.url, windowSize: '1s', detectors: '[]' }).replace('sources: [ { type: mqtt, topic: "sensors/#" } ]', 'sources: [ { type: mqtt, preset: zigbee2mqtt } ]'));
+    const pub = await connectPublisher(agent.brokerPort!);
+    cleanups.push(() => pub.endAsync());
+    await pub.publishAsync('zigbee2mqtt/x\uffff/availability', 'online', { qos: 1 });
+    await pub.publishAsync(`zigbee2mqtt/${'n'.repeat(200)}/availability`, 'online', { qos: 1 });
+    await pub.publishAsync('zigbee2mqtt/hall/availability', 'online', { qos: 1 });
+    await waitFor('the good device online', () => f.received.some((r) => r.topic.endsWith('/event/availability/hall')));
+    const h = await agent.health();
+    expect(h.deadLetters.byReason).toEqual({ 'bad-sensor-id': 1, 'sensor-id-too-long': 1 });
+    expect(f.received.filter((r) => r.topic.includes('/event/'))).toHaveLength(1);
+  });
+
   it('availability and staleness are events upstream (class event), once per change, across a restart', async () => {
     const f = await fleet();
     const dir = tempDir();

@@ -40,6 +40,38 @@ describe('staleness', () => {
     for (let i = 0; i < 20; i++) burst.observe('pack', T, DEFAULT_STALE, out);
     expect(burst.save()[0]![1].intervals).toEqual([]);
   });
+  it('a stream restored from its checkpoint judges exactly as the live one (a full ring, then more intervals)', () => {
+    const live = createStaleness();
+    const out: StaleEvent[] = [];
+    let t = T;
+    for (let i = 0; i < 16; i++) live.observe('s', (t += 10_000), DEFAULT_STALE, out);
+    for (let i = 0; i < 5; i++) live.observe('s', (t += 30_000), DEFAULT_STALE, out);
+    const restored = createStaleness(JSON.parse(JSON.stringify(live.save())));
+    for (let i = 0; i < 6; i++) {
+      t += 30_000;
+      live.observe('s', t, DEFAULT_STALE, out);
+      restored.observe('s', t, DEFAULT_STALE, out);
+    }
+    expect(restored.save()).toEqual(live.save());
+    const a: StaleEvent[] = [];
+    const b: StaleEvent[] = [];
+    for (let dt = 1000; dt < 200_000; dt += 1000) {
+      live.tick(t + dt, () => DEFAULT_STALE, a);
+      restored.tick(t + dt, () => DEFAULT_STALE, b);
+    }
+    expect(b).toEqual(a);
+    expect(a).toHaveLength(1);
+  });
+  it('a raised sensor forgotten by idle eviction still clears when it returns', () => {
+    const s = createStaleness();
+    const out: StaleEvent[] = [];
+    const fixed = { ...DEFAULT_STALE, staleAfterMs: 1000 };
+    s.observe('x', T, fixed, out);
+    s.tick(T + 2000, () => fixed, out);
+    s.forget('x');
+    s.observe('x', T + 9_000_000, fixed, out);
+    expect(out.map((e) => e.state)).toEqual(['raised', 'cleared']);
+  });
   it('survives a checkpoint: a raised sensor clears after a restart', () => {
     const s = createStaleness();
     const out: StaleEvent[] = [];
@@ -86,5 +118,20 @@ describe('the stream with presence', () => {
     const out2: StreamOutput[] = [];
     again.ingest({ sensor: 'loud/a', ts: T + 20_000, value: 1, receivedAt: T + 20_000 }, out2);
     expect(out2.filter((o) => o.kind === 'event')).toEqual([expect.objectContaining({ type: 'stale', sensor: 'loud/a', state: 'cleared' })]);
+  });
+});
+
+describe('a checkpoint from before staleness', () => {
+  it('replays without stale events (as the old version ran), and the stream rebuilt from it judges', () => {
+    const specs = [{ match: ['**'], window: { type: 'tumbling' as const, size: 60_000, lateness: 0 }, aggregates: ['count' as const], detectors: [], staleAfter: 1000 }];
+    const old = createStream(specs, { pipelines: [] }); // an older checkpoint: no presence
+    const out: StreamOutput[] = [];
+    old.ingest({ sensor: 'a', ts: T, value: 1, receivedAt: T }, out);
+    old.tick(T + 5000, out);
+    expect(out.filter((o) => o.kind === 'event')).toEqual([]);
+    const rebuilt = createStream(specs, JSON.parse(JSON.stringify(old.save())));
+    rebuilt.ingest({ sensor: 'a', ts: T + 6000, value: 1, receivedAt: T + 6000 }, out);
+    rebuilt.tick(T + 8000, out);
+    expect(out.filter((o) => o.kind === 'event')).toEqual([expect.objectContaining({ type: 'stale', sensor: 'a', state: 'raised' })]);
   });
 });
