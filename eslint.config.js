@@ -24,6 +24,9 @@ const ROOMS = {
   outputs: [
     { group: ['../sources/*', '../../sources/*', '../../agent/*', '../../broker/*'], message: 'an output knows no source, broker or agent: the agent wires them.' },
   ],
+  fleet: [
+    { group: ['../agent/*', '../sources/*', '../outputs/*', '../broker/*', '../cli/*'], message: 'the fleet service reads what devices send (wire/) and keeps its own store: it knows no agent part.' },
+  ],
   cli: [
     {
       group: ['../store/sqlite*', '../store/open-store*', '../store/outbox*', '../store/checkpoint*', '../store/group-commit*', '../store/salvage*'],
@@ -62,6 +65,11 @@ export default tseslint.config(
   },
   // Rooms (docs/architecture.md): each may import only inward. Flat config keeps the last
   // 'no-restricted-imports' that matches a file, so each room lists all of its own bans.
+  {
+    // The fleet dashboard: plain ES modules in the browser.
+    files: ['fleet-ui/**/*.js'],
+    languageOptions: { globals: Object.fromEntries(['document', 'window', 'location', 'localStorage', 'prompt', 'fetch', 'EventSource', 'setTimeout', 'clearTimeout', 'encodeURIComponent', 'decodeURIComponent', 'URL'].map((g) => [g, 'readonly'])) },
+  },
   ...Object.entries(ROOMS).map(([room, banned]) => ({
     files: [`src/${room}/**/*.ts`],
     rules: { 'no-restricted-imports': ['error', { patterns: [TOOLS_BAN, ...banned] }] },

@@ -108,6 +108,23 @@ program
   .option('--outage-for <duration>', 'how long it stays down', '10s')
   .action(async (o: { duration?: string; outageAt: string; outageFor: string }) => exit(await (await tool<typeof import('../tools/demo.js')>('demo')).demo(o, processIo)));
 
+const fleetCmd = program
+  .command('fleet')
+  .description('the fleet side: consume the devices\' upstream topics into a read model, with an HTTP API and a dashboard')
+  .option('-c, --config <file>', 'fleet YAML config file')
+  .action(async (o: { config?: string }) => {
+    if (!o.config) {
+      processIo.err('outpost fleet: --config <file> is required (see docs/fleet.md)');
+      return exit(64);
+    }
+    exit(await (await import('./fleet.js')).fleet(o.config, processIo));
+  });
+fleetCmd
+  .command('rebuild')
+  .description('drop the projections and replay the event log into them')
+  .requiredOption('-c, --config <file>', 'fleet YAML config file')
+  .action(async (o: { config: string }) => exit(await (await import('./fleet.js')).rebuild(o.config, processIo)));
+
 const dead = program.command('deadletter').description('inputs Outpost refused, with their reasons: list, replay (after a fix), purge');
 const ids = (v: string, prev: number[] = []) => [...prev, int(v)];
 for (const [action, what] of [

@@ -41,6 +41,15 @@ export function loadConfigFile(file: string, opts: LoadOptions = {}): LoadResult
 }
 
 export function parseConfigText(text: string, opts: LoadOptions = {}): LoadResult {
+  const r = parseWithSchema(configSchema, text, opts);
+  return r.ok ? { ok: true, config: finish(r.value, opts.dir ?? process.cwd()) } : r;
+}
+
+/**
+ * YAML text through any zod schema (the agent's config, the fleet service's): ${env:}/${file:}
+ * interpolated, every problem with its path, secrets never echoed.
+ */
+export function parseWithSchema<S extends z.ZodType>(schema: S, text: string, opts: LoadOptions = {}): { ok: true; value: z.output<S> } | { ok: false; problems: ConfigProblem[] } {
   const dir = opts.dir ?? process.cwd();
   const label = opts.label ?? 'config';
   const lines = new LineCounter();
@@ -64,14 +73,14 @@ export function parseConfigText(text: string, opts: LoadOptions = {}): LoadResul
   const problems: ConfigProblem[] = [];
   const origins = new Map<string, string>();
   const raw = interpolate(tree, { env: opts.env ?? process.env, dir, resolve: opts.resolveSecrets }, problems, origins);
-  const parsed = configSchema.safeParse(raw, { reportInput: true });
+  const parsed = schema.safeParse(raw, { reportInput: true });
   if (!parsed.success) {
     // A missing ${env:X} already explains why its field is empty or invalid: say it once.
     const explained = new Set(problems.map((p) => p.path));
     problems.push(...parsed.error.issues.flatMap((i) => hideSecrets(i, toProblems(i), origins)).filter((p) => !explained.has(p.path)));
   }
   if (problems.length > 0 || !parsed.success) return { ok: false, problems: dedupe(problems) };
-  return { ok: true, config: finish(parsed.data, dir) };
+  return { ok: true, value: parsed.data };
 }
 
 function finish(cfg: Config, dir: string): AgentConfig {

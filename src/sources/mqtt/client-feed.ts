@@ -13,6 +13,7 @@
 // _sendPacket is wrapped for that; a private method, pinned by the lockfile and covered by the
 // interop tests). The broker's own in-flight window (Mosquitto: max_inflight_messages) then
 // bounds what waits: backpressure, with commits batching a window's worth of messages.
+import { holdPubacks } from '../../ops/held-pubacks.js';
 import mqtt from 'mqtt';
 import { redactUrl } from '../../config/redact.js';
 import type { MessageFeed } from './message-feed.js';
@@ -45,18 +46,7 @@ export function createClientFeed(opts: ClientFeedOptions): MessageFeed {
       });
       let reported = false;
       // PUBACKs held until their message is durable, by message id.
-      const heldAcks = new Map<number, Promise<void>>();
-      type Send = (packet: { cmd: string; messageId?: number }, cb?: (err?: Error) => void, ...rest: unknown[]) => void;
-      const inner = client as unknown as { _sendPacket: Send };
-      const send = inner._sendPacket.bind(client);
-      inner._sendPacket = (packet, cb, ...rest) => {
-        const wait = packet.cmd === 'puback' && packet.messageId !== undefined ? heldAcks.get(packet.messageId) : undefined;
-        if (!wait) return send(packet, cb, ...rest);
-        heldAcks.delete(packet.messageId!);
-        cb?.(); // mqtt.js may read the next message now
-        const go = () => send(packet, undefined, ...rest);
-        wait.then(go, go);
-      };
+      const hold = holdPubacks(client);
       let takeRetained = opts.retained === 'ingest';
       client.on('connect', (connack) => {
         reported = false;
@@ -81,7 +71,7 @@ export function createClientFeed(opts: ClientFeedOptions): MessageFeed {
           opts.log.error({ topic: topic.slice(0, 200), err: (err as Error)?.stack ?? String(err) }, 'mqtt source failed on a message (please report this)');
         }
         if (wait instanceof Promise && packet.qos === 1 && packet.messageId !== undefined) {
-          heldAcks.set(packet.messageId, wait);
+          hold(packet.messageId, wait);
           done();
         } else if (wait instanceof Promise) wait.then(() => done(), () => done());
         else done();

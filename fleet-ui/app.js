@@ -1,0 +1,124 @@
+// The fleet dashboard: plain ES modules, no build step. Hash routes: #/ (devices), #/device/<id>,
+// #/anomalies, #/deadletters. Live through /api/events (server-sent events): the current view
+// is fetched again when something it shows changed.
+import uPlot from '/uplot.js';
+
+const main = document.getElementById('main');
+let token = localStorage.getItem('outpost-fleet-token') || '';
+
+async function api(path, init = {}) {
+  const headers = { ...(init.headers || {}), ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  const res = await fetch(path, { ...init, headers });
+  if (res.status === 401) {
+    token = prompt('This fleet service needs its http.token') || '';
+    localStorage.setItem('outpost-fleet-token', token);
+    return api(path, init);
+  }
+  if (!res.ok) throw new Error(`${path}: ${res.status}`);
+  return res.json();
+}
+
+const esc = (s) => String(s ?? '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+const ago = (iso) => {
+  if (!iso) return '–';
+  const s = Math.round((Date.now() - Date.parse(iso)) / 1000);
+  return s < 90 ? `${s} s ago` : s < 5400 ? `${Math.round(s / 60)} min ago` : `${Math.round(s / 3600)} h ago`;
+};
+const enc = encodeURIComponent;
+
+async function devicesView() {
+  const devices = await api('/api/devices');
+  main.innerHTML = `<h2>Devices</h2><table id="devices"><thead><tr><th>Device</th><th>Status</th><th>Last seen</th><th>Open anomalies</th><th>Backlog</th><th>Seq gaps</th></tr></thead><tbody>${devices
+    .map((d) => `<tr data-device="${esc(d.device)}"><td><a href="#/device/${enc(d.device)}">${esc(d.device)}</a></td><td class="${d.status}">${d.status}</td><td>${ago(d.lastSeen)}</td><td>${d.openAnomalies}</td><td>${d.backlog ? `${d.backlog.rows} rows${d.backlog.oldestAgeS ? `, ${d.backlog.oldestAgeS} s old` : ''}` : '–'}</td><td class="${d.gaps.missing ? 'gap' : ''}">${d.gaps.missing ? `${d.gaps.missing} missing` : 'none'}</td></tr>`)
+    .join('')}</tbody></table>${devices.length === 0 ? '<p class="meta">No device has reported yet.</p>' : ''}`;
+}
+
+function chart(el, points) {
+  const xs = points.map((p) => Date.parse(p.start) / 1000);
+  const data = [xs, points.map((p) => p.min ?? null), points.map((p) => p.mean ?? null), points.map((p) => p.max ?? null)];
+  const width = Math.max(280, el.clientWidth - 10);
+  return new uPlot(
+    {
+      width, height: 180,
+      series: [{}, { label: 'min', stroke: '#9fb3c8' }, { label: 'mean', stroke: '#2463eb', width: 2 }, { label: 'max', stroke: '#9fb3c8' }],
+      bands: [{ series: [3, 1], fill: 'rgba(36,99,235,0.10)' }],
+      axes: [{}, { size: 50 }],
+    },
+    data,
+    el,
+  );
+}
+
+async function deviceView(id) {
+  const d = await api(`/api/devices/${enc(id)}`);
+  const alerts = await api(`/api/anomalies?device=${enc(id)}`);
+  main.innerHTML = `<h2>${esc(d.device)} <span class="${d.status}">${d.status}</span></h2>
+    <p class="meta">last seen ${ago(d.lastSeen)} · backlog ${d.backlog ? d.backlog.rows : '–'} rows · seq gaps ${d.gaps.missing}${d.gaps.ranges.length ? ` (${d.gaps.ranges.map((r) => r.join('–')).join(', ')})` : ''}</p>
+    <div id="sensors">${d.sensors
+      .map((s, i) => `<div class="card sensor" data-sensor="${esc(s.sensor)}"><h3>${esc(s.sensor)} ${s.stale ? '<span class="stale">stale</span>' : ''}</h3><p class="meta">latest mean <b>${s.lastSummary.mean ?? '–'}</b> (min ${s.lastSummary.min ?? '–'}, max ${s.lastSummary.max ?? '–'}, n=${s.lastSummary.count}) · window ending ${ago(s.lastSummary.window.end)}</p><div id="chart-${i}"></div></div>`)
+      .join('')}</div>
+    <h3>Anomalies and events</h3>${alertsTable(alerts)}`;
+  const to = new Date().toISOString();
+  const from = new Date(Date.now() - 6 * 3600_000).toISOString();
+  await Promise.all(d.sensors.map(async (s, i) => chart(document.getElementById(`chart-${i}`), await api(`/api/devices/${enc(id)}/sensors/${enc(s.sensor)}/summaries?from=${from}&to=${to}&points=360`))));
+}
+
+function alertsTable(alerts) {
+  if (alerts.length === 0) return '<p class="meta">None.</p>';
+  return `<table class="alerts"><thead><tr><th>Time</th><th>Device</th><th>What</th><th>State</th><th></th></tr></thead><tbody>${alerts
+    .map((a) => {
+      const m = a.message;
+      const what = a.kind === 'anomaly' ? `<span class="sev-${esc(m.severity)}">${esc(m.severity)}</span> ${esc(a.subject)}: ${esc(m.message)}` : a.kind === 'stale' ? `${esc(a.subject)} silent for ${m.silentForS} s` : `${esc(a.subject)} offline`;
+      return `<tr data-id="${esc(a.id)}"><td>${esc(a.ts.slice(0, 19).replace('T', ' '))}</td><td>${esc(a.device)}</td><td>${what}</td><td>${a.state}${a.ackedBy ? ` by ${esc(a.ackedBy)}` : ''}</td><td>${a.state === 'open' ? `<button class="ack" data-id="${esc(a.id)}">Acknowledge</button>` : ''}</td></tr>`;
+    })
+    .join('')}</tbody></table>`;
+}
+
+async function anomaliesView() {
+  main.innerHTML = `<h2>Anomalies and events</h2>${alertsTable(await api('/api/anomalies'))}`;
+}
+
+async function deadLettersView() {
+  const d = await api('/api/deadletters');
+  main.innerHTML = `<h2>Dead letters (${d.total})</h2><table><thead><tr><th>Received</th><th>Topic</th><th>Reason</th><th>Detail</th></tr></thead><tbody>${d.latest.map((x) => `<tr><td>${esc(x.receivedAt)}</td><td>${esc(x.topic)}</td><td>${esc(x.reason)}</td><td>${esc(x.detail)}</td></tr>`).join('')}</tbody></table>`;
+}
+
+document.addEventListener('click', async (e) => {
+  const b = e.target.closest('button.ack');
+  if (!b) return;
+  b.disabled = true;
+  await api(`/api/anomalies/${enc(b.dataset.id)}/ack`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ by: 'dashboard' }) });
+  render();
+});
+
+let rendering = false;
+async function render() {
+  if (rendering) return;
+  rendering = true;
+  try {
+    const h = location.hash.slice(1) || '/';
+    if (h.startsWith('/device/')) await deviceView(decodeURIComponent(h.slice(8)));
+    else if (h === '/anomalies') await anomaliesView();
+    else if (h === '/deadletters') await deadLettersView();
+    else await devicesView();
+  } catch (err) {
+    main.innerHTML = `<p>Could not load: ${esc(err.message)}</p>`;
+  } finally {
+    rendering = false;
+  }
+}
+
+let pending;
+function live() {
+  const es = new EventSource(`/api/events${token ? `?token=${enc(token)}` : ''}`);
+  const dot = document.getElementById('live');
+  es.onopen = () => dot.classList.add('on');
+  es.onerror = () => dot.classList.remove('on');
+  es.onmessage = () => {
+    clearTimeout(pending);
+    pending = setTimeout(render, 300);
+  };
+}
+
+window.addEventListener('hashchange', render);
+render().then(live);

@@ -1,0 +1,57 @@
+// The fleet service's config (DESIGN.md "Fleet service"), defined once in zod.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { duration, port, topicFilter } from '../config/fields.js';
+import { parseWithSchema } from '../config/load.js';
+import type { ConfigProblem } from '../config/problems.js';
+
+const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
+
+export const fleetConfigSchema = z
+  .strictObject({
+    broker: z.strictObject({
+      url: z.string().regex(/^(mqtts?|tcp|ssl):\/\//, 'must start with mqtt:// or mqtts://'),
+      username: z.string().optional(),
+      password: z.string().optional(),
+      clientId: z.string().min(1).max(128).default('outpost-fleet').describe('the persistent session: keep it stable, or messages sent while the service was down are lost'),
+      tls: z.strictObject({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional(), rejectUnauthorized: z.boolean().default(true) }).optional(),
+    }),
+    topics: z.array(topicFilter).min(1).default(['outpost/+']).describe('device prefixes to follow (each device publishes under one)'),
+    store: z
+      .strictObject({
+        type: z.literal('sqlite').default('sqlite'),
+        path: z.string().min(1).default('./fleet.db').describe('relative to the config file'),
+        retention: duration('30d').default(30 * 86_400_000).describe('summaries, anomalies and the log older than this are deleted'),
+      })
+      .prefault({}),
+    http: z
+      .strictObject({
+        host: z.string().default('127.0.0.1'),
+        port: port.default(8080),
+        token: z.string().min(16).optional().describe('bearer token for the API and write actions; required on any address but loopback'),
+        allowedHosts: z.array(z.string()).default([]),
+      })
+      .prefault({}),
+    log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') }).prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    if (!LOOPBACK.includes(c.http.host) && c.http.token === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['http', 'token'], message: `is required when http.host is ${c.http.host} (not loopback): the dashboard and its acknowledge action would be open to the network` });
+    }
+  });
+
+export type FleetConfig = z.output<typeof fleetConfigSchema>;
+
+export function loadFleetConfig(file: string): { ok: true; config: FleetConfig } | { ok: false; problems: ConfigProblem[] } {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    return { ok: false, problems: [{ path: file, message: `cannot read config file (${(err as NodeJS.ErrnoException).code ?? err})` }] };
+  }
+  const dir = resolve(file, '..');
+  const r = parseWithSchema(fleetConfigSchema, text, { dir, label: file });
+  if (!r.ok) return r;
+  return { ok: true, config: { ...r.value, store: { ...r.value.store, path: resolve(dir, r.value.store.path) } } };
+}

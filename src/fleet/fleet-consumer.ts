@@ -1,0 +1,104 @@
+// The fleet broker's feed into the store: one persistent session (clean session off, QoS 1),
+// subscribed at every connect to <filter>/# for each followed device prefix. Messages are
+// batched into one transaction (up to BATCH or every FLUSH_MS); each PUBACK waits for its
+// message's commit, so a crash of the service loses nothing the broker considers delivered.
+import mqtt, { type IClientOptions } from 'mqtt';
+import { readFileSync } from 'node:fs';
+import type { Logger } from '../ops/logger.js';
+import { holdPubacks } from '../ops/held-pubacks.js';
+import { redactUrl } from '../config/redact.js';
+import type { FleetConfig } from './fleet-config.js';
+import type { FleetStore } from './fleet-store.js';
+import type { LogEntry } from './projection.js';
+import { readMessage } from './read-message.js';
+
+const BATCH = 1000;
+const FLUSH_MS = 20;
+
+export interface FleetConsumer {
+  status(): { connected: boolean; accepted: number; duplicates: number; deadLetters: number; ignored: number };
+  close(): Promise<void>;
+}
+
+export function startFleetConsumer(cfg: Pick<FleetConfig, 'broker' | 'topics'>, store: FleetStore, log: Logger, onAccepted: (fresh: LogEntry[]) => void): FleetConsumer {
+  const b = cfg.broker;
+  const read = (p?: string) => (p ? readFileSync(p) : undefined);
+  const options: IClientOptions = {
+    clientId: b.clientId,
+    clean: false,
+    protocolVersion: 4,
+    username: b.username,
+    password: b.password,
+    reconnectPeriod: 2000,
+    resubscribe: false,
+    ...(b.tls && { ca: read(b.tls.ca), cert: read(b.tls.cert), key: read(b.tls.key), rejectUnauthorized: b.tls.rejectUnauthorized }),
+  };
+  const client = mqtt.connect(b.url, options);
+  const hold = holdPubacks(client);
+  const counts = { accepted: 0, duplicates: 0, deadLetters: 0, ignored: 0 };
+  let batch: Array<{ entry: LogEntry; done: () => void }> = [];
+  let timer: NodeJS.Timeout | undefined;
+  let chain: Promise<void> = Promise.resolve();
+  const flush = () => {
+    clearTimeout(timer);
+    timer = undefined;
+    const take = batch;
+    batch = [];
+    if (take.length === 0) return chain;
+    chain = chain.then(async () => {
+      try {
+        const fresh = await store.accept(take.map((t) => t.entry));
+        counts.accepted += fresh.length;
+        counts.duplicates += take.length - fresh.length;
+        if (fresh.length > 0) onAccepted(fresh);
+      } catch (err) {
+        log.error({ err: (err as Error).message }, 'fleet store: a batch could not be committed; the broker will send it again');
+        client.end(true); // unacknowledged: redelivered on the next session
+        setTimeout(() => client.reconnect(), 2000);
+      } finally {
+        for (const t of take) t.done();
+      }
+    });
+    return chain;
+  };
+  client.on('connect', () => {
+    log.info({ url: redactUrl(b.url), topics: cfg.topics }, 'fleet: connected to the fleet broker');
+    client.subscribe(cfg.topics.map((t) => `${t}/#`), { qos: 1 }, (err) => {
+      if (err) log.error({ err: err.message }, 'fleet: subscription refused (check the broker ACL)');
+    });
+  });
+  let reported = false;
+  client.on('error', (err) => {
+    if (!reported) log.warn({ url: redactUrl(b.url), err: err.message }, 'fleet: cannot reach the fleet broker; retrying');
+    reported = true;
+  });
+  client.handleMessage = (packet, done) => {
+    const receivedAt = Date.now();
+    const payload = Buffer.isBuffer(packet.payload) ? packet.payload.toString('utf8') : String(packet.payload);
+    const r = readMessage(cfg.topics, packet.topic, payload, receivedAt);
+    if ('ignored' in r) {
+      counts.ignored++;
+      return done();
+    }
+    if ('dead' in r) {
+      counts.deadLetters++;
+      const written = store.deadLetter({ receivedAt, topic: packet.topic, reason: r.dead.reason, detail: r.dead.detail, payload }).catch((err: Error) => log.error({ err: err.message }, 'fleet: dead letter not written'));
+      if (packet.qos > 0 && packet.messageId !== undefined) hold(packet.messageId, written);
+      return done();
+    }
+    let release!: () => void;
+    const committed = new Promise<void>((resolve) => (release = resolve));
+    batch.push({ entry: r.entry, done: release });
+    if (packet.qos > 0 && packet.messageId !== undefined) hold(packet.messageId, committed);
+    if (batch.length >= BATCH) void flush();
+    else timer ??= setTimeout(() => void flush(), FLUSH_MS);
+    done();
+  };
+  return {
+    status: () => ({ connected: client.connected, ...counts }),
+    async close() {
+      await flush();
+      await client.endAsync();
+    },
+  };
+}

@@ -1,0 +1,85 @@
+// The fleet's SQLite store: the append-only log and the projections built from it. Accepting a
+// batch is one transaction: each entry is appended unless its key is there already (a
+// redelivery), and only a new entry is projected. Rebuild replays the log in append order.
+import { openDatabase, type Database } from '../store/sqlite.js';
+import { LOG_SCHEMA, PROJECTION_SCHEMA, PROJECTION_TABLES, PROJECTION_VERSION } from './fleet-schema.js';
+import { project, type LogEntry } from './projection.js';
+
+export interface FleetStore {
+  readonly db: Database;
+  /** Appends and projects; returns the entries that were new (not redeliveries). */
+  accept(entries: readonly LogEntry[]): Promise<LogEntry[]>;
+  deadLetter(d: { receivedAt: number; topic: string; reason: string; detail: string; payload: string | null }): Promise<void>;
+  audit(who: string, action: string, target: string, at: number): Promise<void>;
+  /** Drops the projections and replays the whole log into them. Returns the entries replayed. */
+  rebuild(): Promise<number>;
+  /** Deletes log entries, summaries and alerts older than `before` (epoch ms). */
+  retain(before: number): Promise<number>;
+  close(): Promise<void>;
+}
+
+const BATCH = 2000;
+
+export async function openFleetStore(path: string): Promise<FleetStore> {
+  const db = await openDatabase(path);
+  await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+  await db.exec(LOG_SCHEMA);
+  await db.exec(PROJECTION_SCHEMA);
+  const append = async (tx: Parameters<Parameters<Database['transaction']>[0]>[0], e: LogEntry) =>
+    (await tx.run('INSERT OR IGNORE INTO log (key, kind, device, seq, prefix, topic, payload, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [e.key, e.kind, e.device, e.seq, e.prefix, `${e.prefix}/${e.kind}`, e.payload, e.receivedAt])).changes > 0;
+  const store: FleetStore = {
+    db,
+    accept: (entries) =>
+      db.transaction(async (tx) => {
+        const fresh: LogEntry[] = [];
+        for (const e of entries) {
+          if (!(await append(tx, e))) continue;
+          await project(tx, e);
+          fresh.push(e);
+        }
+        return fresh;
+      }),
+    async deadLetter(d) {
+      await db.run('INSERT INTO dead_letters (received_at, topic, reason, detail, payload) VALUES (?, ?, ?, ?, ?)', [d.receivedAt, d.topic.slice(0, 1024), d.reason, d.detail.slice(0, 1000), d.payload?.slice(0, 4096) ?? null]);
+    },
+    async audit(who, action, target, at) {
+      await db.run('INSERT INTO audit (at, who, action, target) VALUES (?, ?, ?, ?)', [at, who, action, target]);
+    },
+    async rebuild() {
+      await db.transaction(async (tx) => {
+        for (const t of PROJECTION_TABLES) await tx.run(`DELETE FROM ${t}`);
+      });
+      let after = 0;
+      let n = 0;
+      for (;;) {
+        const rows = await db.all<{ rowid: number; key: string; kind: string; device: string | null; seq: number | null; prefix: string; payload: string; received_at: number }>(
+          'SELECT rowid, key, kind, device, seq, prefix, payload, received_at FROM log WHERE rowid > ? ORDER BY rowid LIMIT ?',
+          [after, BATCH],
+        );
+        if (rows.length === 0) break;
+        await db.transaction(async (tx) => {
+          for (const r of rows) await project(tx, { key: r.key, kind: r.kind, device: r.device, seq: r.seq, prefix: r.prefix, payload: r.payload, receivedAt: r.received_at });
+        });
+        n += rows.length;
+        after = rows[rows.length - 1]!.rowid;
+      }
+      await db.run("INSERT INTO meta (key, value) VALUES ('projection_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [PROJECTION_VERSION]);
+      return n;
+    },
+    async retain(before) {
+      return db.transaction(async (tx) => {
+        const gone = (await tx.run('DELETE FROM log WHERE received_at < ?', [before])).changes;
+        await tx.run('DELETE FROM summaries WHERE end < ?', [before]);
+        await tx.run('DELETE FROM alerts WHERE ts < ?', [new Date(before).toISOString()]);
+        await tx.run('DELETE FROM clears WHERE ts < ?', [new Date(before).toISOString()]);
+        await tx.run('DELETE FROM dead_letters WHERE received_at < ?', [before]);
+        return gone;
+      });
+    },
+    close: () => db.close(),
+  };
+  const version = await db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'projection_version'");
+  // A new store, or projections of another version: built from the log.
+  if (version?.value !== PROJECTION_VERSION) await store.rebuild();
+  return store;
+}
