@@ -8,6 +8,7 @@ import { benchOutboxAppend, benchDrain } from './outbox.js';
 import { benchDiskWrites } from './disk-writes.js';
 import { benchDetector } from './detectors.js';
 import { benchFields } from './fields.js';
+import { benchFleet } from './fleet.js';
 
 const only = process.argv[2];
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
@@ -29,6 +30,12 @@ if (!only || only === 'fields') {
   const m = runs[1]!;
   console.log('\nformat: fields, zigbee2mqtt preset + stream stage (one core, no I/O; median of 3)');
   console.log(`| devices | fields/message | messages/s | readings/s |\n|---|---|---|---|\n| ${m.devices} | 5 (+ linkquality, left out) | ${m.messagesPerS.toLocaleString('en')} | ${m.readingsPerS.toLocaleString('en')} |`);
+}
+
+if (only === 'fleet') {
+  const r = await benchFleet();
+  console.log('\nfleet service (1,000 devices x 10 sensors, 50,000 summaries at QoS 1 through its MQTT feed; the store alone; a device page with 24 h of 1-minute summaries for 10 sensors, median of 5)');
+  console.log(`| through MQTT | store alone | RSS after 1,000 x 10 | device page |\n|---|---|---|---|\n| ${r.mqttMessagesPerS.toLocaleString('en')} msg/s | ${r.storeMessagesPerS.toLocaleString('en')} msg/s | ${r.rssMB} MB | ${r.devicePageMs} ms |`);
 }
 
 if (only === 'fields-ingest') {

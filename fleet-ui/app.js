@@ -40,6 +40,8 @@ function chart(el, points) {
   return new uPlot(
     {
       width, height: 180,
+      // One window alone would span years: give it ten minutes of room.
+      scales: { x: { time: true, range: () => (xs.length > 1 ? [xs[0], xs[xs.length - 1]] : [(xs[0] ?? Date.now() / 1000) - 600, (xs[0] ?? Date.now() / 1000) + 60]) } },
       series: [{}, { label: 'min', stroke: '#9fb3c8' }, { label: 'mean', stroke: '#2463eb', width: 2 }, { label: 'max', stroke: '#9fb3c8' }],
       bands: [{ series: [3, 1], fill: 'rgba(36,99,235,0.10)' }],
       axes: [{}, { size: 50 }],
@@ -92,8 +94,12 @@ document.addEventListener('click', async (e) => {
 });
 
 let rendering = false;
+let again = false;
 async function render() {
-  if (rendering) return;
+  if (rendering) {
+    again = true; // a change arrived while drawing: draw once more after
+    return;
+  }
   rendering = true;
   try {
     const h = location.hash.slice(1) || '/';
@@ -105,6 +111,10 @@ async function render() {
     main.innerHTML = `<p>Could not load: ${esc(err.message)}</p>`;
   } finally {
     rendering = false;
+    if (again) {
+      again = false;
+      render();
+    }
   }
 }
 

@@ -1,9 +1,9 @@
 // The fleet's SQLite store: the append-only log and the projections built from it. Accepting a
 // batch is one transaction: each entry is appended unless its key is there already (a
 // redelivery), and only a new entry is projected. Rebuild replays the log in append order.
-import { openDatabase, type Database } from '../store/sqlite.js';
+import { openDatabase, type Database, type Executor } from '../store/sqlite.js';
 import { LOG_SCHEMA, PROJECTION_SCHEMA, PROJECTION_TABLES, PROJECTION_VERSION } from './fleet-schema.js';
-import { project, type LogEntry } from './projection.js';
+import { flushSeen, projectBatch, type LogEntry, type Seen } from './projection.js';
 
 export interface FleetStore {
   readonly db: Database;
@@ -19,24 +19,36 @@ export interface FleetStore {
 }
 
 const BATCH = 2000;
+const LOG_ROWS = 100; // 8 parameters each
 
 export async function openFleetStore(path: string): Promise<FleetStore> {
   const db = await openDatabase(path);
   await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
   await db.exec(LOG_SCHEMA);
   await db.exec(PROJECTION_SCHEMA);
-  const append = async (tx: Parameters<Parameters<Database['transaction']>[0]>[0], e: LogEntry) =>
-    (await tx.run('INSERT OR IGNORE INTO log (key, kind, device, seq, prefix, topic, payload, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [e.key, e.kind, e.device, e.seq, e.prefix, `${e.prefix}/${e.kind}`, e.payload, e.receivedAt])).changes > 0;
+  /** Appends what is new (by key); returns those entries, in order. */
+  const append = async (tx: Executor, entries: readonly LogEntry[]): Promise<LogEntry[]> => {
+    const fresh: LogEntry[] = [];
+    for (let i = 0; i < entries.length; i += LOG_ROWS) {
+      const chunk = entries.slice(i, i + LOG_ROWS);
+      const inserted = await tx.all<{ key: string }>(
+        `INSERT OR IGNORE INTO log (key, kind, device, seq, prefix, topic, payload, received_at) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')} RETURNING key`,
+        chunk.flatMap((e) => [e.key, e.kind, e.device, e.seq, e.prefix, `${e.prefix}/${e.kind}`, e.payload, e.receivedAt]),
+      );
+      const keys = new Set(inserted.map((r) => r.key));
+      // A key twice in one chunk is inserted once: the first occurrence is the new one.
+      for (const e of chunk) if (keys.delete(e.key)) fresh.push(e);
+    }
+    return fresh;
+  };
   const store: FleetStore = {
     db,
     accept: (entries) =>
       db.transaction(async (tx) => {
-        const fresh: LogEntry[] = [];
-        for (const e of entries) {
-          if (!(await append(tx, e))) continue;
-          await project(tx, e);
-          fresh.push(e);
-        }
+        const fresh = await append(tx, entries);
+        const seen: Seen = new Map();
+        await projectBatch(tx, fresh, seen);
+        await flushSeen(tx, seen);
         return fresh;
       }),
     async deadLetter(d) {
@@ -58,7 +70,9 @@ export async function openFleetStore(path: string): Promise<FleetStore> {
         );
         if (rows.length === 0) break;
         await db.transaction(async (tx) => {
-          for (const r of rows) await project(tx, { key: r.key, kind: r.kind, device: r.device, seq: r.seq, prefix: r.prefix, payload: r.payload, receivedAt: r.received_at });
+          const seen: Seen = new Map();
+          await projectBatch(tx, rows.map((r) => ({ key: r.key, kind: r.kind, device: r.device, seq: r.seq, prefix: r.prefix, payload: r.payload, receivedAt: r.received_at })), seen);
+          await flushSeen(tx, seen);
         });
         n += rows.length;
         after = rows[rows.length - 1]!.rowid;

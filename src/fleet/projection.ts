@@ -19,13 +19,28 @@ export interface LogEntry {
 type Json = Record<string, unknown>;
 const ms = (iso: unknown) => (typeof iso === 'string' ? Date.parse(iso) : NaN);
 
-async function seen(tx: Executor, device: string, prefix: string, at: number): Promise<void> {
-  await tx.run(
-    `INSERT INTO devices (device, prefix, last_seen) VALUES (?, ?, ?)
-     ON CONFLICT (device) DO UPDATE SET prefix = excluded.prefix, last_seen = max(coalesce(last_seen, 0), excluded.last_seen)`,
-    [device, prefix, Number.isFinite(at) ? at : null],
-  );
-  await tx.run('INSERT INTO prefixes (prefix, device) VALUES (?, ?) ON CONFLICT (prefix) DO UPDATE SET device = excluded.device', [prefix, device]);
+/**
+ * Devices heard from in a batch, with the latest time their messages carry: written once per
+ * device per batch (flushSeen), not once per message.
+ */
+export type Seen = Map<string, { prefix: string; at: number }>;
+
+function seen(batch: Seen, device: string, prefix: string, at: number): void {
+  const was = batch.get(device);
+  const t = Number.isFinite(at) ? at : 0;
+  if (!was || t > was.at) batch.set(device, { prefix, at: Math.max(t, was?.at ?? 0) });
+}
+
+export async function flushSeen(tx: Executor, batch: Seen): Promise<void> {
+  for (const [device, { prefix, at }] of batch) {
+    await tx.run(
+      `INSERT INTO devices (device, prefix, last_seen) VALUES (?, ?, ?)
+       ON CONFLICT (device) DO UPDATE SET prefix = excluded.prefix, last_seen = max(coalesce(last_seen, 0), excluded.last_seen)`,
+      [device, prefix, at > 0 ? at : null],
+    );
+    await tx.run('INSERT INTO prefixes (prefix, device) VALUES (?, ?) ON CONFLICT (prefix) DO UPDATE SET device = excluded.device', [prefix, device]);
+  }
+  batch.clear();
 }
 
 async function clearAlerts(tx: Executor, device: string, kind: string, subject: string, ts: string): Promise<void> {
@@ -38,14 +53,14 @@ async function openAlert(tx: Executor, e: LogEntry, kind: string, subject: strin
   await tx.run('INSERT OR IGNORE INTO alerts (id, device, kind, subject, ts, state, payload) VALUES (?, ?, ?, ?, ?, ?, ?)', [e.key, e.device, kind, subject, ts, cleared!.n > 0 ? 'cleared' : 'open', e.payload]);
 }
 
-export async function project(tx: Executor, e: LogEntry): Promise<void> {
+export async function project(tx: Executor, e: LogEntry, batch: Seen): Promise<void> {
   const m = JSON.parse(e.payload) as Json;
   const device = e.device!;
   switch (e.kind) {
     case 'summary': {
       const w = m.window as { start: string; end: string };
-      await seen(tx, device, e.prefix, ms(w.end));
-      await tx.run(
+      seen(batch, device, e.prefix, ms(w.end));
+      await tx.runPrepared(
         `INSERT INTO summaries (device, sensor, start, end, seq, partial, payload) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (device, sensor, start, end) DO UPDATE SET seq = excluded.seq, partial = excluded.partial, payload = excluded.payload
          WHERE excluded.partial < summaries.partial OR (excluded.partial = summaries.partial AND excluded.seq > summaries.seq)`,
@@ -54,11 +69,11 @@ export async function project(tx: Executor, e: LogEntry): Promise<void> {
       return;
     }
     case 'anomaly':
-      await seen(tx, device, e.prefix, ms(m.ts));
+      seen(batch, device, e.prefix, ms(m.ts));
       await openAlert(tx, e, 'anomaly', String(m.sensor), String(m.ts));
       return;
     case 'event': {
-      await seen(tx, device, e.prefix, ms(m.ts));
+      seen(batch, device, e.prefix, ms(m.ts));
       if (m.kind === 'stale') {
         const stale = m.state === 'raised' ? 1 : 0;
         await tx.run(
@@ -76,10 +91,15 @@ export async function project(tx: Executor, e: LogEntry): Promise<void> {
       return;
     }
     case 'health':
-      await seen(tx, device, e.prefix, ms(m.ts));
-      await tx.run('UPDATE devices SET health = ?, health_ts = ? WHERE device = ? AND (health_ts IS NULL OR health_ts < ?)', [e.payload, m.ts, device, m.ts]);
+      seen(batch, device, e.prefix, ms(m.ts));
+      await tx.run(
+        `INSERT INTO devices (device, prefix, health, health_ts) VALUES (?, ?, ?, ?)
+         ON CONFLICT (device) DO UPDATE SET health = excluded.health, health_ts = excluded.health_ts WHERE devices.health_ts IS NULL OR devices.health_ts < excluded.health_ts`,
+        [device, e.prefix, e.payload, m.ts],
+      );
       return;
     case 'status': {
+      await flushSeen(tx, batch); // the prefix may have been learned earlier in this batch
       // No device field: the prefix's device (known from its other messages), else its last level.
       const known = await tx.get<{ device: string }>('SELECT device FROM prefixes WHERE prefix = ?', [e.prefix]);
       const d = known?.device ?? e.prefix.slice(e.prefix.lastIndexOf('/') + 1);
@@ -96,4 +116,36 @@ export async function project(tx: Executor, e: LogEntry): Promise<void> {
     default:
       return; // daily reports are kept in the log only
   }
+}
+
+const SUMMARY_ROWS = 100; // 7 parameters each: well under SQLite's limit
+
+/**
+ * project() for a batch, in order: summaries go in multi-row upserts (SQLite applies the rows
+ * in order, so the same rules hold), the rest one by one.
+ */
+export async function projectBatch(tx: Executor, entries: readonly LogEntry[], batch: Seen): Promise<void> {
+  let rows: unknown[][] = [];
+  const flush = async () => {
+    if (rows.length === 0) return;
+    await tx.run(
+      `INSERT INTO summaries (device, sensor, start, end, seq, partial, payload) VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}
+       ON CONFLICT (device, sensor, start, end) DO UPDATE SET seq = excluded.seq, partial = excluded.partial, payload = excluded.payload
+       WHERE excluded.partial < summaries.partial OR (excluded.partial = summaries.partial AND excluded.seq > summaries.seq)`,
+      rows.flat(),
+    );
+    rows = [];
+  };
+  for (const e of entries) {
+    if (e.kind !== 'summary') {
+      await project(tx, e, batch);
+      continue;
+    }
+    const m = JSON.parse(e.payload) as Json;
+    const w = m.window as { start: string; end: string };
+    seen(batch, e.device!, e.prefix, ms(w.end));
+    rows.push([e.device, m.sensor, ms(w.start), ms(w.end), e.seq, m.partial === true ? 1 : 0, e.payload]);
+    if (rows.length >= SUMMARY_ROWS) await flush();
+  }
+  await flush();
 }

@@ -17,6 +17,8 @@ import type { SimulatedSensorConfig } from '../config/schema.js';
 import { parseDuration } from '../config/units.js';
 import { reportProblems } from '../cli/check-config.js';
 import { describeUpstream, printLine } from '../cli/console-view.js';
+import { startFleetService, type FleetService } from '../fleet/fleet-service.js';
+import { fleetConfigSchema } from '../fleet/fleet-config.js';
 import type { Io } from '../cli/io.js';
 
 export const DEMO_CONFIG = fileURLToPath(new URL('../../device-configs/demo.yaml', import.meta.url));
@@ -70,12 +72,17 @@ export async function demo(a: DemoArgs, io: Io): Promise<number> {
     return candidate;
   }, loaded.config.broker.port);
   const localUrl = `mqtt://127.0.0.1:${agent.brokerPort}`;
+  // The fleet side: the read model and dashboard on the stand-in fleet broker.
+  const fleetService = async (port: number): Promise<FleetService> =>
+    startFleetService(fleetConfigSchema.parse({ broker: { url: fleetUrl, clientId: `outpost-demo-fleet-${process.pid}` }, store: { path: join(dir, 'fleet.db') }, http: { host: '127.0.0.1', port } }), log);
+  const service = await fleetService(8080).catch(() => fleetService(0));
   const prefix = loaded.config.uplink.topicPrefix;
 
   io.out('Outpost demo');
   io.out(`  ${DEMO_SENSORS.length} simulated sensors --MQTT--> local broker ${localUrl} --> Outpost (5 s windows, threshold + z-score)`);
   io.out(`  --> SQLite outbox ${join(dir, 'demo.db')} --MQTT QoS 1--> fleet broker ${fleetUrl}`);
   io.out(`  Watch upstream yourself:  mosquitto_sub -h 127.0.0.1 -p ${fleet.port} -t '${prefix}/#' -v`);
+  io.out(`  The fleet dashboard: open http://127.0.0.1:${service.httpPort}/  (devices, charts filling, anomalies, the backlog draining)`);
   io.out(`  The fleet broker goes down at ${outageAt / 1000} s for ${outageFor / 1000} s: watch the backlog grow and drain. Ctrl-C stops.`);
   io.out('');
 
@@ -114,6 +121,7 @@ export async function demo(a: DemoArgs, io: Io): Promise<number> {
   clearTimeout(restart);
   await sim.stop();
   await agent.stop();
+  await service.stop();
   await viewer.endAsync();
   await fleet.close();
   io.out('demo stopped.');

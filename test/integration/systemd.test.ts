@@ -47,6 +47,20 @@ describe('systemd', () => {
     expect(unit).toMatch(/^RestartPreventExitStatus=78$/m);
   });
 
+  it('the fleet service\'s unit passes systemd-analyze verify with nothing on stderr', () => {
+    const which = spawnSync('sh', ['-c', 'command -v systemd-analyze']);
+    if (which.status !== 0) throw new Error('systemd-analyze is not installed: apt-get install systemd (.ci/run does this)');
+    let unit = readFileSync('systemd/outpost-fleet.service', 'utf8');
+    if (!existsSync('/usr/bin/node')) unit = unit.replace('/usr/bin/node ', `${process.execPath} `);
+    const file = join(tempDir(), 'outpost-fleet.service');
+    writeFileSync(file, unit);
+    const r = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(unit).toMatch(/^RestartPreventExitStatus=78$/m);
+    expect(unit).toMatch(/ fleet --config /);
+  });
+
   it('feeds the watchdog only while the pipeline progresses', async () => {
     const sock = notifySocket();
     const notify = (await connectSdNotify({ NOTIFY_SOCKET: sock.path }, silentLogger()))!;
