@@ -31,32 +31,29 @@ function notifySocket(): { path: string; got: Array<{ at: number; text: string }
 }
 
 describe('systemd', () => {
-  it('the unit passes systemd-analyze verify with nothing on stderr', () => {
+  /** `systemd-analyze verify` on a unit (ExecStart pointed at this machine's node when /usr/bin/node is not it). */
+  const verify = (path: string) => {
     const which = spawnSync('sh', ['-c', 'command -v systemd-analyze']);
     if (which.status !== 0) throw new Error('systemd-analyze is not installed: apt-get install systemd (.ci/run does this)');
-    let unit = readFileSync('systemd/outpost.service', 'utf8');
-    // verify checks that ExecStart's program exists: point it at this machine's node if /usr/bin/node is not it
+    let unit = readFileSync(path, 'utf8');
     if (!existsSync('/usr/bin/node')) unit = unit.replace('/usr/bin/node ', `${process.execPath} `);
-    const file = join(tempDir(), 'outpost.service');
+    const file = join(tempDir(), path.split('/').pop()!);
     writeFileSync(file, unit);
     const r = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
+    return unit;
+  };
+
+  it('the unit passes systemd-analyze verify with nothing on stderr', () => {
+    const unit = verify('systemd/outpost.service');
     expect(unit).toMatch(/^Type=notify$/m);
     expect(unit).toMatch(/^WatchdogSec=\d+$/m);
     expect(unit).toMatch(/^RestartPreventExitStatus=78$/m);
   });
 
   it('the fleet service\'s unit passes systemd-analyze verify with nothing on stderr', () => {
-    const which = spawnSync('sh', ['-c', 'command -v systemd-analyze']);
-    if (which.status !== 0) throw new Error('systemd-analyze is not installed: apt-get install systemd (.ci/run does this)');
-    let unit = readFileSync('systemd/outpost-fleet.service', 'utf8');
-    if (!existsSync('/usr/bin/node')) unit = unit.replace('/usr/bin/node ', `${process.execPath} `);
-    const file = join(tempDir(), 'outpost-fleet.service');
-    writeFileSync(file, unit);
-    const r = spawnSync('systemd-analyze', ['verify', file], { encoding: 'utf8' });
-    expect(r.stderr).toBe('');
-    expect(r.status).toBe(0);
+    const unit = verify('systemd/outpost-fleet.service');
     expect(unit).toMatch(/^RestartPreventExitStatus=78$/m);
     expect(unit).toMatch(/ fleet --config /);
   });
