@@ -68,7 +68,7 @@ export default tseslint.config(
   {
     // The fleet dashboard: plain ES modules in the browser.
     files: ['fleet-ui/**/*.js'],
-    languageOptions: { globals: Object.fromEntries(['document', 'window', 'location', 'localStorage', 'prompt', 'fetch', 'EventSource', 'setTimeout', 'clearTimeout', 'encodeURIComponent', 'decodeURIComponent', 'URL'].map((g) => [g, 'readonly'])) },
+    languageOptions: { globals: Object.fromEntries(['document', 'window', 'location', 'localStorage', 'sessionStorage', 'FormData', 'prompt', 'fetch', 'EventSource', 'setTimeout', 'clearTimeout', 'encodeURIComponent', 'decodeURIComponent', 'URL'].map((g) => [g, 'readonly'])) },
   },
   ...Object.entries(ROOMS).map(([room, banned]) => ({
     files: [`src/${room}/**/*.ts`],

@@ -5,13 +5,37 @@ import uPlot from '/uplot.js';
 
 const main = document.getElementById('main');
 let token = localStorage.getItem('outpost-fleet-token') || '';
+// With http.auth: the session cookie (HttpOnly) goes by itself; its CSRF token goes with writes.
+let csrf = sessionStorage.getItem('outpost-fleet-csrf') || '';
+
+function loginForm() {
+  return new Promise((resolve) => {
+    main.innerHTML = `<form id="login" class="card"><h3>Log in</h3><p><input name="username" placeholder="user" autocomplete="username"></p><p><input name="password" type="password" placeholder="password" autocomplete="current-password"></p><p><button>Log in</button> <span class="meta" id="login-error"></span></p></form>`;
+    document.getElementById('login').addEventListener('submit', async (e) => {
+      e.preventDefault();
+      const f = new FormData(e.target);
+      const res = await fetch('/api/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: f.get('username'), password: f.get('password') }) });
+      if (!res.ok) {
+        document.getElementById('login-error').textContent = 'wrong username or password';
+        return;
+      }
+      csrf = (await res.json()).csrf;
+      sessionStorage.setItem('outpost-fleet-csrf', csrf);
+      resolve();
+    });
+  });
+}
 
 async function api(path, init = {}) {
-  const headers = { ...(init.headers || {}), ...(token ? { authorization: `Bearer ${token}` } : {}) };
+  const headers = { ...(init.headers || {}), ...(token ? { authorization: `Bearer ${token}` } : {}), ...(csrf && init.method === 'POST' ? { 'x-csrf-token': csrf } : {}) };
   const res = await fetch(path, { ...init, headers });
   if (res.status === 401) {
-    token = prompt('This fleet service needs its http.token') || '';
-    localStorage.setItem('outpost-fleet-token', token);
+    const { login } = await res.json();
+    if (login === 'users') await loginForm();
+    else {
+      token = prompt('This fleet service needs its http.token') || '';
+      localStorage.setItem('outpost-fleet-token', token);
+    }
     return api(path, init);
   }
   if (!res.ok) throw new Error(`${path}: ${res.status}`);

@@ -8,7 +8,7 @@
 import type { AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
 import { topicMatches } from '../stream/topic-filter.js';
 import type { Logger } from '../ops/logger.js';
-import { createPasswordChecker, isPasswordHash } from './password-hash.js';
+import { createPasswordChecker, isPasswordHash } from '../ops/password-hash.js';
 import { filterCovers } from './topic-acl.js';
 import { createLoginThrottle } from './login-throttle.js';
 import { createRetainedCap } from './retained-cap.js';

@@ -1,6 +1,6 @@
 // `outpost hash-password`: reads a password (from a pipe, or typed without echo) and prints the
 // scrypt hash to put in broker.auth.users[].password, so the config holds no password.
-import { hashPassword } from '../broker/password-hash.js';
+import { hashPassword } from '../ops/password-hash.js';
 import type { Io } from './io.js';
 
 export async function hashPasswordCommand(io: Io, input: NodeJS.ReadStream = process.stdin): Promise<number> {

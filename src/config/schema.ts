@@ -7,7 +7,7 @@ import { cronExpression, duration, port, size, topicFilter } from './fields.js';
 import { source, simulatedSensor } from './sources-schema.js';
 import { pipeline } from './pipelines-schema.js';
 import { idSpacesOverlap, mqttIdSpace } from './id-spaces.js';
-import { isPasswordHash } from '../broker/password-hash.js';
+import { isPasswordHash } from '../ops/password-hash.js';
 
 export { simulatedSensor };
 

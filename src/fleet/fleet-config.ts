@@ -29,15 +29,23 @@ export const fleetConfigSchema = z
       .strictObject({
         host: z.string().default('127.0.0.1'),
         port: port.default(8080),
-        token: z.string().min(16).optional().describe('bearer token for the API and write actions; required on any address but loopback'),
+        token: z.string().min(16).optional().describe('bearer token for the API and write actions (scripts); this or auth is required on any address but loopback'),
+        auth: z
+          .strictObject({
+            users: z
+              .array(z.strictObject({ username: z.string().min(1).max(100), password: z.string().min(1).describe('a scrypt hash from `outpost hash-password` (recommended), or the password itself') }))
+              .min(1),
+          })
+          .optional()
+          .describe('dashboard users: a login gives a session cookie (HttpOnly, SameSite=Strict); write actions also need its CSRF token'),
         allowedHosts: z.array(z.string()).default([]),
       })
       .prefault({}),
     log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') }).prefault({}),
   })
   .superRefine((c, ctx) => {
-    if (!LOOPBACK.includes(c.http.host) && c.http.token === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['http', 'token'], message: `is required when http.host is ${c.http.host} (not loopback): the dashboard and its acknowledge action would be open to the network` });
+    if (!LOOPBACK.includes(c.http.host) && c.http.token === undefined && c.http.auth === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['http', 'token'], message: `(or http.auth) is required when http.host is ${c.http.host} (not loopback): the dashboard and its acknowledge action would be open to the network` });
     }
   });
 

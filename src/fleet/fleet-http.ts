@@ -8,10 +8,11 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { hostname } from 'node:os';
 import type { Logger } from '../ops/logger.js';
-import { checkHost, checkJsonRequest, checkToken, hostOf } from '../ops/http-guard.js';
+import { checkHost, checkJsonRequest, checkToken } from '../ops/http-guard.js';
 import type { FleetConfig } from './fleet-config.js';
 import type { FleetStore } from './fleet-store.js';
 import { getDevice, listAlerts, listDeadLetters, listDevices, sensorSummaries } from './fleet-queries.js';
+import { createSessions, SESSION_COOKIE, type Session } from './sessions.js';
 
 export interface FleetHttp {
   readonly port: number;
@@ -30,9 +31,38 @@ const ASSETS: Record<string, { file: URL | string; type: string }> = {
   '/uplot.css': { file: require.resolve('uplot/dist/uPlot.min.css'), type: 'text/css; charset=utf-8' },
 };
 
+/** A browser's request from another site (its Origin names another host): refused. */
+function crossSite(req: IncomingMessage): { status: 403; message: string } | undefined {
+  const origin = req.headers.origin;
+  if (origin === undefined) return undefined;
+  let host: string;
+  try {
+    host = new URL(origin).host;
+  } catch {
+    return { status: 403, message: 'a cross-site request: refused' };
+  }
+  // Host and port: another service on this machine is another site too.
+  return host.toLowerCase() === (req.headers.host ?? '').toLowerCase() ? undefined : { status: 403, message: 'a cross-site request: refused' };
+}
+
 export async function startFleetHttp(cfg: FleetConfig['http'], store: FleetStore, ack: (id: string, who: string) => Promise<boolean>, log: Logger): Promise<FleetHttp> {
   const allowed = [...cfg.allowedHosts, hostname(), `${hostname()}.local`].map((h) => h.toLowerCase());
   const clients = new Set<ServerResponse>();
+  const sessions = cfg.auth ? createSessions(cfg.auth.users) : undefined;
+  const guarded = cfg.token !== undefined || sessions !== undefined;
+  const readJson = async (req: IncomingMessage): Promise<Record<string, unknown> | undefined> => {
+    let body = '';
+    for await (const chunk of req) {
+      body += chunk;
+      if (body.length > 4096) return undefined;
+    }
+    try {
+      const v = JSON.parse(body || '{}') as unknown;
+      return v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
   const json = (res: ServerResponse, code: number, body: unknown) => {
     res.writeHead(code, { 'content-type': 'application/json', 'cache-control': 'no-store', 'x-content-type-options': 'nosniff' });
     res.end(JSON.stringify(body));
@@ -48,13 +78,37 @@ export async function startFleetHttp(cfg: FleetConfig['http'], store: FleetStore
     }
     if (url.pathname === '/healthz') return json(res, 200, { ok: true });
     if (!url.pathname.startsWith('/api/')) return json(res, 404, { error: 'not found' });
-    if (cfg.token !== undefined) {
-      // EventSource cannot send headers: the events stream takes the token as ?token=.
-      const given = req.headers.authorization ?? (url.pathname === '/api/events' ? `Bearer ${url.searchParams.get('token') ?? ''}` : undefined);
-      const refused = checkToken(given, cfg.token);
-      if (refused) return json(res, refused.status, { error: 'this fleet service needs its http.token: Authorization: Bearer <token>' });
+    // Logging in and out (http.auth): JSON bodies, refused cross-site like every write.
+    if (req.method === 'POST' && (url.pathname === '/api/login' || url.pathname === '/api/logout')) {
+      const bad = checkJsonRequest(req.headers['content-type'], req.headers['content-length'], 4096) ?? crossSite(req);
+      if (bad) return json(res, bad.status, { error: bad.message });
+      if (url.pathname === '/api/logout') {
+        sessions?.logout(req.headers.cookie);
+        res.setHeader('set-cookie', `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`);
+        return json(res, 200, { ok: true });
+      }
+      const body = await readJson(req);
+      if (!sessions) return json(res, 404, { error: 'no http.auth users: this service takes its token, or none on loopback' });
+      const got = body && typeof body.username === 'string' && typeof body.password === 'string' ? await sessions.login(body.username, body.password) : undefined;
+      if (!got) return json(res, 401, { error: 'wrong username or password', login: 'users' });
+      res.setHeader('set-cookie', `${SESSION_COOKIE}=${got.id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200`);
+      return json(res, 200, { user: got.session.user, csrf: got.session.csrf });
     }
-    const parts = url.pathname.slice(5).split('/').map((p) => decodeURIComponent(p));
+    // Who asks: the bearer token (scripts; ?token= for the events stream), or a session.
+    let who = 'loopback';
+    let session: Session | undefined;
+    if (guarded) {
+      const given = req.headers.authorization ?? (url.pathname === '/api/events' && url.searchParams.has('token') ? `Bearer ${url.searchParams.get('token')}` : undefined);
+      if (cfg.token !== undefined && given !== undefined && !checkToken(given, cfg.token)) who = 'token';
+      else if ((session = sessions?.get(req.headers.cookie))) who = session.user;
+      else return json(res, 401, { error: sessions ? 'log in (POST /api/login) or send Authorization: Bearer <http.token>' : 'this fleet service needs its http.token: Authorization: Bearer <token>', login: sessions ? 'users' : 'token' });
+    }
+    let parts: string[];
+    try {
+      parts = url.pathname.slice(5).split('/').map((p) => decodeURIComponent(p));
+    } catch {
+      return json(res, 400, { error: 'a path segment is not valid percent-encoding' });
+    }
     if (req.method === 'GET') {
       if (parts[0] === 'devices' && parts.length === 1) return json(res, 200, await listDevices(store.db));
       if (parts[0] === 'devices' && parts.length === 2) {
@@ -84,19 +138,15 @@ export async function startFleetHttp(cfg: FleetConfig['http'], store: FleetStore
     if (req.method === 'POST' && parts[0] === 'anomalies' && parts[2] === 'ack' && parts.length === 3) {
       const bad = checkJsonRequest(req.headers['content-type'], req.headers['content-length'], 4096);
       if (bad) return json(res, bad.status, { error: bad.message });
-      const origin = req.headers.origin;
-      if (origin !== undefined && hostOf(new URL(origin, 'http://x').host) !== hostOf(req.headers.host)) return json(res, 403, { error: 'a cross-site request: refused' });
-      let body = '';
-      for await (const chunk of req) body += chunk;
-      let who = 'dashboard';
-      try {
-        const by = (JSON.parse(body || '{}') as { by?: unknown }).by;
-        if (typeof by === 'string' && by.length > 0) who = by.slice(0, 100);
-      } catch {
-        return json(res, 400, { error: 'the body is not JSON' });
-      }
-      who = `${who} (${cfg.token !== undefined ? 'token' : 'loopback'} ${req.socket.remoteAddress ?? '?'})`;
-      return (await ack(parts[1]!, who)) ? json(res, 200, { id: parts[1], state: 'acknowledged', by: who }) : json(res, 404, { error: `no open anomaly ${JSON.stringify(parts[1])}` });
+      const cross = crossSite(req);
+      if (cross) return json(res, cross.status, { error: cross.message });
+      // A session's write action carries its CSRF token (a header a foreign page cannot set).
+      if (session && req.headers['x-csrf-token'] !== session.csrf) return json(res, 403, { error: 'missing or wrong X-CSRF-Token (log in again)' });
+      const body = await readJson(req);
+      if (!body) return json(res, 400, { error: 'the body is not a JSON object (at most 4 KB)' });
+      const by = typeof body.by === 'string' && body.by.length > 0 ? body.by.slice(0, 100) : 'dashboard';
+      const actor = session ? `${session.user} (session ${req.socket.remoteAddress ?? '?'})` : `${by} (${who} ${req.socket.remoteAddress ?? '?'})`;
+      return (await ack(parts[1]!, actor)) ? json(res, 200, { id: parts[1], state: 'acknowledged', by: actor }) : json(res, 404, { error: `no open anomaly ${JSON.stringify(parts[1])}` });
     }
     return json(res, 404, { error: 'not found' });
   };

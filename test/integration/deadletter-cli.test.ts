@@ -10,7 +10,7 @@ import { tempDir } from '../helpers/agent-config.js';
 import { startFleet } from '../helpers/fleet.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
-import { createPasswordChecker } from '../../src/broker/password-hash.js';
+import { createPasswordChecker } from '../../src/ops/password-hash.js';
 
 const cleanups: Array<() => Promise<unknown>> = [];
 afterEach(async () => {

@@ -12,6 +12,7 @@ import { startFleetService } from '../../src/fleet/fleet-service.js';
 import { fleetConfigSchema, loadFleetConfig } from '../../src/fleet/fleet-config.js';
 import { readMessage } from '../../src/fleet/read-message.js';
 import { silentLogger } from '../../src/ops/logger.js';
+import { hashPassword } from '../../src/ops/password-hash.js';
 
 const cleanups: Cleanups = [];
 afterEach(async () => {
@@ -52,7 +53,7 @@ describe('fleet HTTP security', () => {
     expect(r.ok ? [] : r.problems.map((p) => p.path)).toEqual(['http.token']);
     const cli = await runCli(['fleet', '--config', join(dir, 'fleet.yaml')]);
     expect(cli.code).toBe(78);
-    expect(cli.stderr).toMatch(/http\.token: is required when http\.host is 0\.0\.0\.0/);
+    expect(cli.stderr).toMatch(/http\.token: \(or http\.auth\) is required when http\.host is 0\.0\.0\.0/);
   });
 
   it('refuses a cross-site POST, a form POST and a foreign Host; acknowledges a same-origin one, audited and kept by a rebuild', async () => {
@@ -88,5 +89,34 @@ describe('fleet HTTP security', () => {
       req.end();
     });
     expect(events).toBe(200);
+  });
+
+  it('with http.auth users: a login gives an HttpOnly SameSite=Strict session, and writes need its CSRF token', async () => {
+    const svc = await service({ host: '0.0.0.0', auth: { users: [{ username: 'alice', password: await hashPassword('s3cret pass') }] } });
+    const port = svc.httpPort;
+    const host = `127.0.0.1:${port}`;
+    const json = { host, 'content-type': 'application/json' };
+    expect(JSON.parse((await send(port, 'GET', '/api/devices', { host })).body)).toMatchObject({ login: 'users' });
+    expect((await send(port, 'POST', '/api/login', json, '{"username":"alice","password":"wrong"}')).status).toBe(401);
+    expect((await send(port, 'POST', '/api/login', json, '{"username":"mallory","password":"s3cret pass"}')).status).toBe(401);
+    const login = await new Promise<{ cookie: string; csrf: string }>((resolve, reject) => {
+      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/api/login', headers: json }, (res) => {
+        let text = '';
+        res.on('data', (d) => (text += d));
+        res.on('end', () => resolve({ cookie: String(res.headers['set-cookie']), csrf: (JSON.parse(text) as { csrf: string }).csrf }));
+      });
+      req.on('error', reject);
+      req.end('{"username":"alice","password":"s3cret pass"}');
+    });
+    expect(login.cookie).toMatch(/^outpost_fleet=[\w-]+; HttpOnly; SameSite=Strict; Path=\/; Max-Age=43200$/);
+    const cookie = login.cookie.split(';')[0]!;
+    expect((await send(port, 'GET', '/api/devices', { host, cookie })).status).toBe(200);
+    const ack = '/api/anomalies/d-1%3A42/ack';
+    expect((await send(port, 'POST', ack, { ...json, cookie }, '{}')).status).toBe(403); // no CSRF token
+    expect((await send(port, 'POST', ack, { ...json, cookie, 'x-csrf-token': 'guess' }, '{}')).status).toBe(403);
+    const ok = await send(port, 'POST', ack, { ...json, cookie, 'x-csrf-token': login.csrf }, '{"by":"someone else"}');
+    expect(ok.status).toBe(200);
+    expect(JSON.parse(ok.body).by).toMatch(/^alice \(session/); // the session says who, not the body
+    expect((await send(port, 'GET', '/api/anomalies/x%ZZ/ack', { host, cookie })).status).toBe(400); // bad percent-encoding
   });
 });

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import mqtt from 'mqtt';
 import { startEmbeddedBroker, type EmbeddedBroker, type EmbeddedBrokerOptions } from '../../src/broker/embedded-broker.js';
-import { hashPassword } from '../../src/broker/password-hash.js';
+import { hashPassword } from '../../src/ops/password-hash.js';
 import { createLogger, silentLogger } from '../../src/ops/logger.js';
 import { waitFor } from '../helpers/wait.js';
 import { makePki, type TestPki } from '../helpers/certs.js';

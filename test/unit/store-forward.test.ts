@@ -9,7 +9,7 @@ import { addToSketch, emptySketch, saveSketch, quantile } from '../../src/stream
 import type { Summary } from '../../src/stream/stream.js';
 import { createHeldBatches, type Batch } from '../../src/store/held-batches.js';
 import { createTokenBucket } from '../../src/outputs/uplink/token-bucket.js';
-import { createPasswordChecker, hashPassword, isPasswordHash } from '../../src/broker/password-hash.js';
+import { createPasswordChecker, hashPassword, isPasswordHash } from '../../src/ops/password-hash.js';
 import { filterCovers } from '../../src/broker/topic-acl.js';
 import { classifyStoreError } from '../../src/store/store-errors.js';
 import { seededRandom } from '../../src/sources/simulated/signal.js';
