@@ -33,7 +33,9 @@ async function api(path, init = {}) {
     const { login } = await res.json();
     if (login === 'users') await loginForm();
     else {
-      token = prompt('This fleet service needs its http.token') || '';
+      const given = prompt('This fleet service needs its http.token');
+      if (given === null) throw new Error('no token given');
+      token = given;
       localStorage.setItem('outpost-fleet-token', token);
     }
     return api(path, init);
@@ -148,9 +150,12 @@ function live() {
   const dot = document.getElementById('live');
   es.onopen = () => dot.classList.add('on');
   es.onerror = () => dot.classList.remove('on');
+  // At most one redraw per half second, however many changes arrive (a busy fleet sends many).
   es.onmessage = () => {
-    clearTimeout(pending);
-    pending = setTimeout(render, 300);
+    pending ??= setTimeout(() => {
+      pending = undefined;
+      render();
+    }, 500);
   };
 }
 

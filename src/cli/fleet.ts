@@ -6,6 +6,7 @@ import { openFleetStore } from '../fleet/fleet-store.js';
 import { createLogger } from '../ops/logger.js';
 import { EX_CONFIG } from '../config/problems.js';
 import type { Io } from './io.js';
+import { exitOnUnexpected } from './run.js';
 
 export async function fleet(file: string, io: Io): Promise<number> {
   const loaded = loadFleetConfig(file);
@@ -15,6 +16,7 @@ export async function fleet(file: string, io: Io): Promise<number> {
     return EX_CONFIG;
   }
   const log = createLogger(loaded.config.log.level);
+  exitOnUnexpected(log);
   let service;
   try {
     service = await startFleetService(loaded.config, log);

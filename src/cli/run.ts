@@ -120,7 +120,7 @@ async function reload(file: string, current: Agent, log: Logger, notify: SdNotif
  * logs it with its stack and exits with 70 (EX_SOFTWARE): systemd restarts it with the reason
  * in the journal, and the restart recovers from the checkpoint and journal.
  */
-function exitOnUnexpected(log: Logger): void {
+export function exitOnUnexpected(log: Logger): void {
   const die = (kind: string) => (err: unknown) => {
     log.fatal({ kind, err: (err as Error)?.stack ?? String(err) }, `${kind}: exiting so systemd restarts the agent (please report this)`);
     log.flush?.();

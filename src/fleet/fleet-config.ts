@@ -17,7 +17,11 @@ export const fleetConfigSchema = z
       clientId: z.string().min(1).max(128).default('outpost-fleet').describe('the persistent session: keep it stable, or messages sent while the service was down are lost'),
       tls: z.strictObject({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional(), rejectUnauthorized: z.boolean().default(true) }).optional(),
     }),
-    topics: z.array(topicFilter).min(1).default(['outpost/+']).describe('device prefixes to follow (each device publishes under one)'),
+    topics: z
+      .array(topicFilter.refine((f) => !f.includes('#'), 'is a device prefix: no "#" (outpost/+ follows every device under outpost/)'))
+      .min(1)
+      .default(['outpost/+'])
+      .describe('device prefixes to follow (each device publishes under one)'),
     store: z
       .strictObject({
         type: z.literal('sqlite').default('sqlite'),

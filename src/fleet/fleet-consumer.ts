@@ -13,7 +13,12 @@ import type { LogEntry } from './projection.js';
 import { readMessage } from './read-message.js';
 
 const BATCH = 1000;
-const FLUSH_MS = 20;
+/**
+ * A batch is committed this soon after its first message (ms). Short: a broker lets a client
+ * hold only so many unacknowledged messages (Mosquitto: max_inflight_messages, 20 by default),
+ * so waiting longer would not make batches bigger; they grow while a commit runs.
+ */
+const FLUSH_MS = 1;
 
 export interface FleetConsumer {
   status(): { connected: boolean; accepted: number; duplicates: number; deadLetters: number; ignored: number };
@@ -34,9 +39,9 @@ export function startFleetConsumer(cfg: Pick<FleetConfig, 'broker' | 'topics'>, 
     ...(b.tls && { ca: read(b.tls.ca), cert: read(b.tls.cert), key: read(b.tls.key), rejectUnauthorized: b.tls.rejectUnauthorized }),
   };
   const client = mqtt.connect(b.url, options);
-  const hold = holdPubacks(client);
+  const hold = holdPubacks(client, { dropOnFailure: true });
   const counts = { accepted: 0, duplicates: 0, deadLetters: 0, ignored: 0 };
-  let batch: Array<{ entry: LogEntry; done: () => void }> = [];
+  let batch: Array<{ entry: LogEntry; done: (ok: boolean) => void }> = [];
   let timer: NodeJS.Timeout | undefined;
   let chain: Promise<void> = Promise.resolve();
   const flush = () => {
@@ -46,17 +51,19 @@ export function startFleetConsumer(cfg: Pick<FleetConfig, 'broker' | 'topics'>, 
     batch = [];
     if (take.length === 0) return chain;
     chain = chain.then(async () => {
+      let ok = false;
       try {
         const fresh = await store.accept(take.map((t) => t.entry));
+        ok = true;
         counts.accepted += fresh.length;
         counts.duplicates += take.length - fresh.length;
         if (fresh.length > 0) onAccepted(fresh);
       } catch (err) {
         log.error({ err: (err as Error).message }, 'fleet store: a batch could not be committed; the broker will send it again');
-        client.end(true); // unacknowledged: redelivered on the next session
+        client.end(true); // no PUBACK for any of them: redelivered on the next session
         setTimeout(() => client.reconnect(), 2000);
       } finally {
-        for (const t of take) t.done();
+        for (const t of take) t.done(ok);
       }
     });
     return chain;
@@ -73,6 +80,16 @@ export function startFleetConsumer(cfg: Pick<FleetConfig, 'broker' | 'topics'>, 
     reported = true;
   });
   client.handleMessage = (packet, done) => {
+    try {
+      handle(packet, done);
+    } catch (err) {
+      // Last resort: a bug costs this message (kept as a dead letter), never the process.
+      log.error({ topic: packet.topic.slice(0, 200), err: (err as Error)?.stack ?? String(err) }, 'fleet: internal error on a message: dead-lettered (please report this)');
+      void store.deadLetter({ receivedAt: Date.now(), topic: packet.topic, reason: 'internal-error', detail: String((err as Error)?.message ?? err), payload: null }).catch(() => undefined);
+      done();
+    }
+  };
+  const handle = (packet: Parameters<typeof client.handleMessage>[0], done: () => void) => {
     const receivedAt = Date.now();
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload.toString('utf8') : String(packet.payload);
     const r = readMessage(cfg.topics, packet.topic, payload, receivedAt);
@@ -86,8 +103,9 @@ export function startFleetConsumer(cfg: Pick<FleetConfig, 'broker' | 'topics'>, 
       if (packet.qos > 0 && packet.messageId !== undefined) hold(packet.messageId, written);
       return done();
     }
-    let release!: () => void;
-    const committed = new Promise<void>((resolve) => (release = resolve));
+    let release!: (ok: boolean) => void;
+    const committed = new Promise<void>((resolve, reject) => (release = (ok) => (ok ? resolve() : reject(new Error('not committed')))));
+    committed.catch(() => undefined); // the held PUBACK is dropped; nobody else waits
     batch.push({ entry: r.entry, done: release });
     if (packet.qos > 0 && packet.messageId !== undefined) hold(packet.messageId, committed);
     if (batch.length >= BATCH) void flush();

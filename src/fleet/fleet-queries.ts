@@ -2,7 +2,7 @@
 import type { Database } from '../store/sqlite.js';
 import { downsample, type SummaryPoint } from './downsample.js';
 
-const iso = (ms: number | null) => (ms === null || !Number.isFinite(ms) ? null : new Date(ms).toISOString());
+const iso = (ms: number | null) => (ms === null || !Number.isFinite(ms) || ms <= 0 ? null : new Date(ms).toISOString());
 
 export interface Gaps {
   missing: number;
@@ -10,10 +10,18 @@ export interface Gaps {
   ranges: Array<[number, number]>;
 }
 
+/**
+ * Ids missing between the ids seen, from the device's current database on (its health's
+ * uplink.firstSeq: a new database starts at the clock in microseconds, a jump that is no loss).
+ * Ids merged or dropped under a device's byte budget never come: they stay missing (its health
+ * counts merges and evictions).
+ */
 export async function gapsOf(db: Database, device: string): Promise<Gaps> {
+  const health = await db.get<{ health: string | null }>('SELECT health FROM devices WHERE device = ?', [device]);
+  const firstSeq = Number((health?.health ? (JSON.parse(health.health) as { uplink?: { firstSeq?: unknown } }) : undefined)?.uplink?.firstSeq ?? 0) || 0;
   const rows = await db.all<{ seq: number; next: number }>(
-    'SELECT seq, next FROM (SELECT seq, lead(seq) OVER (ORDER BY seq) AS next FROM log WHERE device = ? AND seq IS NOT NULL) WHERE next > seq + 1',
-    [device],
+    'SELECT seq, next FROM (SELECT seq, lead(seq) OVER (ORDER BY seq) AS next FROM log WHERE device = ? AND seq >= ?) WHERE next > seq + 1',
+    [device, firstSeq],
   );
   return { missing: rows.reduce((n, r) => n + (r.next - r.seq - 1), 0), ranges: rows.slice(0, 20).map((r) => [r.seq + 1, r.next - 1]) };
 }
@@ -42,12 +50,12 @@ async function deviceView(db: Database, r: DeviceRow) {
 }
 
 export async function listDevices(db: Database) {
-  const rows = await db.all<DeviceRow>('SELECT device, prefix, status, last_seen, health FROM devices ORDER BY device');
+  const rows = await db.all<DeviceRow>('SELECT d.device, d.prefix, ps.status, d.last_seen, d.health FROM devices d LEFT JOIN prefix_status ps ON ps.prefix = d.prefix ORDER BY d.device');
   return Promise.all(rows.map((r) => deviceView(db, r)));
 }
 
 export async function getDevice(db: Database, device: string) {
-  const r = await db.get<DeviceRow>('SELECT device, prefix, status, last_seen, health FROM devices WHERE device = ?', [device]);
+  const r = await db.get<DeviceRow>('SELECT d.device, d.prefix, ps.status, d.last_seen, d.health FROM devices d LEFT JOIN prefix_status ps ON ps.prefix = d.prefix WHERE d.device = ?', [device]);
   if (!r) return undefined;
   const sensors = await db.all<{ sensor: string; payload: string; stale: number | null }>(
     `SELECT s.sensor, s.payload, st.stale FROM summaries s

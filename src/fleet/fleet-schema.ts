@@ -1,7 +1,7 @@
 // The fleet store's tables. The log is the source of truth (append-only, one row per accepted
 // upstream message, deduplicated by key); every other table is a projection of it, dropped and
 // rebuilt by `outpost fleet rebuild`, and rebuilt at start when PROJECTION_VERSION changed.
-export const PROJECTION_VERSION = '1';
+export const PROJECTION_VERSION = '2';
 
 export const LOG_SCHEMA = `
 CREATE TABLE IF NOT EXISTS log (
@@ -21,7 +21,7 @@ CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, w
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
-export const PROJECTION_TABLES = ['devices', 'prefixes', 'summaries', 'sensor_state', 'alerts', 'clears'] as const;
+export const PROJECTION_TABLES = ['devices', 'prefixes', 'prefix_status', 'summaries', 'sensor_state', 'alerts', 'clears'] as const;
 
 export const PROJECTION_SCHEMA = `
 CREATE TABLE IF NOT EXISTS devices (
@@ -31,6 +31,9 @@ CREATE TABLE IF NOT EXISTS devices (
   health TEXT, health_ts TEXT                -- the latest health report, by its ts
 );
 CREATE TABLE IF NOT EXISTS prefixes (prefix TEXT PRIMARY KEY, device TEXT NOT NULL);
+-- The retained status and last will, by prefix (the topic is all a status says): joined to the
+-- device that publishes under the prefix, so a status arriving first makes no device of its own.
+CREATE TABLE IF NOT EXISTS prefix_status (prefix TEXT PRIMARY KEY, status TEXT NOT NULL, status_at INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS summaries (
   device TEXT NOT NULL, sensor TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
   seq INTEGER NOT NULL, partial INTEGER NOT NULL, payload TEXT NOT NULL,
@@ -44,5 +47,5 @@ CREATE TABLE IF NOT EXISTS alerts (
   payload TEXT NOT NULL, acked_by TEXT, acked_at INTEGER
 );
 CREATE INDEX IF NOT EXISTS alerts_state ON alerts (state, ts);
-CREATE TABLE IF NOT EXISTS clears (device TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL, ts TEXT NOT NULL, PRIMARY KEY (device, kind, subject, ts));
+CREATE TABLE IF NOT EXISTS clears (device TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL, ts TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (device, kind, subject, ts));
 `;

@@ -58,8 +58,10 @@ export async function openFleetStore(path: string): Promise<FleetStore> {
       await db.run('INSERT INTO audit (at, who, action, target) VALUES (?, ?, ?, ?)', [at, who, action, target]);
     },
     async rebuild() {
+      // The version mark goes with the old projections: a rebuild cut short is redone at start.
       await db.transaction(async (tx) => {
         for (const t of PROJECTION_TABLES) await tx.run(`DELETE FROM ${t}`);
+        await tx.run("DELETE FROM meta WHERE key = 'projection_version'");
       });
       let after = 0;
       let n = 0;
@@ -81,11 +83,38 @@ export async function openFleetStore(path: string): Promise<FleetStore> {
       return n;
     },
     async retain(before) {
+      // What is older goes from the log, except the entries that say how things stand now (the
+      // latest status of each prefix and health of each device), the events (availability and
+      // staleness: changes of state, few, and an alert's clear must stay with the alert) and the
+      // acknowledgements of alerts still kept; then the projection rows whose entries went. A
+      // rebuild after it gives what the projections are.
       return db.transaction(async (tx) => {
-        const gone = (await tx.run('DELETE FROM log WHERE received_at < ?', [before])).changes;
-        await tx.run('DELETE FROM summaries WHERE end < ?', [before]);
-        await tx.run('DELETE FROM alerts WHERE ts < ?', [new Date(before).toISOString()]);
-        await tx.run('DELETE FROM clears WHERE ts < ?', [new Date(before).toISOString()]);
+        const gone = (
+          await tx.run(
+            `DELETE FROM log WHERE received_at < ? AND kind NOT IN ('ack', 'event') AND rowid NOT IN (
+               SELECT max(rowid) FROM log WHERE kind = 'status' GROUP BY prefix
+               UNION SELECT rowid FROM (SELECT rowid, row_number() OVER (PARTITION BY device ORDER BY json_extract(payload, '$.ts') DESC) AS n FROM log WHERE kind = 'health') WHERE n = 1)`,
+            [before],
+          )
+        ).changes;
+        await tx.run("DELETE FROM log WHERE kind = 'ack' AND NOT EXISTS (SELECT 1 FROM log a WHERE a.key = json_extract(log.payload, '$.id'))");
+        // A window whose winning version went may have another version left (a partial received
+        // later): projected again from what the log keeps, as a rebuild would.
+        const orphans = await tx.all<{ device: string; sensor: string; start: number; end: number }>(
+          'SELECT device, sensor, start, end FROM summaries WHERE NOT EXISTS (SELECT 1 FROM log WHERE log.device = summaries.device AND log.seq = summaries.seq)',
+        );
+        await tx.run('DELETE FROM summaries WHERE NOT EXISTS (SELECT 1 FROM log WHERE log.device = summaries.device AND log.seq = summaries.seq)');
+        for (const o of orphans) {
+          const rows = await tx.all<{ key: string; kind: string; device: string; seq: number; prefix: string; payload: string; received_at: number }>(
+            "SELECT key, kind, device, seq, prefix, payload, received_at FROM log WHERE device = ? AND kind = 'summary' AND json_extract(payload, '$.sensor') = ? AND json_extract(payload, '$.window.start') = ? AND json_extract(payload, '$.window.end') = ? ORDER BY rowid",
+            [o.device, o.sensor, new Date(o.start).toISOString(), new Date(o.end).toISOString()],
+          );
+          await projectBatch(tx, rows.map((r) => ({ key: r.key, kind: r.kind, device: r.device, seq: r.seq, prefix: r.prefix, payload: r.payload, receivedAt: r.received_at })), new Map());
+        }
+        await tx.run('DELETE FROM alerts WHERE NOT EXISTS (SELECT 1 FROM log WHERE log.key = alerts.id)');
+        await tx.run('DELETE FROM clears WHERE NOT EXISTS (SELECT 1 FROM log WHERE log.key = clears.key)');
+        await tx.run('DELETE FROM devices WHERE NOT EXISTS (SELECT 1 FROM log WHERE log.device = devices.device)');
+        await tx.run('DELETE FROM prefixes WHERE NOT EXISTS (SELECT 1 FROM log WHERE log.prefix = prefixes.prefix AND log.device IS NOT NULL)');
         await tx.run('DELETE FROM dead_letters WHERE received_at < ?', [before]);
         return gone;
       });

@@ -35,7 +35,7 @@ export async function flushSeen(tx: Executor, batch: Seen): Promise<void> {
   for (const [device, { prefix, at }] of batch) {
     await tx.run(
       `INSERT INTO devices (device, prefix, last_seen) VALUES (?, ?, ?)
-       ON CONFLICT (device) DO UPDATE SET prefix = excluded.prefix, last_seen = max(coalesce(last_seen, 0), excluded.last_seen)`,
+       ON CONFLICT (device) DO UPDATE SET prefix = excluded.prefix, last_seen = max(coalesce(last_seen, 0), coalesce(excluded.last_seen, 0))`,
       [device, prefix, at > 0 ? at : null],
     );
     await tx.run('INSERT INTO prefixes (prefix, device) VALUES (?, ?) ON CONFLICT (prefix) DO UPDATE SET device = excluded.device', [prefix, device]);
@@ -43,8 +43,9 @@ export async function flushSeen(tx: Executor, batch: Seen): Promise<void> {
   batch.clear();
 }
 
-async function clearAlerts(tx: Executor, device: string, kind: string, subject: string, ts: string): Promise<void> {
-  await tx.run('INSERT OR IGNORE INTO clears (device, kind, subject, ts) VALUES (?, ?, ?, ?)', [device, kind, subject, ts]);
+async function clearAlerts(tx: Executor, key: string, device: string, kind: string, subject: string, ts: string): Promise<void> {
+  // Two clears at one time: the smaller key stands, whatever order they came in.
+  await tx.run('INSERT INTO clears (device, kind, subject, ts, key) VALUES (?, ?, ?, ?, ?) ON CONFLICT (device, kind, subject, ts) DO UPDATE SET key = min(clears.key, excluded.key)', [device, kind, subject, ts, key]);
   await tx.run("UPDATE alerts SET state = 'cleared' WHERE device = ? AND kind = ? AND subject = ? AND ts <= ? AND state != 'cleared'", [device, kind, subject, ts]);
 }
 
@@ -83,10 +84,10 @@ export async function project(tx: Executor, e: LogEntry, batch: Seen): Promise<v
           [device, m.sensor, stale, m.ts, e.seq],
         );
         if (stale) await openAlert(tx, e, 'stale', String(m.sensor), String(m.ts));
-        else await clearAlerts(tx, device, 'stale', String(m.sensor), String(m.ts));
+        else await clearAlerts(tx, e.key, device, 'stale', String(m.sensor), String(m.ts));
       } else if (m.kind === 'availability') {
         if (m.state === 'offline') await openAlert(tx, e, 'availability', String(m.subject), String(m.ts));
-        else await clearAlerts(tx, device, 'availability', String(m.subject), String(m.ts));
+        else await clearAlerts(tx, e.key, device, 'availability', String(m.subject), String(m.ts));
       }
       return;
     }
@@ -98,18 +99,13 @@ export async function project(tx: Executor, e: LogEntry, batch: Seen): Promise<v
         [device, e.prefix, e.payload, m.ts],
       );
       return;
-    case 'status': {
-      await flushSeen(tx, batch); // the prefix may have been learned earlier in this batch
-      // No device field: the prefix's device (known from its other messages), else its last level.
-      const known = await tx.get<{ device: string }>('SELECT device FROM prefixes WHERE prefix = ?', [e.prefix]);
-      const d = known?.device ?? e.prefix.slice(e.prefix.lastIndexOf('/') + 1);
+    case 'status':
       await tx.run(
-        `INSERT INTO devices (device, prefix, status, status_at) VALUES (?, ?, ?, ?)
-         ON CONFLICT (device) DO UPDATE SET status = excluded.status, status_at = excluded.status_at WHERE devices.status_at IS NULL OR excluded.status_at >= devices.status_at`,
-        [d, e.prefix, m.status, e.receivedAt],
+        `INSERT INTO prefix_status (prefix, status, status_at) VALUES (?, ?, ?)
+         ON CONFLICT (prefix) DO UPDATE SET status = excluded.status, status_at = excluded.status_at WHERE excluded.status_at >= prefix_status.status_at`,
+        [e.prefix, m.status, e.receivedAt],
       );
       return;
-    }
     case 'ack':
       await tx.run("UPDATE alerts SET state = 'acknowledged', acked_by = ?, acked_at = ? WHERE id = ? AND state = 'open'", [m.by, e.receivedAt, m.id]);
       return;

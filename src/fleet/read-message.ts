@@ -4,9 +4,13 @@
 import type { z } from 'zod';
 import { anomalyMessage, dailyReport, eventMessage, healthMessage, summaryMessage } from '../wire/upstream.js';
 import { topicMatches } from '../stream/topic-filter.js';
+import { jsonDeeperThan } from '../wire/json-depth.js';
 import type { LogEntry } from './projection.js';
 
-const SCHEMAS: Record<string, z.ZodType> = { summary: summaryMessage, anomaly: anomalyMessage, event: eventMessage, health: healthMessage, daily: dailyReport };
+// A Map: a topic level such as "constructor" must not find an inherited member.
+const SCHEMAS = new Map<string, z.ZodType>([['summary', summaryMessage], ['anomaly', anomalyMessage], ['event', eventMessage], ['health', healthMessage], ['daily', dailyReport]]);
+/** What an agent's device.id may be (src/config/schema.ts): no ":", so no id can pass for a key of ours. */
+const DEVICE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const MAX_DEPTH = 32;
 
 export type Read = { entry: LogEntry } | { ignored: true } | { dead: { reason: string; detail: string } };
@@ -34,10 +38,9 @@ export function readMessage(filters: readonly string[], topic: string, payload: 
     if (status !== 'online' && status !== 'offline') return { dead: { reason: 'bad-status', detail: `status must be online or offline, got ${JSON.stringify(status.slice(0, 40))}` } };
     return { entry: { key: `status:${at.prefix}:${receivedAt}:${statusCount++}`, kind, device: null, seq: null, prefix: at.prefix, payload: JSON.stringify({ status }), receivedAt } };
   }
-  const schema = SCHEMAS[kind];
+  const schema = SCHEMAS.get(kind);
   if (!schema) return { ignored: true }; // commands and their replies, health of other tools
-  let depth = 0;
-  for (const c of payload) if ((c === '{' || c === '[') && ++depth > MAX_DEPTH) return { dead: { reason: 'bad-json', detail: `nested deeper than ${MAX_DEPTH}` } };
+  if (jsonDeeperThan(payload, MAX_DEPTH)) return { dead: { reason: 'bad-json', detail: `nested deeper than ${MAX_DEPTH}` } };
   let doc: unknown;
   try {
     doc = JSON.parse(payload);
@@ -52,6 +55,7 @@ export function readMessage(filters: readonly string[], topic: string, payload: 
     return { dead: { reason: 'schema', detail: `${issue.path.join('.') || kind}: ${issue.message}`.slice(0, 300) } };
   }
   const m = parsed.data as { id?: string; device: string; ts?: string };
+  if (!DEVICE_ID.test(m.device)) return { dead: { reason: 'schema', detail: `device ${JSON.stringify(m.device.slice(0, 80))} is no Outpost device id` } };
   if (m.id !== undefined) {
     const colon = m.id.lastIndexOf(':');
     const device = m.id.slice(0, colon);

@@ -7,8 +7,12 @@ import type { MqttClient } from 'mqtt';
 
 type Send = (packet: { cmd: string; messageId?: number }, cb?: (err?: Error) => void, ...rest: unknown[]) => void;
 
-/** Returns hold(messageId, until): the PUBACK of that message goes out once `until` settles. */
-export function holdPubacks(client: MqttClient): (messageId: number, until: Promise<unknown>) => void {
+/**
+ * Returns hold(messageId, until): the PUBACK of that message goes out once `until` settles. With
+ * `dropOnFailure`, a rejected `until` sends no PUBACK at all: the message was not kept, and the
+ * broker must send it again (after a reconnect of the persistent session).
+ */
+export function holdPubacks(client: MqttClient, opts: { dropOnFailure?: boolean } = {}): (messageId: number, until: Promise<unknown>) => void {
   const held = new Map<number, Promise<unknown>>();
   const inner = client as unknown as { _sendPacket: Send };
   const send = inner._sendPacket.bind(client);
@@ -18,7 +22,7 @@ export function holdPubacks(client: MqttClient): (messageId: number, until: Prom
     held.delete(packet.messageId!);
     cb?.(); // mqtt.js may read the next message now
     const go = () => send(packet, undefined, ...rest);
-    wait.then(go, go);
+    wait.then(go, opts.dropOnFailure ? () => undefined : go);
   };
   return (messageId, until) => void held.set(messageId, until);
 }

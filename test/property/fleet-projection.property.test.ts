@@ -84,6 +84,29 @@ describe('fleet projections (generated)', () => {
     );
   });
 
+  it('retention keeps the projections a rebuild would make (last seen aside: it is the latest time of what is kept)', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(message, { minLength: 1, maxLength: 25 }), fc.array(fc.boolean(), { minLength: 25, maxLength: 25 }), async (msgs, old) => {
+        const all = entries(msgs as Array<Record<string, unknown>>).map((e, i) => ({ ...e, receivedAt: old[i] ? T0 - 40 * 86_400_000 : T0 }));
+        const store = await openFleetStore(':memory:');
+        try {
+          await store.accept(all);
+          // an acknowledgement of the first open alert, if any
+          const open = await store.db.get<{ id: string }>("SELECT id FROM alerts WHERE state = 'open' ORDER BY id LIMIT 1");
+          if (open) await store.accept([{ key: `ack:${open.id}`, kind: 'ack', device: null, seq: null, prefix: 'fleet', payload: JSON.stringify({ id: open.id, by: 'x' }), receivedAt: T0 - 35 * 86_400_000 }]);
+          await store.retain(T0 - 30 * 86_400_000);
+          const noLastSeen = async () => (await dump(store)).replace(/\\"last_seen\\":\d+/g, '');
+          const kept = await noLastSeen();
+          await store.rebuild();
+          expect(await noLastSeen()).toBe(kept);
+        } finally {
+          await store.close();
+        }
+      }),
+      fuzzParams(60),
+    );
+  });
+
   it('a summary window keeps its complete version over a partial one whatever arrives first, and gaps are the ids never delivered', async () => {
     const store = await openFleetStore(':memory:');
     try {

@@ -6,6 +6,7 @@
 import type { Reading } from '../../stream/reading.js';
 import type { Problem } from '../../stream/rejection.js';
 import { iso, MAX_DATE_MS } from '../../stream/iso-time.js';
+import { jsonDeeperThan } from '../../wire/json-depth.js';
 import { scalarValue, stateWords, type StateWords } from './scalar-value.js';
 import { parseFields, DEFAULT_TIME_FIELDS, type FieldsOptions } from './fields-format.js';
 
@@ -107,22 +108,7 @@ function parseFieldsDoc(doc: unknown, ctx: ParseContext): ParseResult {
   return parseFields(doc, ctx.sensor, ctx.receivedAt, { ...(ctx.fields ?? ALL_FIELDS), states: ctx.states ?? DEFAULT_STATES, time: ctx.time ?? DEFAULT_TIME });
 }
 
-/** Whether brackets nest deeper than `max` (strings skipped); linear, no recursion. */
-export function jsonDeeperThan(text: string, max: number): boolean {
-  let depth = 0;
-  let inString = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    if (inString) {
-      if (c === 92 /* \\ */) i++;
-      else if (c === 34 /* " */) inString = false;
-    } else if (c === 34) inString = true;
-    else if (c === 91 || c === 123 /* [ { */) {
-      if (++depth > max) return true;
-    } else if (c === 93 || c === 125) depth--;
-  }
-  return false;
-}
+export { jsonDeeperThan };
 
 function fail(reason: Problem['reason'], detail: string): ParseResult {
   return { readings: [], problems: [{ reason, detail }] };
