@@ -59,16 +59,30 @@ async function devicesView() {
     .join('')}</tbody></table>${devices.length === 0 ? '<p class="meta">No device has reported yet.</p>' : ''}`;
 }
 
-function chart(el, points) {
-  const xs = points.map((p) => Date.parse(p.start) / 1000);
-  const data = [xs, points.map((p) => p.min ?? null), points.map((p) => p.mean ?? null), points.map((p) => p.max ?? null)];
+function chart(el, points, anomalies = []) {
+  // One time axis for the windows (mean line, min/max band) and the sensor's anomalies (red points).
+  const byX = new Map();
+  for (const p of points) byX.set(Date.parse(p.start) / 1000, { p });
+  for (const a of anomalies) {
+    const x = Date.parse(a.ts) / 1000;
+    byX.set(x, { ...(byX.get(x) || {}), a });
+  }
+  const xs = [...byX.keys()].sort((x, y) => x - y);
+  const col = (f) => xs.map((x) => f(byX.get(x)) ?? null);
+  const data = [xs, col((r) => r.p?.min), col((r) => r.p?.mean), col((r) => r.p?.max), col((r) => (typeof r.a?.message?.value === 'number' ? r.a.message.value : undefined))];
   const width = Math.max(280, el.clientWidth - 10);
   return new uPlot(
     {
       width, height: 180,
       // One window alone would span years: give it ten minutes of room.
       scales: { x: { time: true, range: () => (xs.length > 1 ? [xs[0], xs[xs.length - 1]] : [(xs[0] ?? Date.now() / 1000) - 600, (xs[0] ?? Date.now() / 1000) + 60]) } },
-      series: [{}, { label: 'min', stroke: '#9fb3c8' }, { label: 'mean', stroke: '#2463eb', width: 2 }, { label: 'max', stroke: '#9fb3c8' }],
+      series: [
+        {},
+        { label: 'min', stroke: '#9fb3c8', spanGaps: true },
+        { label: 'mean', stroke: '#2463eb', width: 2, spanGaps: true },
+        { label: 'max', stroke: '#9fb3c8', spanGaps: true },
+        { label: 'anomaly', stroke: '#d64545', width: 0, points: { show: true, size: 9, fill: '#d64545' } },
+      ],
       bands: [{ series: [3, 1], fill: 'rgba(36,99,235,0.10)' }],
       axes: [{}, { size: 50 }],
     },
@@ -88,7 +102,15 @@ async function deviceView(id) {
     <h3>Anomalies and events</h3>${alertsTable(alerts)}`;
   const to = new Date().toISOString();
   const from = new Date(Date.now() - 6 * 3600_000).toISOString();
-  await Promise.all(d.sensors.map(async (s, i) => chart(document.getElementById(`chart-${i}`), await api(`/api/devices/${enc(id)}/sensors/${enc(s.sensor)}/summaries?from=${from}&to=${to}&points=360`))));
+  await Promise.all(
+    d.sensors.map(async (s, i) =>
+      chart(
+        document.getElementById(`chart-${i}`),
+        await api(`/api/devices/${enc(id)}/sensors/${enc(s.sensor)}/summaries?from=${from}&to=${to}&points=360`),
+        alerts.filter((a) => a.kind === 'anomaly' && a.subject === s.sensor && a.ts >= from),
+      ),
+    ),
+  );
 }
 
 function alertsTable(alerts) {
