@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import mqtt from 'mqtt';
 import { startEmbeddedBroker } from '../src/broker/embedded-broker.js';
+import { startMosquitto } from '../test/helpers/mosquitto.js';
 import { silentLogger } from '../src/ops/logger.js';
 import { startFleetService } from '../src/fleet/fleet-service.js';
 import { fleetConfigSchema } from '../src/fleet/fleet-config.js';
@@ -30,15 +31,18 @@ export interface FleetBench {
   devicePageMs: number;
 }
 
-export async function benchFleet(): Promise<FleetBench> {
+/** `mosquitto`: the fleet broker is Debian's Mosquitto with these extra config lines (else the embedded broker). */
+export async function benchFleet(o: { mosquitto?: string[] } = {}): Promise<FleetBench> {
   const dir = mkdtempSync(join(tmpdir(), 'outpost-fleet-bench-'));
   // 1. Through MQTT: 1,000 devices x 10 sensors, 5 windows each = 50,000 summaries at QoS 1.
-  const broker = await startEmbeddedBroker({ host: '127.0.0.1', port: 0, log: silentLogger(), allowAnonymousWildcards: true, maxMessageRate: 0 } as Parameters<typeof startEmbeddedBroker>[0]);
+  const broker = o.mosquitto
+    ? await startMosquitto({ extra: o.mosquitto })
+    : await startEmbeddedBroker({ host: '127.0.0.1', port: 0, log: silentLogger(), allowAnonymousWildcards: true, maxMessageRate: 0 } as Parameters<typeof startEmbeddedBroker>[0]);
   // The service in its own process (as deployed), so its RSS is its own.
   const httpPort = 18000 + Math.floor(Math.random() * 1000);
   writeFileSync(join(dir, 'fleet.yaml'), `broker: { url: "mqtt://127.0.0.1:${broker.port}", clientId: bench }\nstore: { path: ./mqtt.db }\nhttp: { port: ${httpPort} }\nlog: { level: error }\n`);
-  // As systemd/outpost-fleet.service runs it: a small V8 young generation.
-  const child = spawn(process.execPath, ['--max-semi-space-size=2', 'dist/cli/main.js', 'fleet', '--config', join(dir, 'fleet.yaml')], { stdio: 'ignore' });
+  // As systemd/outpost-fleet.service runs it: a small V8 young generation and a bounded old one.
+  const child = spawn(process.execPath, [...(process.env.FLEET_NODE_FLAGS ?? '--max-semi-space-size=2 --max-old-space-size=96').split(' '), 'dist/cli/main.js', 'fleet', '--config', join(dir, 'fleet.yaml')], { stdio: 'ignore' });
   const accepted = async () => {
     try {
       const ds = (await (await fetch(`http://127.0.0.1:${httpPort}/api/devices`)).json()) as unknown[];
@@ -72,7 +76,7 @@ export async function benchFleet(): Promise<FleetBench> {
   await pub.endAsync();
   child.kill('SIGTERM');
   await new Promise((r) => child.once('exit', r));
-  await broker.close();
+  await ('close' in broker ? broker.close() : broker.stop());
 
   // 2. The store alone: the same shape of entries, accepted 1,000 at a time.
   const store = await openFleetStore(join(dir, 'store.db'));

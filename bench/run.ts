@@ -33,7 +33,10 @@ if (!only || only === 'fields') {
 }
 
 if (only === 'fleet') {
-  const r = await benchFleet();
+  // FLEET_BROKER=mosquitto (Debian's defaults) or mosquitto-1000 (max_inflight_messages 1000).
+  const which = process.env.FLEET_BROKER;
+  const r = await benchFleet(which === 'mosquitto' ? { mosquitto: [] } : which === 'mosquitto-1000' ? { mosquitto: ['max_inflight_messages 1000'] } : {});
+  if (which) console.log(`fleet broker: ${which}`);
   console.log('\nfleet service (1,000 devices x 10 sensors, 50,000 summaries at QoS 1 through its MQTT feed; the store alone; a device page with 24 h of 1-minute summaries for 10 sensors, median of 5)');
   console.log(`| through MQTT | store alone | RSS after 1,000 x 10 | device page |\n|---|---|---|---|\n| ${r.mqttMessagesPerS.toLocaleString('en')} msg/s | ${r.storeMessagesPerS.toLocaleString('en')} msg/s | ${r.rssMB} MB | ${r.devicePageMs} ms |`);
 }

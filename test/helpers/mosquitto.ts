@@ -46,7 +46,7 @@ export interface MosquittoTls {
 }
 
 /** `acl`: lines of a Mosquitto ACL file (anonymous clients), e.g. "topic deny x/#". */
-export async function startMosquitto(opts: { tls?: MosquittoTls; acl?: string[] } = {}): Promise<Mosquitto> {
+export async function startMosquitto(opts: { tls?: MosquittoTls; acl?: string[]; extra?: string[] } = {}): Promise<Mosquitto> {
   requireMosquitto();
   const dir = tempDir('outpost-mosquitto-');
   // Started as root, mosquitto drops to user "mosquitto": it must be able to save its state here.
@@ -71,6 +71,7 @@ export async function startMosquitto(opts: { tls?: MosquittoTls; acl?: string[] 
     'persistence true',
     `persistence_location ${dir}/`,
     'max_queued_messages 100000',
+    ...(opts.extra ?? []),
     'log_type error',
     '',
   ].join('\n'));
