@@ -22,6 +22,9 @@ export interface FleetHttp {
 }
 
 const require = createRequire(import.meta.url);
+/** Event streams open at once, at most, and bytes one may have waiting before it is dropped. */
+const MAX_EVENT_CLIENTS = 100;
+const MAX_EVENT_BUFFER = 1_000_000;
 const UI = new URL('../../fleet-ui/', import.meta.url);
 const ASSETS: Record<string, { file: URL | string; type: string }> = {
   '/': { file: new URL('index.html', UI), type: 'text/html; charset=utf-8' },
@@ -89,7 +92,8 @@ export async function startFleetHttp(cfg: FleetConfig['http'], store: FleetStore
       }
       const body = await readJson(req);
       if (!sessions) return json(res, 404, { error: 'no http.auth users: this service takes its token, or none on loopback' });
-      const got = body && typeof body.username === 'string' && typeof body.password === 'string' ? await sessions.login(body.username, body.password) : undefined;
+      const got = body && typeof body.username === 'string' && typeof body.password === 'string' ? await sessions.login(body.username, body.password, req.socket.remoteAddress) : undefined;
+      if (got === 'wait') return json(res, 429, { error: 'too many failed logins from this address: wait a minute' });
       if (!got) return json(res, 401, { error: 'wrong username or password', login: 'users' });
       res.setHeader('set-cookie', `${SESSION_COOKIE}=${got.id}; HttpOnly; SameSite=Strict; Path=/; Max-Age=43200`);
       return json(res, 200, { user: got.session.user, csrf: got.session.csrf });
@@ -128,6 +132,7 @@ export async function startFleetHttp(cfg: FleetConfig['http'], store: FleetStore
       }
       if (parts[0] === 'deadletters') return json(res, 200, await listDeadLetters(store.db));
       if (parts[0] === 'events') {
+        if (clients.size >= MAX_EVENT_CLIENTS) return json(res, 503, { error: `already ${MAX_EVENT_CLIENTS} event streams open` });
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
         res.write(': outpost fleet\n\n');
         clients.add(res);
@@ -169,7 +174,14 @@ export async function startFleetHttp(cfg: FleetConfig['http'], store: FleetStore
     port: typeof address === 'object' && address ? address.port : cfg.port,
     broadcast(change) {
       const line = `data: ${JSON.stringify(change)}\n\n`;
-      for (const c of clients) c.write(line);
+      for (const c of clients) {
+        // A client that does not read is let go rather than buffered for without end (its page
+        // reconnects, and fetches the current state then).
+        if (c.writableLength > MAX_EVENT_BUFFER) {
+          clients.delete(c);
+          c.destroy();
+        } else c.write(line);
+      }
     },
     async close() {
       clearInterval(keepAlive);

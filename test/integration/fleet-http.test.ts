@@ -118,5 +118,8 @@ describe('fleet HTTP security', () => {
     expect(ok.status).toBe(200);
     expect(JSON.parse(ok.body).by).toMatch(/^alice \(session/); // the session says who, not the body
     expect((await send(port, 'GET', '/api/anomalies/x%ZZ/ack', { host, cookie })).status).toBe(400); // bad percent-encoding
+    // Guessing: after 5 failed logins from one address it must wait, even with the right password.
+    for (let i = 0; i < 5; i++) expect((await send(port, 'POST', '/api/login', json, '{"username":"alice","password":"guess"}')).status).toBe(401);
+    expect((await send(port, 'POST', '/api/login', json, '{"username":"alice","password":"s3cret pass"}')).status).toBe(429);
   });
 });
