@@ -34,6 +34,9 @@ interface DeviceRow {
   health: string | null;
 }
 
+/** A device row with its prefix's status (kept per prefix: fleet-schema.ts). */
+const DEVICE_SELECT = 'SELECT d.device, d.prefix, ps.status, d.last_seen, d.health FROM devices d LEFT JOIN prefix_status ps ON ps.prefix = d.prefix';
+
 async function deviceView(db: Database, r: DeviceRow) {
   const health = r.health ? (JSON.parse(r.health) as { backlog?: unknown }) : null;
   const open = await db.get<{ n: number }>("SELECT count(*) AS n FROM alerts WHERE device = ? AND state = 'open'", [r.device]);
@@ -50,12 +53,12 @@ async function deviceView(db: Database, r: DeviceRow) {
 }
 
 export async function listDevices(db: Database) {
-  const rows = await db.all<DeviceRow>('SELECT d.device, d.prefix, ps.status, d.last_seen, d.health FROM devices d LEFT JOIN prefix_status ps ON ps.prefix = d.prefix ORDER BY d.device');
+  const rows = await db.all<DeviceRow>(`${DEVICE_SELECT} ORDER BY d.device`);
   return Promise.all(rows.map((r) => deviceView(db, r)));
 }
 
 export async function getDevice(db: Database, device: string) {
-  const r = await db.get<DeviceRow>('SELECT d.device, d.prefix, ps.status, d.last_seen, d.health FROM devices d LEFT JOIN prefix_status ps ON ps.prefix = d.prefix WHERE d.device = ?', [device]);
+  const r = await db.get<DeviceRow>(`${DEVICE_SELECT} WHERE d.device = ?`, [device]);
   if (!r) return undefined;
   const sensors = await db.all<{ sensor: string; payload: string; stale: number | null }>(
     `SELECT s.sensor, s.payload, st.stale FROM summaries s

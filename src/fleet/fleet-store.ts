@@ -19,6 +19,10 @@ export interface FleetStore {
 }
 
 const BATCH = 2000;
+
+type LogRow = { key: string; kind: string; device: string | null; seq: number | null; prefix: string; payload: string; received_at: number };
+const LOG_COLUMNS = 'key, kind, device, seq, prefix, payload, received_at';
+const entryOf = (r: LogRow): LogEntry => ({ key: r.key, kind: r.kind, device: r.device, seq: r.seq, prefix: r.prefix, payload: r.payload, receivedAt: r.received_at });
 const LOG_ROWS = 100; // 8 parameters each
 
 export async function openFleetStore(path: string): Promise<FleetStore> {
@@ -66,14 +70,14 @@ export async function openFleetStore(path: string): Promise<FleetStore> {
       let after = 0;
       let n = 0;
       for (;;) {
-        const rows = await db.all<{ rowid: number; key: string; kind: string; device: string | null; seq: number | null; prefix: string; payload: string; received_at: number }>(
-          'SELECT rowid, key, kind, device, seq, prefix, payload, received_at FROM log WHERE rowid > ? ORDER BY rowid LIMIT ?',
+        const rows = await db.all<LogRow & { rowid: number }>(
+          `SELECT rowid, ${LOG_COLUMNS} FROM log WHERE rowid > ? ORDER BY rowid LIMIT ?`,
           [after, BATCH],
         );
         if (rows.length === 0) break;
         await db.transaction(async (tx) => {
           const seen: Seen = new Map();
-          await projectBatch(tx, rows.map((r) => ({ key: r.key, kind: r.kind, device: r.device, seq: r.seq, prefix: r.prefix, payload: r.payload, receivedAt: r.received_at })), seen);
+          await projectBatch(tx, rows.map(entryOf), seen);
           await flushSeen(tx, seen);
         });
         n += rows.length;
@@ -105,11 +109,11 @@ export async function openFleetStore(path: string): Promise<FleetStore> {
         );
         await tx.run('DELETE FROM summaries WHERE NOT EXISTS (SELECT 1 FROM log WHERE log.device = summaries.device AND log.seq = summaries.seq)');
         for (const o of orphans) {
-          const rows = await tx.all<{ key: string; kind: string; device: string; seq: number; prefix: string; payload: string; received_at: number }>(
-            "SELECT key, kind, device, seq, prefix, payload, received_at FROM log WHERE device = ? AND kind = 'summary' AND json_extract(payload, '$.sensor') = ? AND json_extract(payload, '$.window.start') = ? AND json_extract(payload, '$.window.end') = ? ORDER BY rowid",
+          const rows = await tx.all<LogRow>(
+            `SELECT ${LOG_COLUMNS} FROM log WHERE device = ? AND kind = 'summary' AND json_extract(payload, '$.sensor') = ? AND json_extract(payload, '$.window.start') = ? AND json_extract(payload, '$.window.end') = ? ORDER BY rowid`,
             [o.device, o.sensor, new Date(o.start).toISOString(), new Date(o.end).toISOString()],
           );
-          await projectBatch(tx, rows.map((r) => ({ key: r.key, kind: r.kind, device: r.device, seq: r.seq, prefix: r.prefix, payload: r.payload, receivedAt: r.received_at })), new Map());
+          await projectBatch(tx, rows.map(entryOf), new Map());
         }
         await tx.run('DELETE FROM alerts WHERE NOT EXISTS (SELECT 1 FROM log WHERE log.key = alerts.id)');
         await tx.run('DELETE FROM clears WHERE NOT EXISTS (SELECT 1 FROM log WHERE log.key = clears.key)');

@@ -44,7 +44,7 @@ const DEFAULT_STATES = stateWords();
 const ALL_FIELDS: Omit<FieldsOptions, 'states' | 'time'> = { keep: () => true, timeFields: DEFAULT_TIME_FIELDS };
 
 /** Without a configured floor: epoch ms before 1973-03-03 are almost certainly epoch seconds. */
-const DEFAULT_TIME = { floor: 1e11, horizon: 10 * 365 * 86_400_000 };
+export const DEFAULT_TIME = { floor: 1e11, horizon: 10 * 365 * 86_400_000 };
 /** Brackets deeper than this are refused before anything walks the document. */
 export const MAX_JSON_DEPTH = 32;
 

@@ -3,7 +3,7 @@
 // (presets/). A decoder also reports device availability when the firmware publishes it
 // (zigbee2mqtt <name>/availability, Tasmota LWT, ESPHome status, Shelly online). Pure.
 import type { ParseResult, ParseContext, PayloadFormat } from './payload.js';
-import { parsePayload, readDocument, readText } from './payload.js';
+import { DEFAULT_TIME, parsePayload, readDocument, readText } from './payload.js';
 import { parseFields } from './fields-format.js';
 import { sensorIdFromTopic } from '../../stream/topic-filter.js';
 import type { FieldsOptions } from './fields-format.js';
@@ -38,9 +38,6 @@ export function contextFor(s: DecodeSettings, sensor: string, receivedAt: number
   return { sensor, receivedAt, format, maxBytes: s.maxBytes, time: s.time, states: s.states, fields: { keep: s.keep, timeFields: s.timeFields, timezone: s.timezone } };
 }
 
-/** Without configured bounds: epoch ms before 1973-03-03 are seconds; ten years ahead at most. */
-const ANY_TIME = { floor: 1e11, horizon: 10 * 365 * 86_400_000 };
-
 /** A payload as a document: within the size limit, UTF-8, depth-checked JSON or a bare value. */
 export function readPayload(s: DecodeSettings, payload: Uint8Array): { doc: unknown } | Decoded {
   const text = readText(payload, s.maxBytes);
@@ -49,7 +46,7 @@ export function readPayload(s: DecodeSettings, payload: Uint8Array): { doc: unkn
 
 /** The fields of a document as readings under `base` (fields-format.ts), with the settings' selection unless overridden. */
 export function fieldsOf(s: DecodeSettings, doc: unknown, base: string, receivedAt: number, over: Partial<Pick<FieldsOptions, 'keep' | 'timeFields'>> = {}): Decoded {
-  return parseFields(doc, base, receivedAt, { states: s.states, keep: over.keep ?? s.keep, timeFields: over.timeFields ?? s.timeFields, timezone: s.timezone, time: s.time ?? ANY_TIME });
+  return parseFields(doc, base, receivedAt, { states: s.states, keep: over.keep ?? s.keep, timeFields: over.timeFields ?? s.timeFields, timezone: s.timezone, time: s.time ?? DEFAULT_TIME });
 }
 
 export const isObject = (doc: unknown): doc is object => doc !== null && typeof doc === 'object';
