@@ -14,11 +14,12 @@ export function testConfig(yaml: string, dir = tempDir()): AgentConfig {
   return r.config;
 }
 
-export function baseYaml(o: { fleetUrl: string; windowSize?: string; lateness?: string; extra?: string; detectors?: string }): string {
+/** `sources`: the YAML value of `sources:` (default one MQTT source on sensors/#). */
+export function baseYaml(o: { fleetUrl: string; windowSize?: string; lateness?: string; extra?: string; detectors?: string; sources?: string }): string {
   return `
 device: { id: test-01 }
 broker: { enabled: true, host: 127.0.0.1, port: 0 }
-sources: [ { type: mqtt, topic: "sensors/#" } ]
+sources: ${o.sources ?? '[ { type: mqtt, topic: "sensors/#" } ]'}
 pipelines:
   - match: ["**"]
     window: { type: tumbling, size: ${o.windowSize ?? '10s'}, lateness: ${o.lateness ?? '0s'} }

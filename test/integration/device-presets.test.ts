@@ -29,15 +29,12 @@ describe('device presets end to end', () => {
   it('zigbee2mqtt, Tasmota, ESPHome, Shelly Gen2 and Home Assistant payloads become exact summaries', async () => {
     const f = await fleet();
     const agent = await startAgent(
-      baseYaml({ fleetUrl: f.url, windowSize: '1s', detectors: '[]' }).replace(
-        'sources: [ { type: mqtt, topic: "sensors/#" } ]',
-        `sources:
+      baseYaml({ fleetUrl: f.url, windowSize: '1s', detectors: '[]', sources: `
   - { type: mqtt, preset: zigbee2mqtt, prefix: zigbee }
   - { type: mqtt, preset: tasmota, prefix: tasmota, timezone: UTC }
   - { type: mqtt, preset: esphome, prefix: esphome }
   - { type: mqtt, preset: shelly-gen2, prefix: shelly }
-  - { type: mqtt, preset: homeassistant, prefix: ha }`,
-      ),
+  - { type: mqtt, preset: homeassistant, prefix: ha }` }),
     );
     const pub = await connectPublisher(agent.brokerPort!);
     cleanups.push(() => pub.endAsync());
@@ -100,12 +97,9 @@ describe('device presets end to end', () => {
   it('an MQTT message that maps onto a simulated sensor is dead-lettered, never mixed into it', async () => {
     const f = await fleet();
     const agent = await startAgent(
-      baseYaml({ fleetUrl: f.url, windowSize: '1s', detectors: '[]' }).replace(
-        'sources: [ { type: mqtt, topic: "sensors/#" } ]',
-        `sources:
+      baseYaml({ fleetUrl: f.url, windowSize: '1s', detectors: '[]', sources: `
   - { type: mqtt, topic: "sensors/#" }
-  - { type: simulated, sensors: [ { id: sim/x, rateHz: 1 } ] }`,
-      ),
+  - { type: simulated, sensors: [ { id: sim/x, rateHz: 1 } ] }` }),
     );
     const pub = await connectPublisher(agent.brokerPort!);
     cleanups.push(() => pub.endAsync());
@@ -118,7 +112,7 @@ describe('device presets end to end', () => {
 
   it('a device name that cannot be a topic level is dead-lettered, never an event (a noncharacter made Mosquitto drop the uplink)', async () => {
     const f = await fleet();
-    const agent = await startAgent(baseYaml({ fleetUrl: f.url, windowSize: '1s', detectors: '[]' }).replace('sources: [ { type: mqtt, topic: "sensors/#" } ]', 'sources: [ { type: mqtt, preset: zigbee2mqtt } ]'));
+    const agent = await startAgent(baseYaml({ fleetUrl: f.url, windowSize: '1s', detectors: '[]', sources: '[ { type: mqtt, preset: zigbee2mqtt } ]' }));
     const pub = await connectPublisher(agent.brokerPort!);
     cleanups.push(() => pub.endAsync());
     await pub.publishAsync('zigbee2mqtt/x\uffff/availability', 'online', { qos: 1 });
@@ -133,8 +127,7 @@ describe('device presets end to end', () => {
   it('availability and staleness are events upstream (class event), once per change, across a restart', async () => {
     const f = await fleet();
     const dir = tempDir();
-    const yaml = baseYaml({ fleetUrl: f.url, windowSize: '1s', detectors: '[]' })
-      .replace('sources: [ { type: mqtt, topic: "sensors/#" } ]', 'sources:\n  - { type: mqtt, preset: zigbee2mqtt, prefix: zigbee }\n  - { type: mqtt, topic: "sensors/#", prefix: s }')
+    const yaml = baseYaml({ fleetUrl: f.url, windowSize: '1s', detectors: '[]', sources: '\n  - { type: mqtt, preset: zigbee2mqtt, prefix: zigbee }\n  - { type: mqtt, topic: "sensors/#", prefix: s }' })
       .replace('  - match: ["**"]', '  - match: ["**"]\n    staleAfter: 2s');
     const events = () => f.received.filter((r) => r.topic.includes('/event/')).map((r): Record<string, unknown> => ({ topic: r.topic, ...r.json }));
     let agent = await startAgent(yaml, dir);

@@ -212,8 +212,7 @@ describe('around the data path', () => {
     const existing = await startFleet(); // stands in for a Mosquitto already running locally
     cleanups.push(() => existing.stop());
     const agent = await startAgent(
-      baseYaml({ fleetUrl: f.url }).replace('broker: { enabled: true, host: 127.0.0.1, port: 0 }', 'broker: { enabled: false }')
-        .replace('sources: [ { type: mqtt, topic: "sensors/#" } ]', `sources: [ { type: mqtt, topic: "sensors/#", url: "${existing.url}" } ]`),
+      baseYaml({ fleetUrl: f.url, sources: `[ { type: mqtt, topic: "sensors/#", url: "${existing.url}" } ]` }).replace('broker: { enabled: true, host: 127.0.0.1, port: 0 }', 'broker: { enabled: false }'),
     );
     expect(agent.brokerPort).toBeUndefined();
     const pub = await connectPublisher(existing.port);

@@ -43,10 +43,10 @@ describe('the event catalog', () => {
         fleetUrl: fleet.url,
         windowSize: '1s',
         extra: 'schedules: { health: "* * * * * *", dailySummary: "* * * * * *" }',
+        // Events too: a device's availability (zigbee2mqtt) and a sensor gone stale.
+        sources: '[ { type: mqtt, topic: "sensors/#", prefix: s }, { type: mqtt, preset: zigbee2mqtt, prefix: z } ]',
       })
         .replace('aggregates: [count, min, max, mean, stddev, first, last]', 'aggregates: [count, sum, min, max, mean, stddev, first, last, p50, p90, p95, p99]')
-        // Events too: a device's availability (zigbee2mqtt) and a sensor gone stale.
-        .replace('sources: [ { type: mqtt, topic: "sensors/#" } ]', 'sources: [ { type: mqtt, topic: "sensors/#", prefix: s }, { type: mqtt, preset: zigbee2mqtt, prefix: z } ]')
         .replace('  - match: ["**"]', '  - match: ["**"]\n    staleAfter: 1s'),
     );
     const agent = createAgent({ config, log: silentLogger() });

@@ -25,9 +25,8 @@ async function setup(retained = '', topic = 'sensors/#') {
   const fleet = await startFleet();
   cleanups.push(() => fleet.stop());
   const config = testConfig(
-    baseYaml({ fleetUrl: fleet.url })
-      .replace('broker: { enabled: true, host: 127.0.0.1, port: 0 }', 'broker: { enabled: false }')
-      .replace('sources: [ { type: mqtt, topic: "sensors/#" } ]', `sources: [ { type: mqtt, topic: "${topic}", url: "${local.url}"${retained} } ]`),
+    baseYaml({ fleetUrl: fleet.url, sources: `[ { type: mqtt, topic: "${topic}", url: "${local.url}"${retained} } ]` })
+      .replace('broker: { enabled: true, host: 127.0.0.1, port: 0 }', 'broker: { enabled: false }'),
     tempDir(),
   );
   let agent: Agent | undefined;

@@ -34,9 +34,8 @@ describe('zigbee2mqtt on a real Mosquitto', () => {
     pub(local.port, 'zigbee2mqtt/Küche Fenster/availability', '{"state":"online"}', true);
     pub(local.port, 'zigbee2mqtt/Küche Fenster', '{"contact":true,"temperature":19.5,"battery":90}', true);
     const config = testConfig(
-      baseYaml({ fleetUrl: fleet.url, windowSize: '1s', detectors: '[]' })
-        .replace('broker: { enabled: true, host: 127.0.0.1, port: 0 }', 'broker: { enabled: false }')
-        .replace('sources: [ { type: mqtt, topic: "sensors/#" } ]', `sources: [ { type: mqtt, preset: zigbee2mqtt, prefix: zigbee, url: "${local.url}" } ]`),
+      baseYaml({ fleetUrl: fleet.url, windowSize: '1s', detectors: '[]', sources: `[ { type: mqtt, preset: zigbee2mqtt, prefix: zigbee, url: "${local.url}" } ]` })
+        .replace('broker: { enabled: true, host: 127.0.0.1, port: 0 }', 'broker: { enabled: false }'),
       tempDir(),
     );
     let agent: Agent = createAgent({ config, log: silentLogger() });
