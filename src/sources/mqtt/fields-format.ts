@@ -93,11 +93,12 @@ export function parseFields(doc: unknown, base: string, receivedAt: number, o: F
       if (timePaths.has(p)) continue;
       // A key is one level of an id: "/" inside one would make {"a/b":1} and {"a":{"b":2}} one sensor.
       // Paths past MAX_PATH are refused before a glob sees them; other bad keys only when taken.
-      if (p.length > MAX_PATH || ((key.includes('/') || sensorIdProblem(key) !== undefined) && o.keep(p))) {
+      const badKey = key.includes('/') || sensorIdProblem(key) !== undefined;
+      if (p.length > MAX_PATH || (badKey && o.keep(p))) {
         if (badKeys++ === 0) firstBad = p.slice(0, 80);
         continue;
       }
-      if (key.includes('/') || sensorIdProblem(key) !== undefined) continue;
+      if (badKey) continue;
       if (v !== null && typeof v === 'object') walk(v, p);
       else if (o.keep(p)) emit(base === '' ? p : `${base}/${p}`, v);
     }
