@@ -16,6 +16,9 @@ import type { Budget } from '../store/budget.js';
 import type { SalvageReport } from '../store/salvage.js';
 import type { Forwarder } from '../outputs/uplink/uplink-types.js';
 import type { Output } from '../outputs/output.js';
+import type { ReplyWriter } from './commands/command-reply.js';
+import type { CommandInbox } from './commands/command-inbox.js';
+import type { AlarmControl } from '../outputs/gpio-alarms/gpio-alarm-output.js';
 import type { Stream } from '../stream/stream.js';
 import type { Admission } from '../stream/admission.js';
 import type { Ingest } from './ingest.js';
@@ -33,7 +36,7 @@ export interface AgentContext {
   /** Feeds the wall/monotonic/sync reading to the clock trust; returns its verdict. */
   observeClock: TickerDeps['observeClock'];
   stats: Stats;
-  opts: Pick<AgentOptions, 'gpioDriver' | 'wrapDatabase' | 'stopTimeoutMs'>;
+  opts: Pick<AgentOptions, 'gpioDriver' | 'wrapDatabase' | 'stopTimeoutMs' | 'host'>;
 }
 
 export interface AgentParts {
@@ -46,7 +49,7 @@ export interface AgentParts {
   writer?: GroupCommit;
   forwarder?: Forwarder;
   outputs: Output[];
-  alarms?: Output & { active(): number[] };
+  alarms?: Output & AlarmControl;
   stream?: Stream;
   admission?: Admission;
   ingest?: Ingest;
@@ -58,6 +61,10 @@ export interface AgentParts {
   /** Sources started so far, in order. */
   sources: Source[];
   schedules?: Schedules;
+  /** Commands from the uplink, waiting for their runner. */
+  commandInbox?: CommandInbox;
+  /** Writes command replies (set while commands run). */
+  replies?: ReplyWriter;
   /** Whether the stop sends open windows as partial summaries (false on a reload). */
   flushOpenWindows: boolean;
 }

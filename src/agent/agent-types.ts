@@ -7,6 +7,19 @@ import type { Health } from '../ops/health.js';
 import type { SystemClock } from '../ops/system-clock.js';
 import type { ReplayFilter, ReplayResult } from './dead-letter-replay.js';
 import type { DeadLetterFilter } from '../store/dead-letters.js';
+import type { CommandRef, ReplyBody, ReplyRoute } from './commands/command-reply.js';
+
+/**
+ * The process around the agent (cli/run.ts), which owns the config file and outlives reloads:
+ * `config.apply` hands it the new text; it writes, reloads, watches, maybe rolls back, and then
+ * has the agent then running answer (Agent.finishCommand).
+ */
+export interface AgentHost {
+  configFile: string;
+  applyConfig(cmd: CommandRef & { route: ReplyRoute }, text: string, rollbackAfterMs: number): void;
+  /** Ids of the commands it is finishing (not interrupted ones). */
+  continuing(): readonly string[];
+}
 
 export interface AgentOptions {
   config: AgentConfig;
@@ -16,6 +29,7 @@ export interface AgentOptions {
   gpioDriver?: GpioDriver;
   /** How long a graceful stop waits for in-flight PUBACKs (ms). */
   stopTimeoutMs?: number;
+  host?: AgentHost;
   /** Wraps the opened database (tests inject write faults where no file system can be made to fail). */
   wrapDatabase?: (db: Database) => Database;
 }
@@ -40,6 +54,8 @@ export interface Agent {
   replayDeadLetters(filter: ReplayFilter): Promise<ReplayResult>;
   /** Deletes the dead letters a filter selects (all with an empty one): `outpost deadletter purge` while the agent runs. */
   purgeDeadLetters(filter: DeadLetterFilter): Promise<{ purged: number }>;
+  /** Writes a command's final reply (one that was handed to the host). */
+  finishCommand(cmd: CommandRef & { route: ReplyRoute }, body: ReplyBody): Promise<void>;
   /** Actual ports, useful when the config asked for port 0. */
   readonly brokerPort: number | undefined;
   readonly httpPort: number | undefined;

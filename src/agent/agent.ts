@@ -20,6 +20,9 @@ import { uplinkComponent, gpioAlarmsComponent, homeAssistantComponent } from './
 import { streamComponent, TICK_MS } from './stream-component.js';
 import { brokerComponent, brokerListenersComponent, sourceComponent, lazyFeed } from './input-components.js';
 import { httpComponent, schedulesComponent } from './ops-components.js';
+import { commandComponent } from './commands/command-component.js';
+import { createReplyWriter } from './commands/command-reply.js';
+import { bump } from '../ops/stats.js';
 import { NOT_OPEN, STOPPED_UPLINK, unbudgeted } from './idle-health.js';
 
 /** A commit running longer than this is a wedged store (the watchdog stops being fed). */
@@ -87,6 +90,11 @@ export function createAgent(opts: AgentOptions): Agent {
       log.info({ ...filter, purged }, 'dead letters purged');
       return { purged };
     },
+    async finishCommand(cmd, body) {
+      if (!parts.writer) throw new Error('the agent is not running');
+      const replies = parts.replies ?? createReplyWriter(parts.writer, config.device.id, clock, (s) => bump(stats.commandsByStatus, s));
+      await replies.write(cmd, cmd.route, body, { record: 'final' });
+    },
     async start() {
       try {
         await lifecycle.start();
@@ -127,6 +135,7 @@ export function createAgent(opts: AgentOptions): Agent {
     uplinkComponent(ctx, parts),
     ...(config.gpio.alarms.length > 0 ? [gpioAlarmsComponent(ctx, parts)] : []),
     streamComponent(ctx, parts),
+    ...(config.commands.enabled ? [commandComponent(ctx, parts, { status: () => agent.status(), replayDeadLetters: (f) => agent.replayDeadLetters(f) })] : []),
     // After the stream, whose sensors it announces; stopped before it, while the uplink runs.
     ...(config.uplink.homeAssistant.enabled ? [homeAssistantComponent(ctx, parts)] : []),
     ...(config.broker.enabled ? [brokerComponent(ctx, parts)] : []),

@@ -10,6 +10,8 @@ import type { Output } from '../outputs/output.js';
 import { createSimulatedGpioDriver } from '../gpio/simulated-driver.js';
 import { createOnoffDriver } from '../gpio/onoff-driver.js';
 import { bump } from '../ops/stats.js';
+import { rowTopic } from '../store/outbox.js';
+import { createCommandInbox } from './commands/command-inbox.js';
 import type { Component } from './lifecycle.js';
 import type { AgentContext, AgentParts } from './agent-parts.js';
 
@@ -44,11 +46,17 @@ export function uplinkComponent({ config, log, clock, stats, opts }: AgentContex
         clock,
         onRefused: (row, why) => {
           bump(stats.deadLettersByReason, 'upstream-refused');
-          w.reject({ reason: 'upstream-refused', detail: why, source: 'uplink', topic: `${uplink.topicPrefix}/${row.kind}/${row.sensor}`, receivedAt: clock(), payload: row.payload });
+          w.reject({ reason: 'upstream-refused', detail: why, source: 'uplink', topic: rowTopic(uplink.topicPrefix, row), receivedAt: clock(), payload: row.payload });
           return w.durable(); // the row leaves the outbox only once its dead letter is committed
         },
       });
       parts.forwarder = f;
+      if (config.commands.enabled) {
+        // Before the first connect: commands the session kept arrive right after it.
+        const inbox = createCommandInbox();
+        parts.commandInbox = inbox;
+        f.live.watch(`${uplink.topicPrefix}/cmd/+`, (topic, payload, props) => inbox.deliver(topic, payload, props), 1);
+      }
       return uplinkOutput(f);
     },
     parts,

@@ -49,8 +49,12 @@ export async function recoverStream(o: RecoveryOptions): Promise<Recovery> {
   let replayed = 0;
   let regenerated = 0;
   const out: StreamOutput[] = [];
+  // Seqs taken by messages the stream did not produce (command replies, backfills) since the
+  // checkpoint: the regenerated outputs had the seqs around them.
+  const outside = new Set((await o.db.all<{ seq: number }>('SELECT seq FROM outside_seqs WHERE seq >= ?', [cp.nextSeq])).map((r) => r.seq));
   const emit = () => {
     for (const x of out) {
+      while (outside.has(seq)) seq++;
       if (seq >= committedNext) {
         o.writer.write(x, o.clock());
         regenerated++;
@@ -81,6 +85,7 @@ export async function recoverStream(o: RecoveryOptions): Promise<Recovery> {
     o.log.error({ journalBatch: id, err: (err as Error)?.message ?? String(err) }, 'journal batch cannot be decoded: skipped');
   });
   if (unreplayable > 0) o.log.warn({ unreplayable }, 'journal replay skipped entries it could not process');
+  while (outside.has(seq)) seq++;
   if (seq < committedNext) {
     // Should not happen; if it does, ids stay unique because the counter continues from the committed one.
     o.log.error({ regeneratedUpTo: seq, committed: committedNext }, 'journal replay re-created fewer messages than were committed');

@@ -154,6 +154,25 @@ program
   .action(async (o: { nab?: string; detector?: string[]; json?: boolean }) => exit(await (await tool<typeof import('../tools/nab-command.js')>('nab-command')).nab(o, processIo)));
 
 program
+  .command('keygen')
+  .description('make an Ed25519 key pair for signed commands: <out>.key for the fleet, <out>.pub for the devices')
+  .option('--out <prefix>', 'file name prefix', 'outpost-commands')
+  .action(async (o: { out: string }) => exit((await import('./keygen.js')).keygen(o, processIo)));
+
+program
+  .command('cmd')
+  .description('send a command to a device through the fleet service, wait for its reply; exit 0 done, 1 failed, 2 rejected, 3 expired, 4 timed out, 5 no fleet service')
+  .requiredOption('--fleet <file>', 'the fleet YAML config (its http address and token)')
+  .argument('<device>')
+  .argument('<name>', 'ping, status, replay, flush, deadletter.replay, config.get, config.apply, gpio.set, alarm.ack, detector.reset, log.level')
+  .option('--arg <key=value>', 'an argument (repeatable); the value is JSON when it parses', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--json <object>', 'the arguments as one JSON object')
+  .option('--ttl <duration>', 'expires this long after it is sent (the fleet\'s commands.ttl by default)')
+  .option('--timeout <duration>', 'how long to wait for the final reply', '30s')
+  .option('--url <url>', 'the fleet service (default: from the config\'s http)')
+  .action(async (device: string, name: string, o: Omit<import('./cmd.js').CmdArgs, 'device' | 'name'>) => exit(await (await import('./cmd.js')).cmd({ ...o, device, name }, processIo)));
+
+program
   .command('hash-password')
   .description('print a scrypt hash of a password (typed, or piped in) for broker.auth.users[].password')
   .action(async () => exit(await (await import('./hash-password.js')).hashPasswordCommand(processIo)));

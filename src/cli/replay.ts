@@ -6,8 +6,8 @@ import { existsSync } from 'node:fs';
 import { loadConfigFile } from '../config/load.js';
 import { appendReplayed, readingStore, stoppedStore } from '../store/cli-store.js';
 import type { Database } from '../store/sqlite.js';
-import { replayJournal } from '../store/journal.js';
-import { createStream, type StreamOutput } from '../stream/stream.js';
+import type { StreamOutput } from '../stream/stream.js';
+import { rerunJournal } from '../agent/backfill.js';
 import { compileGlob } from '../stream/glob.js';
 import { renderBody, upstreamEncoder } from '../wire/render.js';
 import { reportProblems } from './check-config.js';
@@ -41,29 +41,7 @@ export async function replay(a: ReplayArgs, io: Io): Promise<number> {
     return 1;
   }
   const matches = a.sensor ? compileGlob(a.sensor) : () => true;
-  const rerun = async (db: Database) => {
-    const stream = createStream(cfg.pipelines);
-    const out: StreamOutput[] = [];
-    const outputs: StreamOutput[] = [];
-    let readings = 0;
-    await replayJournal(db, 0, (e) => {
-      if (e.shift) {
-        stream.shiftArrivals(e.value);
-      } else if (e.availability) {
-        // not a reading; availability events are not replayed
-      } else if (e.sensor === null) {
-        stream.tick(e.ts, out);
-      } else if (e.ts >= from && e.ts < to && matches(e.sensor)) {
-        readings++;
-        stream.ingest({ sensor: e.sensor, ts: e.ts, value: e.value, receivedAt: e.receivedAt }, out);
-      }
-      // Summaries and anomalies of the range; staleness seen by a partial replay is no news.
-      for (const o of out) if (o.kind !== 'event') outputs.push(o);
-      out.length = 0;
-    });
-    stream.flush(outputs); // windows the journal ends in: partial
-    return { outputs, readings };
-  };
+  const rerun = (db: Database) => rerunJournal(db, cfg.pipelines, { from, to, matches });
   const said = (readings: number, outputs: StreamOutput[]) =>
     io.err(`replayed ${readings} readings: ${outputs.filter((o) => o.kind === 'summary').length} summaries, ${outputs.filter((o) => o.kind === 'anomaly').length} anomalies${a.publish ? ' queued in the outbox' : ''}`);
 

@@ -7,7 +7,8 @@ import type { AgentConfig } from '../config/load.js';
 import { loadConfigIsolated } from '../config/load-isolated.js';
 import { createLogger, type Logger } from '../ops/logger.js';
 import { createAgent } from '../agent/agent.js';
-import type { Agent } from '../agent/agent-types.js';
+import type { Agent, AgentHost } from '../agent/agent-types.js';
+import { createConfigHost, type Reloaded } from './config-apply.js';
 import { connectSdNotify, startWatchdog, type SdNotify } from '../ops/sd-notify.js';
 import { reportProblems } from './report-problems.js';
 import type { Io } from './io.js';
@@ -18,7 +19,28 @@ export async function run(file: string, io: Io): Promise<number> {
   const log = createLogger(loaded.config.log.level);
   exitOnUnexpected(log);
   const notify = await connectSdNotify(process.env, log);
-  let agent = createAgent({ config: loaded.config, log });
+  let agent: Agent;
+  let stopping = false;
+  let reloading: Promise<unknown> | undefined;
+  // Reloads (SIGHUP, config.apply) one at a time; a stop waits for the one running.
+  const reloadNow = (): Promise<Reloaded> => {
+    const p = (reloading ?? Promise.resolve()).then(() => reload(file, agent, log, notify, host));
+    const tracked = p.then(
+      (r) => {
+        agent = r.agent;
+        if (reloading === tracked) reloading = undefined;
+        return r;
+      },
+      (err: Error) => {
+        log.fatal({ err: err.message }, 'reload failed and the previous config could not be restarted: exiting (systemd restarts the service)');
+        process.exit(1);
+      },
+    );
+    reloading = tracked;
+    return tracked;
+  };
+  const host = createConfigHost({ file, log, reload: reloadNow, current: () => agent });
+  agent = createAgent({ config: loaded.config, log, host });
   // A signal during a long start (recovery of a big journal) stops cleanly: what started is
   // stopped in reverse, the rest never starts.
   let stopDuringStart = false;
@@ -46,8 +68,6 @@ export async function run(file: string, io: Io): Promise<number> {
   const stopWatchdog = notify && startWatchdog({ notify, env: process.env, progressing: () => agent.progressing(), log });
 
   return new Promise<number>((resolve) => {
-    let stopping = false;
-    let reloading: Promise<void> | undefined;
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) {
         log.warn({ signal }, 'second signal: exiting without waiting');
@@ -74,41 +94,32 @@ export async function run(file: string, io: Io): Promise<number> {
     process.on('SIGINT', onSignal);
     process.on('SIGHUP', () => {
       if (stopping || reloading) return;
-      reloading = reload(file, agent, log, notify).then(
-        (next) => {
-          agent = next;
-          reloading = undefined;
-        },
-        (err: Error) => {
-          log.fatal({ err: err.message }, 'reload failed and the previous config could not be restarted: exiting (systemd restarts the service)');
-          process.exit(1);
-        },
-      );
+      void reloadNow();
     });
   });
 }
 
-async function reload(file: string, current: Agent, log: Logger, notify: SdNotify | undefined): Promise<Agent> {
+async function reload(file: string, current: Agent, log: Logger, notify: SdNotify | undefined, host: AgentHost): Promise<Reloaded> {
   const loaded = await loadConfigIsolated(file);
   if (!loaded.ok) {
     log.error({ problems: loaded.problems.map((p) => `${p.path}: ${p.message}`) }, 'SIGHUP: the new config has problems; keeping the running one');
-    return current;
+    return { agent: current, started: 'previous' };
   }
   notify?.send('RELOADING=1');
   log.info('SIGHUP: config checked; restarting the pipeline on it (unchanged pipelines keep their state)');
   const previous = current.config;
   await current.stop({ flushOpenWindows: false });
   const start = async (config: AgentConfig) => {
-    const next = createAgent({ config, log });
+    const next = createAgent({ config, log, host });
     await next.start();
     return next;
   };
-  let next: Agent;
+  let next: Reloaded;
   try {
-    next = await start(loaded.config);
+    next = { agent: await start(loaded.config), started: 'new' };
   } catch (err) {
     log.error({ err: (err as Error).message }, 'SIGHUP: the new config does not start; back to the previous one');
-    next = await start(previous);
+    next = { agent: await start(previous), started: 'previous' };
   }
   notify?.send('READY=1');
   return next;

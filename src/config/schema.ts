@@ -2,6 +2,8 @@
 // are both derived from this file and the parts it imports; nothing else describes the
 // config's shape.
 import { z } from 'zod';
+import { COMMAND_NAMES } from '../commands/command-args.js';
+import { readKey } from '../commands/command-signature.js';
 import { formatPath } from './format-path.js';
 import { cronExpression, duration, port, size, topicFilter } from './fields.js';
 import { source, simulatedSensor } from './sources-schema.js';
@@ -184,6 +186,17 @@ const schedules = z.strictObject({
   dailySummary: cronExpression.default('0 0 * * *').describe('the retained <prefix>/daily report of the last 24 hours'),
 });
 
+const commands = z.strictObject({
+  enabled: z.boolean().default(true).describe('take commands from the fleet on <prefix>/cmd/+ (docs/commands.md)'),
+  publicKey: z
+    .string()
+    .optional()
+    .describe('Ed25519 public key (PEM, e.g. "${file:/etc/outpost/fleet.pub}"): only commands signed by its private key run'),
+  allow: z.array(z.enum(COMMAND_NAMES)).default([...COMMAND_NAMES]).describe('the commands this device takes; others are rejected'),
+  rollbackAfter: duration('60s').default(60_000).describe('config.apply: back to the old config unless healthy and forwarding within this'),
+  maxTtl: duration('7d').default(7 * 86_400_000).describe('a command expiring further ahead than this is rejected (a signed command cannot be kept for later)'),
+});
+
 export const configSchema = z
   .strictObject({
     device: z.strictObject({
@@ -201,6 +214,7 @@ export const configSchema = z
     limits: limits.prefault({}),
     schedules: schedules.prefault({}),
     clock: clock.prefault({}),
+    commands: commands.prefault({}),
     log: z
       .strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') })
       .prefault({}),
@@ -250,6 +264,10 @@ export const configSchema = z
       if (bytes !== undefined && bytes > cfg.storage.maxBytes / 2) {
         ctx.addIssue({ code: 'custom', path: ['storage', part, 'maxBytes'], message: 'must not exceed half of storage.maxBytes (the outbox needs the rest)' });
       }
+    }
+    if (cfg.commands.publicKey !== undefined) {
+      const key = readKey(cfg.commands.publicKey, 'public');
+      if (typeof key === 'string') ctx.addIssue({ code: 'custom', path: ['commands', 'publicKey'], message: key });
     }
     if (cfg.uplink.reconnect.min > cfg.uplink.reconnect.max) {
       ctx.addIssue({ code: 'custom', path: ['uplink', 'reconnect', 'min'], message: 'must not exceed uplink.reconnect.max' });

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { duration, port, topicFilter } from '../config/fields.js';
 import { parseWithSchema } from '../config/load.js';
 import type { ConfigProblem } from '../config/problems.js';
+import { readKey } from '../commands/command-signature.js';
 
 const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
 
@@ -45,9 +46,19 @@ export const fleetConfigSchema = z
         allowedHosts: z.array(z.string()).default([]),
       })
       .prefault({}),
+    commands: z
+      .strictObject({
+        privateKey: z.string().optional().describe('Ed25519 private key (PEM, e.g. "${file:/etc/outpost/fleet.key}" from `outpost keygen`): commands are signed with it'),
+        ttl: duration('10m').default(600_000).describe('a command expires this long after it is sent unless the request says otherwise'),
+      })
+      .prefault({}),
     log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') }).prefault({}),
   })
   .superRefine((c, ctx) => {
+    if (c.commands.privateKey !== undefined) {
+      const key = readKey(c.commands.privateKey, 'private');
+      if (typeof key === 'string') ctx.addIssue({ code: 'custom', path: ['commands', 'privateKey'], message: key });
+    }
     if (!LOOPBACK.includes(c.http.host) && c.http.token === undefined && c.http.auth === undefined) {
       ctx.addIssue({ code: 'custom', path: ['http', 'token'], message: `(or http.auth) is required when http.host is ${c.http.host} (not loopback): the dashboard and its acknowledge action would be open to the network` });
     }

@@ -10,6 +10,7 @@ import { hostname } from 'node:os';
 import type { Logger } from '../ops/logger.js';
 import { checkHost, checkJsonRequest, checkToken } from '../ops/http-guard.js';
 import type { FleetConfig } from './fleet-config.js';
+import { listCommands } from './command-queries.js';
 import type { FleetStore } from './fleet-store.js';
 import { getDevice, listAlerts, listDeadLetters, listDevices, sensorSummaries } from './fleet-queries.js';
 import { createSessions, SESSION_COOKIE, type Session } from './sessions.js';
@@ -48,16 +49,24 @@ function crossSite(req: IncomingMessage): { status: 403; message: string } | und
   return host.toLowerCase() === (req.headers.host ?? '').toLowerCase() ? undefined : { status: 403, message: 'a cross-site request: refused' };
 }
 
-export async function startFleetHttp(cfg: FleetConfig['http'], store: FleetStore, ack: (id: string, who: string) => Promise<boolean>, log: Logger): Promise<FleetHttp> {
+export interface FleetActions {
+  ack(id: string, who: string): Promise<boolean>;
+  command(device: string, body: Record<string, unknown>, who: string): Promise<{ status: number; body: unknown }>;
+}
+
+/** Largest POST body (a command's config.apply carries a whole YAML file). */
+const MAX_BODY = 1_100_000;
+
+export async function startFleetHttp(cfg: FleetConfig['http'], store: FleetStore, actions: FleetActions, log: Logger): Promise<FleetHttp> {
   const allowed = [...cfg.allowedHosts, hostname(), `${hostname()}.local`].map((h) => h.toLowerCase());
   const clients = new Set<ServerResponse>();
   const sessions = cfg.auth ? createSessions(cfg.auth.users) : undefined;
   const guarded = cfg.token !== undefined || sessions !== undefined;
-  const readJson = async (req: IncomingMessage): Promise<Record<string, unknown> | undefined> => {
+  const readJson = async (req: IncomingMessage, max = 4096): Promise<Record<string, unknown> | undefined> => {
     let body = '';
     for await (const chunk of req) {
       body += chunk;
-      if (body.length > 4096) return undefined;
+      if (body.length > max) return undefined;
     }
     try {
       const v = JSON.parse(body || '{}') as unknown;
@@ -131,6 +140,10 @@ export async function startFleetHttp(cfg: FleetConfig['http'], store: FleetStore
         return json(res, 200, await listAlerts(store.db, state, url.searchParams.get('device') ?? undefined));
       }
       if (parts[0] === 'deadletters') return json(res, 200, await listDeadLetters(store.db));
+      if (parts[0] === 'commands' && parts.length === 1) {
+        const q = url.searchParams;
+        return json(res, 200, await listCommands(store.db, { device: q.get('device') ?? undefined, id: q.get('id') ?? undefined, limit: Number(q.get('limit')) || undefined }));
+      }
       if (parts[0] === 'events') {
         if (clients.size >= MAX_EVENT_CLIENTS) return json(res, 503, { error: `already ${MAX_EVENT_CLIENTS} event streams open` });
         res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
@@ -140,18 +153,25 @@ export async function startFleetHttp(cfg: FleetConfig['http'], store: FleetStore
         return;
       }
     }
-    if (req.method === 'POST' && parts[0] === 'anomalies' && parts[2] === 'ack' && parts.length === 3) {
-      const bad = checkJsonRequest(req.headers['content-type'], req.headers['content-length'], 4096);
+    const ackRoute = parts[0] === 'anomalies' && parts[2] === 'ack' && parts.length === 3;
+    const commandRoute = parts[0] === 'devices' && parts[2] === 'commands' && parts.length === 3;
+    if (req.method === 'POST' && (ackRoute || commandRoute)) {
+      const max = commandRoute ? MAX_BODY : 4096;
+      const bad = checkJsonRequest(req.headers['content-type'], req.headers['content-length'], max);
       if (bad) return json(res, bad.status, { error: bad.message });
       const cross = crossSite(req);
       if (cross) return json(res, cross.status, { error: cross.message });
       // A session's write action carries its CSRF token (a header a foreign page cannot set).
       if (session && req.headers['x-csrf-token'] !== session.csrf) return json(res, 403, { error: 'missing or wrong X-CSRF-Token (log in again)' });
-      const body = await readJson(req);
-      if (!body) return json(res, 400, { error: 'the body is not a JSON object (at most 4 KB)' });
+      const body = await readJson(req, max);
+      if (!body) return json(res, 400, { error: `the body is not a JSON object (at most ${max} bytes)` });
       const by = typeof body.by === 'string' && body.by.length > 0 ? body.by.slice(0, 100) : 'dashboard';
       const actor = session ? `${session.user} (session ${req.socket.remoteAddress ?? '?'})` : `${by} (${who} ${req.socket.remoteAddress ?? '?'})`;
-      return (await ack(parts[1]!, actor)) ? json(res, 200, { id: parts[1], state: 'acknowledged', by: actor }) : json(res, 404, { error: `no open anomaly ${JSON.stringify(parts[1])}` });
+      if (commandRoute) {
+        const r = await actions.command(parts[1]!, body, actor);
+        return json(res, r.status, r.body);
+      }
+      return (await actions.ack(parts[1]!, actor)) ? json(res, 200, { id: parts[1], state: 'acknowledged', by: actor }) : json(res, 404, { error: `no open anomaly ${JSON.stringify(parts[1])}` });
     }
     return json(res, 404, { error: 'not found' });
   };

@@ -23,7 +23,10 @@ export async function gapsOf(db: Database, device: string): Promise<Gaps> {
     'SELECT seq, next FROM (SELECT seq, lead(seq) OVER (ORDER BY seq) AS next FROM log WHERE device = ? AND seq >= ?) WHERE next > seq + 1',
     [device, firstSeq],
   );
-  return { missing: rows.reduce((n, r) => n + (r.next - r.seq - 1), 0), ranges: rows.slice(0, 20).map((r) => [r.seq + 1, r.next - 1]) };
+  // Ranges a replay backfilled (a command sent to close them, answered done) are no gap any more.
+  const filled = await db.all<{ first: number; last: number }>('SELECT first, last FROM backfills WHERE device = ?', [device]);
+  const open = rows.map((r): [number, number] => [r.seq + 1, r.next - 1]).filter(([a, b]) => !filled.some((f) => f.first <= a && b <= f.last));
+  return { missing: open.reduce((n, [a, b]) => n + (b - a + 1), 0), ranges: open.slice(0, 20) };
 }
 
 interface DeviceRow {

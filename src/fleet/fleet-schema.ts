@@ -1,12 +1,14 @@
 // The fleet store's tables. The log is the source of truth (append-only, one row per accepted
 // upstream message, deduplicated by key); every other table is a projection of it, dropped and
 // rebuilt by `outpost fleet rebuild`, and rebuilt at start when PROJECTION_VERSION changed.
-export const PROJECTION_VERSION = '2';
+import { COMMANDS_SCHEMA } from './command-projection.js';
+
+export const PROJECTION_VERSION = '3';
 
 export const LOG_SCHEMA = `
 CREATE TABLE IF NOT EXISTS log (
   key TEXT PRIMARY KEY,          -- the message id, or health:/status:/daily:/ack: keys
-  kind TEXT NOT NULL,            -- summary | anomaly | event | health | status | daily | ack
+  kind TEXT NOT NULL,            -- summary | anomaly | event | health | status | daily | ack | command | command-sent | cmd-result
   device TEXT,
   seq INTEGER,                   -- of "<device>:<seq>" ids
   prefix TEXT NOT NULL,
@@ -21,7 +23,7 @@ CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, w
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
-export const PROJECTION_TABLES = ['devices', 'prefixes', 'prefix_status', 'summaries', 'sensor_state', 'alerts', 'clears'] as const;
+export const PROJECTION_TABLES = ['devices', 'prefixes', 'prefix_status', 'summaries', 'sensor_state', 'alerts', 'clears', 'commands', 'backfills'] as const;
 
 export const PROJECTION_SCHEMA = `
 CREATE TABLE IF NOT EXISTS devices (
@@ -48,4 +50,4 @@ CREATE TABLE IF NOT EXISTS alerts (
 );
 CREATE INDEX IF NOT EXISTS alerts_state ON alerts (state, ts);
 CREATE TABLE IF NOT EXISTS clears (device TEXT NOT NULL, kind TEXT NOT NULL, subject TEXT NOT NULL, ts TEXT NOT NULL, key TEXT NOT NULL, PRIMARY KEY (device, kind, subject, ts));
-`;
+${COMMANDS_SCHEMA}`;

@@ -6,6 +6,7 @@ import { openFleetStore, type FleetStore } from './fleet-store.js';
 import { startFleetConsumer, type FleetConsumer } from './fleet-consumer.js';
 import { startFleetHttp, type FleetHttp } from './fleet-http.js';
 import type { LogEntry } from './projection.js';
+import { startFleetCommands, type FleetCommands } from './fleet-commands.js';
 
 const RETENTION_EVERY_MS = 3_600_000;
 
@@ -26,6 +27,7 @@ export async function startFleetService(cfg: FleetConfig, log: Logger): Promise<
   const store = await openFleetStore(cfg.store.path);
   let http: FleetHttp | undefined;
   let consumer: FleetConsumer | undefined;
+  let commands: FleetCommands | undefined;
   try {
     const ack = async (id: string, who: string): Promise<boolean> => {
       const open = await store.db.get<{ n: number }>("SELECT count(*) AS n FROM alerts WHERE id = ? AND state = 'open'", [id]);
@@ -38,12 +40,15 @@ export async function startFleetService(cfg: FleetConfig, log: Logger): Promise<
       http?.broadcast({ kind: 'ack', id });
       return true;
     };
-    http = await startFleetHttp(cfg.http, store, ack, log);
+    commands = startFleetCommands(cfg, store, log, (c) => http?.broadcast(c));
+    const cmds = commands;
+    http = await startFleetHttp(cfg.http, store, { ack, command: (device, body, who) => cmds.send(device, body, who) }, log);
     consumer = startFleetConsumer(cfg, store, log, (fresh) => {
       for (const e of fresh) http!.broadcast(change(e));
     });
   } catch (err) {
     await consumer?.close().catch(() => undefined);
+    await commands?.close().catch(() => undefined);
     await http?.close().catch(() => undefined);
     await store.close();
     throw err;
@@ -59,6 +64,7 @@ export async function startFleetService(cfg: FleetConfig, log: Logger): Promise<
     async stop() {
       clearInterval(timer);
       await consumer!.close().catch((err: Error) => log.warn({ err: err.message }, 'fleet consumer did not close cleanly'));
+      await commands!.close();
       await http!.close();
       await store.close();
     },

@@ -5,6 +5,7 @@
 // subject at or after its time, whichever arrives first. Only the status (it carries no time)
 // goes by arrival.
 import type { Executor } from '../store/sqlite.js';
+import { projectCommand } from './command-projection.js';
 
 export interface LogEntry {
   key: string;
@@ -109,6 +110,11 @@ export async function project(tx: Executor, e: LogEntry, batch: Seen): Promise<v
     case 'ack':
       await tx.run("UPDATE alerts SET state = 'acknowledged', acked_by = ?, acked_at = ? WHERE id = ? AND state = 'open'", [m.by, e.receivedAt, m.id]);
       return;
+    case 'command':
+    case 'command-sent':
+    case 'cmd-result':
+      if (e.kind === 'cmd-result') seen(batch, device, e.prefix, ms(m.ts));
+      return projectCommand(tx, e);
     default:
       return; // daily reports are kept in the log only
   }

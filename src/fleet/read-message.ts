@@ -4,11 +4,12 @@
 import type { z } from 'zod';
 import { anomalyMessage, dailyReport, eventMessage, healthMessage, summaryMessage } from '../wire/upstream.js';
 import { topicMatches } from '../stream/topic-filter.js';
+import { commandReply } from '../commands/command-wire.js';
 import { jsonDeeperThan } from '../wire/json-depth.js';
 import type { LogEntry } from './projection.js';
 
 // A Map: a topic level such as "constructor" must not find an inherited member.
-const SCHEMAS = new Map<string, z.ZodType>([['summary', summaryMessage], ['anomaly', anomalyMessage], ['event', eventMessage], ['health', healthMessage], ['daily', dailyReport]]);
+const SCHEMAS = new Map<string, z.ZodType>([['summary', summaryMessage], ['anomaly', anomalyMessage], ['event', eventMessage], ['health', healthMessage], ['daily', dailyReport], ['cmd-result', commandReply]]);
 /** What an agent's device.id may be (src/config/schema.ts): no ":", so no id can pass for a key of ours. */
 const DEVICE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const MAX_DEPTH = 32;
@@ -39,7 +40,7 @@ export function readMessage(filters: readonly string[], topic: string, payload: 
     return { entry: { key: `status:${at.prefix}:${receivedAt}:${statusCount++}`, kind, device: null, seq: null, prefix: at.prefix, payload: JSON.stringify({ status }), receivedAt } };
   }
   const schema = SCHEMAS.get(kind);
-  if (!schema) return { ignored: true }; // commands and their replies, health of other tools
+  if (!schema) return { ignored: true }; // commands (ours, echoed), health of other tools
   if (jsonDeeperThan(payload, MAX_DEPTH)) return { dead: { reason: 'bad-json', detail: `nested deeper than ${MAX_DEPTH}` } };
   let doc: unknown;
   try {
@@ -54,7 +55,9 @@ export function readMessage(filters: readonly string[], topic: string, payload: 
     const issue = parsed.error.issues[0]!;
     return { dead: { reason: 'schema', detail: `${issue.path.join('.') || kind}: ${issue.message}`.slice(0, 300) } };
   }
-  const m = parsed.data as { id?: string; device: string; ts?: string };
+  const m = parsed.data as { id?: string; device: string; ts?: string; msgId?: string };
+  // A reply's `id` is its command's; its own message id is msgId.
+  if (kind === 'cmd-result') m.id = m.msgId;
   if (!DEVICE_ID.test(m.device)) return { dead: { reason: 'schema', detail: `device ${JSON.stringify(m.device.slice(0, 80))} is no Outpost device id` } };
   if (m.id !== undefined) {
     const colon = m.id.lastIndexOf(':');

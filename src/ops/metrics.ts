@@ -46,6 +46,7 @@ export function createMetrics(i: MetricsInputs): Registry {
 
   fromMap('outpost_readings_total', 'Readings accepted into the stream, by source', 'source', () => i.stats.readingsBySource);
   fromMap('outpost_dead_letters_total', 'Inputs rejected to the dead-letter table, by reason', 'reason', () => i.stats.deadLettersByReason);
+  fromMap('outpost_commands_total', 'Remote commands answered, by reply status (duplicates counted as duplicate)', 'status', () => i.stats.commandsByStatus);
   fromMap('outpost_broker_rejections_total', 'Clients and packets refused by the local broker', 'reason', () => i.stats.brokerRejections);
   fromValue('outpost_late_readings_total', 'Readings that arrived after their window closed', () => i.stats.late);
   fromValue('outpost_unrouted_readings_total', 'Readings whose sensor matches no pipeline', () => i.stats.unrouted);

@@ -20,6 +20,8 @@ export interface Stats {
   journalTrimmed: number;
   /** Dead letters deleted by their share of the byte budget. */
   deadLettersTrimmed: number;
+  /** Remote commands by the status of their (last) reply, and "refused-unsigned" and such. */
+  commandsByStatus: Map<string, number>;
 }
 
 export function createStats(now: number): Stats {
@@ -34,6 +36,7 @@ export function createStats(now: number): Stats {
     anomalies: 0,
     events: 0,
     brokerRejections: new Map(),
+    commandsByStatus: new Map(),
     merges: 0,
     evictedSummaries: 0,
     evictedAnomalies: 0,

@@ -15,14 +15,35 @@ export async function writeBatchesTx(tx: Executor, batches: readonly Batch[], ou
   for (const b of batches) {
     for (const j of b.journal) journalId = await appendJournalTx(tx, j.data, j.count, j.firstReceived, j.lastReceived);
     await outbox.appendTx(tx, b.rows.filter((r) => !deliveredLive(r.seq)), b.nextSeq);
+    await recordOutsideTx(tx, b.rows);
     if (b.rejections.length > 0) await insertDeadLettersTx(tx, b.rejections);
     if (b.checkpoint) {
       const covered = journalId ?? (await tx.get<{ id: number | null }>('SELECT MAX(id) AS id FROM journal'))?.id ?? 0;
       await saveCheckpointTx(tx, { journalId: covered, nextSeq: b.nextSeq, ...b.checkpoint, createdAt: now });
+      // Recovery starts at the checkpoint's counter: the outside seqs below it are of no use.
+      await tx.run('DELETE FROM outside_seqs WHERE seq < ?', [b.nextSeq]);
       checkpointAt = covered;
     }
   }
   return checkpointAt;
+}
+
+/**
+ * Seqs the stream did not produce, for recovery to step over, and the command records their
+ * replies settle (delivered live or not: the record is what answers a redelivery).
+ */
+async function recordOutsideTx(tx: Executor, rows: Batch['rows']): Promise<void> {
+  for (const r of rows) {
+    if (!r.outside) continue;
+    await tx.run('INSERT OR IGNORE INTO outside_seqs (seq) VALUES (?)', [r.seq]);
+    const c = r.command;
+    if (c) {
+      await tx.run(
+        'INSERT INTO commands (id, name, received_at, keep_until, state, reply) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET state = excluded.state, reply = excluded.reply',
+        [c.id, c.name, r.createdAt, c.keepUntil, c.state, c.reply],
+      );
+    }
+  }
 }
 
 /** What held batches (plus readings not yet cut) amount to, for the log line of a stop that loses them. */

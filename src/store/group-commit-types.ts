@@ -1,12 +1,21 @@
 // The group commit's contract: its options (what the agent gives it), its health, and its API
 // for ingest, recovery, the ticker and the uplink's memory lane (group-commit.ts).
 import type { Database } from './sqlite.js';
-import type { Outbox, MessageKind, OutboxRow } from './outbox.js';
+import type { Outbox, MessageKind, OutboxRow, OutboxMessage } from './outbox.js';
 import type { HeldLimits, ShedCounts } from './held-batches.js';
 import type { StoreProblem } from './store-errors.js';
 import type { StreamOutput } from '../stream/stream.js';
 import type { Rejection } from '../stream/rejection.js';
 import type { Logger } from '../ops/logger.js';
+
+export interface OutsideMessage {
+  kind: MessageKind;
+  /** The topic under the kind (for a reply: the topic under the prefix). */
+  sensor: string;
+  /** The row's payload (its id from the seq) and MQTT 5 properties (JSON). */
+  render(seq: number): { payload: string; props?: string | null };
+  command?: OutboxMessage['command'];
+}
 
 export interface CommitHooks {
   /** Before each commit, with the bytes it is about to add: the byte budget makes room. */
@@ -64,6 +73,12 @@ export interface GroupCommit {
   /** A device's availability, journaled (replay reports it again at the same point). */
   availability(device: string, online: boolean, at: number): void;
   write(output: StreamOutput, createdAt: number): void;
+  /**
+   * A message the stream did not produce (a command reply, a backfill), in the outbox with the
+   * next seq; its seq is recorded as outside the stream's, so recovery's regenerated outputs
+   * keep their ids. A reply updates its command's record in the same transaction.
+   */
+  writeOutside(message: OutsideMessage, createdAt: number): void;
   reject(rejection: Rejection): void;
   /** The next commit also saves a checkpoint. */
   requestCheckpoint(): void;

@@ -11,12 +11,12 @@ import { describeUnkept, writeBatchesTx } from './commit-batches.js';
 import { createBackpressure } from './backpressure.js';
 import { batchBytes, createHeldBatches, PIECE_BYTES, type Batch, DEFAULT_HELD_LIMITS } from './held-batches.js';
 import { classifyStoreError, STORE_PROBLEM_ADVICE, type StoreProblem } from './store-errors.js';
-import type { GroupCommit, GroupCommitOptions } from './group-commit-types.js';
-import { isPriority } from './outbox.js';
+import type { GroupCommit, GroupCommitOptions, OutsideMessage } from './group-commit-types.js';
+import { isPriority, type OutboxMessage } from './outbox.js';
 import type { StreamOutput } from '../stream/stream.js';
 import type { Rejection } from '../stream/rejection.js';
 
-type Draft = { output: StreamOutput; createdAt: number };
+type Draft = { output: StreamOutput; createdAt: number } | { outside: OutsideMessage; createdAt: number };
 
 const MAX_DRAFTS = 2000;
 // Journal entries waiting before ingest is paused (in commitReadings batches).
@@ -69,7 +69,11 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
     const journal = entries.count > 0 ? [{ count: entries.count, firstReceived: entries.firstReceived, lastReceived: entries.lastReceived, data: entries.take() }] : [];
     const drafts = pending.drafts;
     const first = opts.outbox.reserve(drafts.length);
-    const rows = drafts.map((d, i) => {
+    const rows = drafts.map((d, i): OutboxMessage => {
+      if ('outside' in d) {
+        const m = d.outside;
+        return { seq: first + i, kind: m.kind, sensor: m.sensor, createdAt: d.createdAt, sketch: null, outside: true, ...m.render(first + i), ...(m.command && { command: m.command }) };
+      }
       const o = d.output;
       return { seq: first + i, kind: o.kind, sensor: o.sensor, createdAt: d.createdAt, ...opts.encode(first + i, o) };
     });
@@ -231,6 +235,10 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
     availability: (device, online, at) => journaled(() => entries.availability(device, online, at)),
     write(output, createdAt) {
       pending.drafts.push({ output, createdAt });
+      grew();
+    },
+    writeOutside(outside, createdAt) {
+      pending.drafts.push({ outside, createdAt });
       grew();
     },
     reject(rejection) {

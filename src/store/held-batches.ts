@@ -245,7 +245,7 @@ export function createHeldBatches(limits: HeldLimits): HeldBatches {
       for (const b of batches) {
         for (const r of b.rows) {
           if (r.kind !== kind || r.seq <= afterSeq) continue;
-          out.push({ seq: r.seq, kind: r.kind, sensor: r.sensor, payload: r.payload, bytes: Buffer.byteLength(r.payload) });
+          out.push({ seq: r.seq, kind: r.kind, sensor: r.sensor, payload: r.payload, bytes: Buffer.byteLength(r.payload), props: r.props ?? null });
           if (out.length >= limit) return out;
         }
       }

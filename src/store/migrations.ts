@@ -45,6 +45,22 @@ const MIGRATIONS: readonly string[] = [
    CREATE INDEX outbox_anomalies ON outbox (seq) WHERE kind = 'anomaly';`,
   // 4: events (availability, staleness: kind 'event') drain before summaries like anomalies
   `CREATE INDEX outbox_events ON outbox (seq) WHERE kind = 'event';`,
+  // 5: remote commands. Replies (kind 'reply') drain with the priority classes and may carry
+  // MQTT 5 publish properties (correlation data); `outside_seqs` lists the seqs the stream did
+  // not produce (replies, backfills), which recovery steps over so the stream's regenerated
+  // outputs keep their ids; `commands` records each command id before it runs, and its reply.
+  `ALTER TABLE outbox ADD COLUMN props TEXT;
+   CREATE INDEX outbox_replies ON outbox (seq) WHERE kind = 'reply';
+   CREATE TABLE outside_seqs (seq INTEGER PRIMARY KEY);
+   CREATE TABLE commands (
+     id TEXT PRIMARY KEY,                -- the command's id, as the sender chose it
+     name TEXT NOT NULL,
+     received_at INTEGER NOT NULL,       -- epoch ms
+     keep_until INTEGER NOT NULL,        -- kept (a redelivery is answered, never re-run) until then
+     state TEXT NOT NULL,                -- running | accepted | final
+     reply TEXT                          -- the latest reply's body (JSON), for a redelivery
+   );
+   CREATE INDEX commands_keep ON commands (keep_until);`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -6,10 +6,13 @@
 import type { Database, Executor } from './sqlite.js';
 import { insertRows } from './sqlite.js';
 
-/** A row's class, its drain lane and the first level of its topic (`<prefix>/<kind>/<sensor>`). */
-export type MessageKind = 'summary' | 'anomaly' | 'event';
-export const MESSAGE_KINDS: readonly MessageKind[] = ['anomaly', 'event', 'summary'];
-/** The kinds that drain first and are never merged (anomalies and events). */
+/**
+ * A row's class, its drain lane and the first level of its topic (`<prefix>/<kind>/<sensor>`;
+ * a command reply's topic comes from its row: see rowTopic()).
+ */
+export type MessageKind = 'summary' | 'anomaly' | 'event' | 'reply';
+export const MESSAGE_KINDS: readonly MessageKind[] = ['anomaly', 'reply', 'event', 'summary'];
+/** The kinds that drain first and are never merged (anomalies, command replies and events). */
 export const isPriority = (kind: MessageKind): boolean => kind !== 'summary';
 
 export interface OutboxMessage {
@@ -21,6 +24,12 @@ export interface OutboxMessage {
   createdAt: number;
   /** A summary's quantile sketch (JSON), kept so it can be merged exactly; null otherwise. */
   sketch: string | null;
+  /** MQTT 5 publish properties to send with it (JSON, opaque here): a reply's correlation data. */
+  props?: string | null;
+  /** Not produced by the stream (a command reply, a backfill): recovery steps over its seq. */
+  outside?: boolean;
+  /** A command reply: the command's record is updated in the same transaction (commands table). */
+  command?: { id: string; name: string; keepUntil: number; state: 'accepted' | 'final'; reply: string };
 }
 
 export interface OutboxRow {
@@ -29,7 +38,14 @@ export interface OutboxRow {
   sensor: string;
   payload: string;
   bytes: number;
+  props?: string | null;
 }
+
+/**
+ * The topic a row is published on under the uplink's prefix: `<kind>/<sensor>`; a reply's
+ * `sensor` is its topic under the prefix (`cmd-result`, or a requester's `cmd-result/...`).
+ */
+export const rowTopic = (prefix: string, r: { kind: MessageKind; sensor: string }): string => (r.kind === 'reply' ? `${prefix}/${r.sensor}` : `${prefix}/${r.kind}/${r.sensor}`);
 
 export interface OutboxStats {
   rows: number;
@@ -72,7 +88,7 @@ export const HANDED_STRIDE = 4096;
 
 export async function openOutbox(db: Database): Promise<Outbox> {
   const meta = await db.get<{ value: number }>("SELECT value FROM meta WHERE key = 'next_seq'");
-  const handed: Record<MessageKind, number> = { anomaly: 0, event: 0, summary: 0 };
+  const handed: Record<MessageKind, number> = { anomaly: 0, reply: 0, event: 0, summary: 0 };
   for (const kind of MESSAGE_KINDS) handed[kind] = (await db.get<{ value: number }>('SELECT value FROM meta WHERE key = ?', [`handed_${kind}`]))?.value ?? 0;
   const persisted = { ...handed };
   const totals = await db.get<{ rows: number; bytes: number | null; maxSeq: number | null }>(
@@ -95,12 +111,12 @@ export async function openOutbox(db: Database): Promise<Outbox> {
       if (rows.length > 0) {
         let bytes = 0;
         // Without quantiles no row has a sketch: one parameter less to bind per row.
-        const sketches = rows.some((m) => m.sketch !== null);
+        const sketches = rows.some((m) => m.sketch !== null || (m.props ?? null) !== null);
         const values = rows.map((m) => {
           bytes += Buffer.byteLength(m.payload);
-          return sketches ? [m.seq, m.kind, m.sensor, m.payload, m.createdAt, m.sketch] : [m.seq, m.kind, m.sensor, m.payload, m.createdAt];
+          return sketches ? [m.seq, m.kind, m.sensor, m.payload, m.createdAt, m.sketch, m.props ?? null] : [m.seq, m.kind, m.sensor, m.payload, m.createdAt];
         });
-        if (sketches) await insertRows(tx, 'INSERT INTO outbox (seq, kind, sensor, payload, created_at, sketch)', 6, values);
+        if (sketches) await insertRows(tx, 'INSERT INTO outbox (seq, kind, sensor, payload, created_at, sketch, props)', 7, values);
         else await insertRows(tx, 'INSERT INTO outbox (seq, kind, sensor, payload, created_at)', 5, values);
         pending = { rows: pending.rows + rows.length, bytes: pending.bytes + bytes };
       }
@@ -112,8 +128,8 @@ export async function openOutbox(db: Database): Promise<Outbox> {
     },
     readAfter: (kind, seq, limit) =>
       db.all<OutboxRow>(
-        // Anomalies and events use their partial indexes (outbox_anomalies, outbox_events); summaries walk the rowid.
-        `SELECT seq, kind, sensor, payload, length(CAST(payload AS BLOB)) AS bytes FROM outbox WHERE kind = ? AND seq > ? ORDER BY seq LIMIT ?`,
+        // Anomalies, replies and events use their partial indexes (outbox_anomalies, ...); summaries walk the rowid.
+        `SELECT seq, kind, sensor, payload, length(CAST(payload AS BLOB)) AS bytes${kind === 'reply' ? ', props' : ''} FROM outbox WHERE kind = ? AND seq > ? ORDER BY seq LIMIT ?`,
         [kind, seq, limit],
       ),
     async remove(seqs) {

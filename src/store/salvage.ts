@@ -94,7 +94,7 @@ export async function salvageDatabase(path: string, device: string, openNew: (at
   // A row from a damaged page may be garbage that would never drain: an impossible id, a kind
   // no lane reads, a time that is no time, a payload that does not carry its own id.
   const sendable = (r: unknown[]) =>
-    ok(r[0] as number) > 0 && (r[1] === 'summary' || r[1] === 'anomaly' || r[1] === 'event') && typeof r[2] === 'string' && Number.isFinite(r[4]) && (r[4] as number) > 0 && wholeJson(r[3], `:${String(r[0])}"`);
+    ok(r[0] as number) > 0 && (r[1] === 'summary' || r[1] === 'anomaly' || r[1] === 'event' || r[1] === 'reply') && typeof r[2] === 'string' && Number.isFinite(r[4]) && (r[4] as number) > 0 && wholeJson(r[3], `:${String(r[0])}"`);
   const outboxUnreadable = Array.isArray(unreadable.outbox) ? unreadable.outbox : [];
   rows.outbox = keepWhole(rows.outbox, sendable, outboxUnreadable);
   if (outboxUnreadable.length > 0) unreadable.outbox = outboxUnreadable;

@@ -76,6 +76,8 @@ export interface Stream {
    * when it changed or is new. Returns whether it did.
    */
   availability(device: string, online: boolean, at: number, out: StreamOutput[]): boolean;
+  /** Forgets the detector state of the sensors `matches` accepts (they learn again); returns how many. */
+  resetDetectors(matches: (sensor: string) => boolean): number;
   /** Ids of sensors with state (routed, not evicted), at most `limit`. */
   sensorIds(limit: number): string[];
   /** Sensors stale now (at most `limit`), and devices offline. */

@@ -213,6 +213,17 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
       out.push(...events.splice(0));
       return changed;
     },
+    resetDetectors(matches) {
+      let n = 0;
+      for (const p of pipelines) {
+        for (const sensor of [...p.detectors.keys()]) {
+          if (!matches(sensor)) continue;
+          p.detectors.set(sensor, p.spec.detectors.map((d) => createDetector(d)));
+          n++;
+        }
+      }
+      return n;
+    },
     sensorIds(limit) {
       const ids = new Set<string>();
       for (const p of pipelines) {

@@ -24,6 +24,12 @@ export interface AlarmOutputs {
   onAnomaly(a: Anomaly): void;
   /** Which pins are on now (BCM numbers). */
   active(): number[];
+  /** Switches pins off (one, or all) until the next matching anomaly; returns those that were on. */
+  release(pin?: number): number[];
+  /** Drives a pin on or off now; after `forMs`, off again (an anomaly may switch it on sooner). */
+  force(pin: number, on: boolean, forMs?: number): void;
+  /** The alarm pins. */
+  pins(): number[];
   close(): Promise<void>;
 }
 
@@ -50,6 +56,25 @@ export async function openAlarmOutputs(rules: readonly AlarmRule[], driver: Gpio
       }
     },
     active: () => outs.filter((o) => o.on).map((o) => o.rule.pin),
+    release(pin) {
+      const released: number[] = [];
+      for (const o of outs) {
+        if (pin !== undefined && o.rule.pin !== pin) continue;
+        clearTimeout(o.timer);
+        if (o.on) released.push(o.rule.pin);
+        set(o, false, 'acknowledged (alarm.ack)');
+      }
+      return released;
+    },
+    force(pin, on, forMs) {
+      const o = outs.find((x) => x.rule.pin === pin);
+      if (!o) throw new Error(`pin ${pin} is not an alarm output (gpio.alarms: ${outs.map((x) => x.rule.pin).join(', ') || 'none'})`);
+      clearTimeout(o.timer);
+      o.timer = undefined;
+      set(o, on, `set by command (gpio.set)${forMs ? ` for ${Math.round(forMs / 1000)} s` : ''}`);
+      if (forMs) o.timer = setTimeout(() => set(o, false, 'gpio.set time is up'), forMs);
+    },
+    pins: () => outs.map((o) => o.rule.pin),
     async close() {
       for (const o of outs) {
         clearTimeout(o.timer);

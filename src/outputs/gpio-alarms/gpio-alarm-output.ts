@@ -5,7 +5,9 @@ import { openAlarmOutputs, type AlarmOutputs, type AlarmRule } from './alarm-out
 import type { GpioDriver } from '../../gpio/gpio-driver.js';
 import type { Logger } from '../../ops/logger.js';
 
-export function gpioAlarmOutput(rules: readonly AlarmRule[], driver: GpioDriver, log: Logger): Output & { active(): number[] } {
+export type AlarmControl = Pick<AlarmOutputs, 'active' | 'release' | 'force' | 'pins'>;
+
+export function gpioAlarmOutput(rules: readonly AlarmRule[], driver: GpioDriver, log: Logger): Output & AlarmControl {
   let pins: AlarmOutputs | undefined;
   const out = onceOutput('gpio-alarms', {
     open: async () => {
@@ -15,5 +17,9 @@ export function gpioAlarmOutput(rules: readonly AlarmRule[], driver: GpioDriver,
     health: () => ({ active: pins?.active() ?? [] }),
     onAnomaly: (a) => pins?.onAnomaly(a),
   });
-  return { ...out, active: () => pins?.active() ?? [] };
+  const opened = () => {
+    if (!pins) throw new Error('the alarm outputs are not open');
+    return pins;
+  };
+  return { ...out, active: () => pins?.active() ?? [], release: (pin) => opened().release(pin), force: (pin, on, forMs) => opened().force(pin, on, forMs), pins: () => pins?.pins() ?? rules.map((r) => r.pin) };
 }

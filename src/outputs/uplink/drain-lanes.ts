@@ -27,7 +27,7 @@ export interface DrainLanes {
   reset(): void;
   /** Read this class again from before `seq` (it was refused for now). */
   rewind(kind: MessageKind, seq: number): void;
-  /** New rows were queued; `priority`: anomalies or events among them. */
+  /** New rows were queued; `priority`: anomalies, replies or events among them. */
   wake(priority: boolean): void;
   /** Every lane found nothing new at its last read. */
   exhausted(): boolean;
@@ -35,7 +35,7 @@ export interface DrainLanes {
 
 export function createDrainLanes(o: { outbox: Outbox; memory?: MemoryLane; readRows: number; log: Logger; onRead: (kind: MessageKind, upTo: number) => void }): DrainLanes {
   const fresh = (generation: number): Lane => ({ cursor: 0, buffer: [], at: 0, exhausted: false, generation });
-  const lanes: Record<MessageKind, Lane> = { anomaly: fresh(0), event: fresh(0), summary: fresh(0) };
+  const lanes: Record<MessageKind, Lane> = { anomaly: fresh(0), reply: fresh(0), event: fresh(0), summary: fresh(0) };
   return {
     async next(live, skip) {
       for (const kind of MESSAGE_KINDS) {
@@ -80,7 +80,7 @@ export function createDrainLanes(o: { outbox: Outbox; memory?: MemoryLane; readR
     },
     wake(priority) {
       lanes.summary.exhausted = false;
-      if (priority) lanes.anomaly.exhausted = lanes.event.exhausted = false;
+      if (priority) lanes.anomaly.exhausted = lanes.reply.exhausted = lanes.event.exhausted = false;
     },
     exhausted: () => MESSAGE_KINDS.every((kind) => lanes[kind].exhausted),
   };

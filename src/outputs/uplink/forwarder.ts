@@ -7,11 +7,11 @@
 // survives a disconnect), and after a reconnect the drain restarts from the oldest undelivered
 // row, so what was in flight is sent again (at least once; consumers dedupe by id).
 import type { MqttClient } from 'mqtt';
-import { MESSAGE_KINDS, type MessageKind, type OutboxRow } from '../../store/outbox.js';
+import { MESSAGE_KINDS, rowTopic, type MessageKind, type OutboxRow } from '../../store/outbox.js';
 import { createTokenBucket } from './token-bucket.js';
 import { redactUrl } from '../../config/redact.js';
 import type { Forwarder, ForwarderOptions } from './uplink-types.js';
-import { createUplinkConnection } from './uplink-connection.js';
+import { createUplinkConnection, type MessageProperties } from './uplink-connection.js';
 import { topicMatches } from '../../stream/topic-filter.js';
 import { createDeliveredRows } from './delivered-rows.js';
 import { createDrainLanes } from './drain-lanes.js';
@@ -23,7 +23,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   let delivered = 0;
   let rateTimer: NodeJS.Timeout | undefined;
 
-  const claimedUpTo: Record<MessageKind, number> = { anomaly: 0, event: 0, summary: 0 };
+  const claimedUpTo: Record<MessageKind, number> = { anomaly: 0, reply: 0, event: 0, summary: 0 };
   const lanes = createDrainLanes({
     outbox,
     memory: opts.memory,
@@ -61,7 +61,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   const refused = (row: OutboxRow, code: number) => {
     inflight.delete(row.seq);
     const hex = hexCode(code);
-    const topic = `${uplink.topicPrefix}/${row.kind}/${row.sensor}`;
+    const topic = rowTopic(uplink.topicPrefix, row);
     const attempts = (refusalsOf.get(row.seq) ?? 0) + 1;
     const verdict = refusalVerdict(code, attempts, opts.refusalBackoffMs ?? 1000);
     if ('permanent' in verdict) {
@@ -118,7 +118,8 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
           if (!row || c !== conn.online()) break;
           bucket.take(clock());
           inflight.set(row.seq, row);
-          c.publish(`${uplink.topicPrefix}/${row.kind}/${row.sensor}`, row.payload, { qos: 1 }, (err) => {
+          const properties = row.props && conn.status().protocol === '5' ? publishProperties(row.props) : undefined;
+          c.publish(rowTopic(uplink.topicPrefix, row), row.payload, { qos: 1, ...(properties && { properties }) }, (err) => {
             if (c !== conn.online()) return; // connection gone: the row is read again after reconnect
             if (err) {
               const code = (err as { code?: unknown }).code;
@@ -141,13 +142,19 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
   };
 
   const connectListeners: Array<() => void> = [];
-  const watchers: Array<{ filter: string; listener: (topic: string, payload: Buffer) => void }> = [];
+  const watchers: Array<{ filter: string; listener: (topic: string, payload: Buffer, props: MessageProperties) => void | Promise<void> }> = [];
   const conn = createUplinkConnection({
     uplink,
     log,
     clock,
-    onMessage(topic, payload) {
-      for (const w of watchers) if (topicMatches(w.filter, topic)) w.listener(topic, payload);
+    onMessage(topic, payload, props) {
+      const waits: Promise<void>[] = [];
+      for (const w of watchers) {
+        if (!topicMatches(w.filter, topic)) continue;
+        const p = w.listener(topic, payload, props);
+        if (p) waits.push(p);
+      }
+      if (waits.length > 0) return Promise.allSettled(waits).then(() => undefined);
     },
     onOnline(_client, brokerReceiveMaximum) {
       // Leave room for the QoS 1 publishes outside the outbox (status, health, daily report).
@@ -192,9 +199,9 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
         return true;
       },
       onConnect: (listener) => void connectListeners.push(listener),
-      watch(filter, listener) {
+      watch(filter, listener, qos = 0) {
         watchers.push({ filter, listener });
-        conn.watch(filter);
+        conn.watch(filter, qos);
       },
     },
     publishLive(subtopic, payload, retain) {
@@ -222,4 +229,14 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
       await conn.close(deadline);
     },
   };
+}
+
+/** A row's stored MQTT 5 properties (JSON: `correlationData` in base64) for mqtt.js; undefined when unreadable. */
+function publishProperties(json: string): { correlationData?: Buffer } | undefined {
+  try {
+    const p = JSON.parse(json) as { correlationData?: unknown };
+    return typeof p.correlationData === 'string' ? { correlationData: Buffer.from(p.correlationData, 'base64') } : undefined;
+  } catch {
+    return undefined;
+  }
 }

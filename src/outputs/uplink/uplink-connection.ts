@@ -9,6 +9,12 @@ import type { UplinkState } from './uplink-types.js';
 import type { AgentConfig } from '../../config/load.js';
 import type { Logger } from '../../ops/logger.js';
 
+/** What a received message's MQTT 5 properties may carry that we use (request/response). */
+export interface MessageProperties {
+  responseTopic?: string;
+  correlationData?: Buffer;
+}
+
 export interface UplinkConnectionOptions {
   uplink: AgentConfig['uplink'];
   log: Logger;
@@ -17,8 +23,11 @@ export interface UplinkConnectionOptions {
   onOnline(client: MqttClient, receiveMaximum: number): void;
   /** The connection went; `wasOnline` whether it had been connected. */
   onOffline(wasOnline: boolean): void;
-  /** A message on a watched topic (see watch()). */
-  onMessage?(topic: string, payload: Buffer): void;
+  /**
+   * A message on a watched topic (see watch()). A QoS 1 message is acknowledged (PUBACK) only
+   * once the promise returned settles: a command is recorded before the broker forgets it.
+   */
+  onMessage?(topic: string, payload: Buffer, properties: MessageProperties): void | Promise<void>;
 }
 
 export interface UplinkConnection {
@@ -27,8 +36,8 @@ export interface UplinkConnection {
   online(): MqttClient | undefined;
   /** Records the latest problem for health (the forwarder's refusals too). */
   note(error: string): void;
-  /** Subscribes to `filter` (QoS 0) on this and every later connection; messages go to onMessage. */
-  watch(filter: string): void;
+  /** Subscribes to `filter` (QoS 0 unless asked) on this and every later connection; messages go to onMessage. */
+  watch(filter: string, qos?: 0 | 1): void;
   /** No new connection attempts (the connection in place stays). */
   holdReconnects(): void;
   /**
@@ -53,7 +62,7 @@ export function createUplinkConnection(opts: UplinkConnectionOptions): UplinkCon
   let stopping = false;
   let holding = false;
   let version: ProtocolVersion = uplink.protocol === '3.1.1' ? 4 : 5;
-  const watched = new Set<string>();
+  const watched = new Map<string, 0 | 1>();
 
   const setState = (next: UplinkState) => {
     if (next === state) return;
@@ -111,12 +120,26 @@ export function createUplinkConnection(opts: UplinkConnectionOptions): UplinkCon
       setState('online');
       log.info({ url, protocol: version === 5 ? '5' : '3.1.1' }, 'uplink connected');
       c.publish(statusTopic, 'online', { qos: 1, retain: true });
-      if (watched.size > 0) c.subscribe([...watched], { qos: 0 });
+      for (const qos of [0, 1] as const) {
+        const filters = [...watched].filter(([, q]) => q === qos).map(([f]) => f);
+        if (filters.length > 0) c.subscribe(filters, { qos });
+      }
       opts.onOnline(c, connack.properties?.receiveMaximum ?? Infinity);
     });
-    c.on('message', (topic, payload) => {
-      if (c === client) opts.onMessage?.(topic, payload);
-    });
+    // Instead of the 'message' event: mqtt.js sends a QoS 1 message's PUBACK once this calls back.
+    c.handleMessage = (packet, callback) => {
+      if (c !== client || !opts.onMessage) return callback();
+      const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
+      const p = packet.properties;
+      let handled: void | Promise<void> = undefined;
+      try {
+        handled = opts.onMessage(packet.topic, payload, { responseTopic: p?.responseTopic, correlationData: p?.correlationData });
+      } catch (err) {
+        log.error({ topic: packet.topic, err: (err as Error).message }, 'a message from the fleet broker could not be handled');
+      }
+      if (handled) handled.then(() => callback(), () => callback());
+      else callback();
+    };
     c.on('error', (err: Error & { code?: unknown }) => {
       if (c !== client) return;
       if (version === 5 && uplink.protocol === 'auto' && refusedProtocol(err)) {
@@ -141,10 +164,10 @@ export function createUplinkConnection(opts: UplinkConnectionOptions): UplinkCon
     note(error) {
       lastError = error;
     },
-    watch(filter) {
-      if (watched.has(filter)) return;
-      watched.add(filter);
-      if (state === 'online') client?.subscribe(filter, { qos: 0 });
+    watch(filter, qos = 0) {
+      if (watched.get(filter) === qos) return;
+      watched.set(filter, qos);
+      if (state === 'online') client?.subscribe(filter, { qos });
     },
     holdReconnects() {
       holding = true;

@@ -3,6 +3,9 @@
 import type { MessageKind, Outbox, OutboxRow } from '../../store/outbox.js';
 import type { AgentConfig } from '../../config/load.js';
 import type { Logger } from '../../ops/logger.js';
+import type { MessageProperties } from './uplink-connection.js';
+
+export type { MessageProperties };
 
 export type UplinkState = 'connecting' | 'online' | 'offline' | 'stopped';
 
@@ -49,7 +52,11 @@ export interface Forwarder {
 export interface LiveChannel {
   publish(topic: string, payload: string, retain: boolean): boolean;
   onConnect(listener: () => void): void;
-  watch(filter: string, listener: (topic: string, payload: Buffer) => void): void;
+  /**
+   * Subscribes (QoS 0, or 1 on the persistent session); a QoS 1 message is acknowledged once
+   * the listener's promise settles.
+   */
+  watch(filter: string, listener: (topic: string, payload: Buffer, props: MessageProperties) => void | Promise<void>, qos?: 0 | 1): void;
 }
 
 export interface ForwarderOptions {

@@ -1,0 +1,68 @@
+// A config as `config.get` shows it: secrets written literally in the file are replaced by
+// REDACTED (references such as ${env:PW} or ${file:...} are shown, they are no secret), and in
+// the effective config every secret is. `config.apply` puts the file's values back where a new
+// text still says REDACTED at the same path, so a config can be fetched, edited and applied.
+import { isMap, isScalar, isSeq, parseDocument, visit, type Document } from 'yaml';
+import { redactUrl } from './redact.js';
+
+export const REDACTED = '[redacted]';
+const SECRET_KEY = /^(password|secret|token|privateKey|key|passphrase)$/i;
+
+const isReference = (v: unknown) => typeof v === 'string' && /^\$\{(env|file):[^}]+\}$/.test(v.trim());
+
+/** Paths (keys joined) of the scalar values under secret keys. */
+function secretPaths(doc: Document): Map<string, unknown> {
+  const found = new Map<string, unknown>();
+  visit(doc, {
+    Pair(_, pair, path) {
+      if (!isScalar(pair.key) || !SECRET_KEY.test(String(pair.key.value)) || !isScalar(pair.value)) return;
+      found.set(pathOf(path, String(pair.key.value)), pair.value.value);
+    },
+  });
+  return found;
+}
+
+function pathOf(path: readonly unknown[], last: string): string {
+  const keys: string[] = [];
+  for (let i = 0; i < path.length; i++) {
+    const node = path[i];
+    const next = path[i + 1];
+    if (isMap(node) && next && typeof next === 'object' && 'key' in next) keys.push(String((next as { key: { value?: unknown } }).key?.value));
+    if (isSeq(node) && next) keys.push(String(node.items.indexOf(next as never)));
+  }
+  return [...keys, last].join('.');
+}
+
+/** The file's text with literal secrets redacted (comments and layout kept). */
+export function redactConfigText(text: string): string {
+  const doc = parseDocument(text);
+  visit(doc, {
+    Pair(_, pair) {
+      if (isScalar(pair.key) && SECRET_KEY.test(String(pair.key.value)) && isScalar(pair.value) && pair.value.value !== null && !isReference(pair.value.value)) pair.value.value = REDACTED;
+    },
+  });
+  return doc.toString();
+}
+
+/** A new text with REDACTED values put back from the current file (same path); the rest as written. */
+export function unredactConfigText(next: string, current: string): string {
+  if (!next.includes(REDACTED)) return next;
+  const known = secretPaths(parseDocument(current));
+  const doc = parseDocument(next);
+  visit(doc, {
+    Pair(_, pair, path) {
+      if (!isScalar(pair.key) || !isScalar(pair.value) || pair.value.value !== REDACTED) return;
+      const was = known.get(pathOf(path, String(pair.key.value)));
+      if (was !== undefined) pair.value.value = was;
+    },
+  });
+  return doc.toString();
+}
+
+/** The effective config with every secret and URL credential hidden. */
+export function redactConfigValue(value: unknown, key = ''): unknown {
+  if (typeof value === 'string') return SECRET_KEY.test(key) && value !== '' ? REDACTED : /^(mqtts?|tcp|ssl|postgres(ql)?):\/\//.test(value) ? redactUrl(value) : value;
+  if (Array.isArray(value)) return value.map((v) => redactConfigValue(v));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactConfigValue(v, k)]));
+  return value;
+}
