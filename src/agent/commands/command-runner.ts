@@ -75,6 +75,8 @@ export function createCommandRunner(d: RunnerDeps): CommandRunner {
         outcome = { status: 'failed', error: (err as Error).message };
       }
       if ('later' in outcome) return;
+      // Fault injection for the crash tests (a real SIGKILL between a command's effect and its reply).
+      if (process.env.OUTPOST_FAULT === 'kill-after-command') process.kill(process.pid, 'SIGKILL');
       const body: ReplyBody = outcome.status === 'done' ? { status: 'done', ...(outcome.result !== undefined && { result: outcome.result }), ts: ts() } : { status: 'failed', error: outcome.error, ...(outcome.result !== undefined && { result: outcome.result }), ts: ts() };
       log.info({ id: ref.id, name, status: body.status, error: body.error }, 'command finished');
       await d.replies.write(ref, route, body, { record: 'final' });
