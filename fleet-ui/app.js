@@ -1,7 +1,8 @@
 // The fleet dashboard: plain ES modules, no build step. Hash routes: #/ (devices), #/device/<id>,
-// #/anomalies, #/deadletters. Live through /api/events (server-sent events): the current view
+// #/anomalies, #/deadletters, #/commands (the audit). Live through /api/events (server-sent events): the current view
 // is fetched again when something it shows changed.
 import uPlot from '/uplot.js';
+import { commandsUi } from './commands.js';
 
 const main = document.getElementById('main');
 let token = localStorage.getItem('outpost-fleet-token') || '';
@@ -51,6 +52,7 @@ const ago = (iso) => {
   return s < 90 ? `${s} s ago` : s < 5400 ? `${Math.round(s / 60)} min ago` : `${Math.round(s / 3600)} h ago`;
 };
 const enc = encodeURIComponent;
+const commands = commandsUi({ api, esc, enc, main });
 
 async function devicesView() {
   const devices = await api('/api/devices');
@@ -99,7 +101,8 @@ async function deviceView(id) {
     <div id="sensors">${d.sensors
       .map((s, i) => `<div class="card sensor" data-sensor="${esc(s.sensor)}"><h3>${esc(s.sensor)} ${s.stale ? '<span class="stale">stale</span>' : ''}</h3><p class="meta">latest mean <b>${s.lastSummary.mean ?? '–'}</b> (min ${s.lastSummary.min ?? '–'}, max ${s.lastSummary.max ?? '–'}, n=${s.lastSummary.count}) · window ending ${ago(s.lastSummary.window.end)}</p><div id="chart-${i}"></div></div>`)
       .join('')}</div>
-    <h3>Anomalies and events</h3>${alertsTable(alerts)}`;
+    <h3>Anomalies and events</h3>${alertsTable(alerts)}
+    ${await commands.devicePanel(d)}`;
   const to = new Date().toISOString();
   const from = new Date(Date.now() - 6 * 3600_000).toISOString();
   await Promise.all(
@@ -154,6 +157,7 @@ async function render() {
     if (h.startsWith('/device/')) await deviceView(decodeURIComponent(h.slice(8)));
     else if (h === '/anomalies') await anomaliesView();
     else if (h === '/deadletters') await deadLettersView();
+    else if (h === '/commands') await commands.auditView();
     else await devicesView();
   } catch (err) {
     main.innerHTML = `<p>Could not load: ${esc(err.message)}</p>`;
@@ -176,6 +180,8 @@ function live() {
   es.onmessage = () => {
     pending ??= setTimeout(() => {
       pending = undefined;
+      // Not while someone edits a config or types a command: the redraw would wipe it.
+      if (document.getElementById('config-text') || document.activeElement?.closest?.('form.command')) return;
       render();
     }, 500);
   };

@@ -30,6 +30,7 @@ const UI = new URL('../../fleet-ui/', import.meta.url);
 const ASSETS: Record<string, { file: URL | string; type: string }> = {
   '/': { file: new URL('index.html', UI), type: 'text/html; charset=utf-8' },
   '/app.js': { file: new URL('app.js', UI), type: 'text/javascript; charset=utf-8' },
+  '/commands.js': { file: new URL('commands.js', UI), type: 'text/javascript; charset=utf-8' },
   '/style.css': { file: new URL('style.css', UI), type: 'text/css; charset=utf-8' },
   '/uplot.js': { file: require.resolve('uplot/dist/uPlot.esm.js'), type: 'text/javascript; charset=utf-8' },
   '/uplot.css': { file: require.resolve('uplot/dist/uPlot.min.css'), type: 'text/css; charset=utf-8' },

@@ -72,7 +72,24 @@ export async function getDevice(db: Database, device: string) {
   );
   const seen = new Set<string>();
   const list = sensors.filter((x) => !seen.has(x.sensor) && seen.add(x.sensor)).map((x) => ({ sensor: x.sensor, lastSummary: JSON.parse(x.payload) as unknown, stale: x.stale === 1 }));
-  return { ...(await deviceView(db, r)), sensors: list };
+  const view = await deviceView(db, r);
+  return { ...view, gapSpans: await gapSpans(db, device, view.gaps.ranges), sensors: list };
+}
+
+/** The time a logged message speaks of: a summary's window (its end, or start), else its ts. */
+async function timeOf(db: Database, device: string, seq: number, edge: 'start' | 'end'): Promise<string | null> {
+  const row = await db.get<{ payload: string }>('SELECT payload FROM log WHERE device = ? AND seq = ?', [device, seq]);
+  if (!row) return null;
+  const m = JSON.parse(row.payload) as { window?: { start: string; end: string }; ts?: string };
+  return m.window ? m.window[edge] : (m.ts ?? null);
+}
+
+/**
+ * Each gap with the times around it (the message before it and the one after): the range a
+ * replay must cover to backfill it (the dashboard's "backfill" button).
+ */
+async function gapSpans(db: Database, device: string, ranges: Array<[number, number]>) {
+  return Promise.all(ranges.map(async ([first, last]) => ({ first, last, from: await timeOf(db, device, first - 1, 'end'), to: await timeOf(db, device, last + 1, 'start') })));
 }
 
 export async function sensorSummaries(db: Database, device: string, sensor: string, from: number, to: number, points: number): Promise<SummaryPoint[]> {

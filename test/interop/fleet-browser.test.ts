@@ -12,6 +12,8 @@ import { waitFor } from '../helpers/wait.js';
 import { startFleetService } from '../../src/fleet/fleet-service.js';
 import { fleetConfigSchema } from '../../src/fleet/fleet-config.js';
 import { silentLogger } from '../../src/ops/logger.js';
+import { startMosquitto } from '../helpers/mosquitto.js';
+import mqtt from 'mqtt';
 
 const cleanups: Cleanups = [];
 afterEach(async () => {
@@ -74,5 +76,46 @@ describe('the fleet dashboard in a browser', () => {
       return r.length === 1 && r[0]!.ackedBy.startsWith('dashboard');
     });
     await page.waitForFunction('!document.querySelector("button.ack")', { timeout: 5_000 });
+  });
+
+  it('backfills a gap with its button: the replay runs on the device and the gap goes away', async () => {
+    if (!CHROMIUM) throw new Error('chromium is not installed: apt-get install chromium (.ci/run does this)');
+    const broker = await startMosquitto();
+    cleanups.push(() => broker.stop());
+    const agent = await runAgent(cleanups, baseYaml({ fleetUrl: broker.url, windowSize: '1s' }));
+    const pub = await connectPublisher(agent.brokerPort!);
+    cleanups.push(() => pub.endAsync());
+    const T0 = Math.floor((Date.now() - 600_000) / 10_000) * 10_000;
+    const reading = (i: number) => pub.publishAsync('sensors/hall/temp', JSON.stringify({ value: 20 + (i % 5), ts: T0 + i * 1000 }), { qos: 1 });
+    const dir = tempDir();
+    const open = async () => {
+      const f = await startFleetService(fleetConfigSchema.parse({ broker: { url: broker.url, clientId: 'fleet-backfill' }, store: { path: join(dir, 'fleet.db') }, http: { port: 0 } }), silentLogger());
+      cleanups.push(() => f.stop());
+      return f;
+    };
+    let fleet = await open();
+    for (let i = 0; i < 4; i++) await reading(i);
+    await waitFor('the device in the fleet', async () => ((await (await fetch(`http://127.0.0.1:${fleet.httpPort}/api/devices`)).json()) as unknown[]).length === 1);
+    // The fleet away with its broker session: what the device sends meanwhile is a gap.
+    await fleet.stop();
+    await (await mqtt.connectAsync(broker.url, { clientId: 'fleet-backfill', clean: true, protocolVersion: 4 })).endAsync();
+    for (let i = 4; i < 8; i++) await reading(i);
+    await waitFor('sent upstream', async () => (await agent.health()).backlog.rows === 0);
+    fleet = await open();
+    for (let i = 8; i < 10; i++) await reading(i);
+    const base = `http://127.0.0.1:${fleet.httpPort}`;
+    await waitFor('a gap in the API', async () => ((await (await fetch(`${base}/api/devices`)).json()) as Array<{ gaps: { missing: number } }>)[0]!.gaps.missing > 0);
+
+    const browser: Browser = await puppeteer.launch({ executablePath: CHROMIUM, headless: true, args: ['--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage'] });
+    cleanups.push(() => browser.close());
+    const page = await browser.newPage();
+    await page.goto(`${base}/#/device/test-01`, { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('button.backfill');
+    await page.click('button.backfill');
+    await page.waitForFunction('document.getElementById("command-status")?.textContent.includes("replay: done")', { timeout: 20_000 });
+    await waitFor('the gap closed in the API', async () => ((await (await fetch(`${base}/api/devices`)).json()) as Array<{ gaps: { missing: number } }>)[0]!.gaps.missing === 0);
+    await page.goto(`${base}/#/commands`, { waitUntil: 'domcontentloaded' });
+    await page.waitForSelector('table.commands td.state-done');
+    expect(await page.$eval('table.commands tbody tr', (r) => r.textContent)).toMatch(/replay.*dashboard.*done/);
   });
 });
