@@ -9,6 +9,7 @@ import { benchDiskWrites } from './disk-writes.js';
 import { benchDetector } from './detectors.js';
 import { benchFields } from './fields.js';
 import { benchFleet } from './fleet.js';
+import { benchCommands } from './commands.js';
 
 const only = process.argv[2];
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, node ${process.version}`);
@@ -39,6 +40,12 @@ if (only === 'fleet') {
   if (which) console.log(`fleet broker: ${which}`);
   console.log('\nfleet service (1,000 devices x 10 sensors, 50,000 summaries at QoS 1 through its MQTT feed; the store alone; a device page with 24 h of 1-minute summaries for 10 sensors, median of 5)');
   console.log(`| through MQTT | store alone | RSS after 1,000 x 10 | device page |\n|---|---|---|---|\n| ${r.mqttMessagesPerS.toLocaleString('en')} msg/s | ${r.storeMessagesPerS.toLocaleString('en')} msg/s | ${r.rssMB} MB | ${r.devicePageMs} ms |`);
+}
+
+if (only === 'commands') {
+  const r = await benchCommands({ devices: Number(process.env.COMMAND_DEVICES ?? 100), pings: 50 });
+  console.log('\nremote commands through Mosquitto (fleet service and agents in one process): ping round trip POST -> reply projected, sequential; then one ping to every device at once');
+  console.log(`| ping median | ping p95 | devices at once | replied | time to the last reply |\n|---|---|---|---|---|\n| ${r.pingMedianMs} ms | ${r.pingP95Ms} ms | ${r.devices} | ${r.replied} | ${r.allRepliedMs} ms |`);
 }
 
 if (only === 'fields-ingest') {

@@ -71,8 +71,10 @@ export function commandsUi({ api, esc, enc, main }) {
     let i = 0;
     let j = 0;
     while (i < n || j < m) {
-      if (i < n && j < m && x[i] === y[j]) out.push(`<span>  ${esc(x[i++])}</span>`), j++;
-      else if (j < m && (i >= n || L[i][j + 1] >= L[i + 1][j])) out.push(`<ins>+ ${esc(y[j++])}</ins>`);
+      if (i < n && j < m && x[i] === y[j]) {
+        out.push(`<span>  ${esc(x[i++])}</span>`);
+        j++;
+      } else if (j < m && (i >= n || L[i][j + 1] >= L[i + 1][j])) out.push(`<ins>+ ${esc(y[j++])}</ins>`);
       else out.push(`<del>- ${esc(x[i++])}</del>`);
     }
     return out.join('\n');

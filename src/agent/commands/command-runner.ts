@@ -116,7 +116,7 @@ export function createCommandRunner(d: RunnerDeps): CommandRunner {
       }
       const known = await findCommand(d.db, cmd.id);
       if (known) {
-        const still = active.has(cmd.id);
+        const still = active.has(cmd.id) || d.continuing().includes(cmd.id);
         log.info({ id: cmd.id, name, state: known.state }, 'command delivered again: answered, not run again');
         const body: ReplyBody = known.state === 'final' && known.reply ? (JSON.parse(known.reply) as ReplyBody) : still ? { status: 'accepted', ts: ts() } : { status: 'failed', error: 'interrupted: the agent stopped while it ran; not run again', ts: ts() };
         return d.replies.write({ ...ref, name: known.name }, route, body, { duplicate: true });
