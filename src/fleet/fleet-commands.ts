@@ -10,7 +10,7 @@ import { randomUUID, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { COMMAND_NAMES, isCommandName, parseArgs } from '../commands/command-args.js';
-import { signedBytes, type CommandRequest } from '../commands/command-wire.js';
+import { signedBytes, type CommandRequest } from '../wire/command-wire.js';
 import { readKey, signBytes } from '../commands/command-signature.js';
 import { parseDuration } from '../config/units.js';
 import { redactUrl } from '../config/redact.js';

@@ -4,7 +4,7 @@
 import type { z } from 'zod';
 import { anomalyMessage, dailyReport, eventMessage, healthMessage, summaryMessage } from '../wire/upstream.js';
 import { topicMatches } from '../stream/topic-filter.js';
-import { commandReply } from '../commands/command-wire.js';
+import { commandReply } from '../wire/command-wire.js';
 import { jsonDeeperThan } from '../wire/json-depth.js';
 import type { LogEntry } from './projection.js';
 

@@ -4,6 +4,7 @@
 // and docs/asyncapi.json (a test keeps them equal to what the code derives).
 import { z } from 'zod';
 import { anomalyMessage, dailyReport, eventMessage, healthMessage, statusMessage, summaryMessage } from './upstream.js';
+import { commandReply, commandRequest } from './command-wire.js';
 
 const MESSAGES = {
   summary: { schema: summaryMessage, title: 'Summary', retained: false, cls: 'summary' },
@@ -12,6 +13,8 @@ const MESSAGES = {
   health: { schema: healthMessage, title: 'Health', retained: true, cls: 'live' },
   status: { schema: statusMessage, title: 'Status', retained: true, cls: 'live' },
   daily: { schema: dailyReport, title: 'Daily report', retained: true, cls: 'live' },
+  'cmd-result': { schema: commandReply, title: 'Command reply', retained: false, cls: 'reply (after anomalies, before events and summaries)' },
+  cmd: { schema: commandRequest, title: 'Command', retained: false, cls: 'received: fleet to device (docs/commands.md)' },
 } as const;
 type Name = keyof typeof MESSAGES;
 
@@ -22,6 +25,8 @@ const EXAMPLES: Record<Name, unknown> = {
   health: undefined,
   status: 'online',
   daily: undefined,
+  'cmd-result': { v: 1, id: '6f1c2e0a-8b1e-4a43-9b7c-2f6f0c1d9e11', msgId: 'greenhouse-01:1795968000001045', device: 'greenhouse-01', name: 'flush', status: 'done', result: { partialSummaries: 12 }, ts: '2026-11-22T10:06:00.000Z' },
+  cmd: { v: 1, id: '6f1c2e0a-8b1e-4a43-9b7c-2f6f0c1d9e11', args: {}, expiresAt: '2026-11-22T10:15:00.000Z', issuedBy: 'alice (session 10.0.0.5)' },
 };
 
 /** JSON Schema (draft-07, which AsyncAPI 3 takes as is) of each upstream message, by name. */
@@ -36,7 +41,7 @@ export function messageJsonSchemas(): Record<Name, Record<string, unknown>> {
 const GUARANTEES = [
   'Summaries and anomalies are published QoS 1, at least once, with a stable id "<device>:<seq>": dedupe deliveries by id.',
   'seq rises by one per message per device, across restarts and crashes; no id is ever reused, even after the database was lost (a new database starts at the wall clock in microseconds; health uplink.firstSeq says where).',
-  'Within a class, messages arrive in seq order; anomalies drain first, then events, then summaries, so across classes arrival order is not seq order.',
+  'Within a class, messages arrive in seq order; anomalies drain first, then command replies, then events, then summaries, so across classes arrival order is not seq order.',
   'A summary is identified for display by (device, sensor, window.start, window.end): a complete summary supersedes a partial one; merged marks a coarser window of adjacent ones (never across a gap); replayed marks a backfill.',
   'Every reading a sensor got a QoS 1 PUBACK for is in the summaries (storage.ackAfterCommit), through SIGKILL and power cuts.',
   'Health carries uplink.lastSeqSent: an id below it that a consumer lacks was lost on its side, merged, dropped under the byte budget (counted), or refused.',
@@ -53,9 +58,11 @@ export function asyncApiDocument(version: string): Record<string, unknown> {
   const sensor = { description: 'the sensor id; its "/" levels are topic levels', examples: ['greenhouse/temp1'] };
   const eventKind = { description: 'what happened', enum: ['stale', 'availability'], examples: ['stale'] };
   const subject = { description: 'stale: the sensor id; availability: the device as its source names it', examples: ['greenhouse/temp1', 'zigbee/Küche Fenster'] };
+  const commandName = { description: 'the command (docs/commands.md)', examples: ['flush', 'replay', 'config.apply'] };
   for (const [name, m] of Object.entries(MESSAGES) as Array<[Name, (typeof MESSAGES)[Name]]>) {
     const perSensor = name === 'summary' || name === 'anomaly';
     const isEvent = name === 'event';
+    const isCommand = name === 'cmd';
     const { $id: _id, $schema: _s, ...payload } = schemas[name];
     messages[name] = {
       name,
@@ -66,14 +73,16 @@ export function asyncApiDocument(version: string): Record<string, unknown> {
       ...(EXAMPLES[name] !== undefined && { examples: [{ payload: EXAMPLES[name] }] }),
     };
     channels[name] = {
-      address: perSensor ? `{prefix}/${name}/{sensor}` : isEvent ? '{prefix}/event/{kind}/{subject}' : `{prefix}/${name}`,
+      address: perSensor ? `{prefix}/${name}/{sensor}` : isEvent ? '{prefix}/event/{kind}/{subject}' : isCommand ? '{prefix}/cmd/{name}' : `{prefix}/${name}`,
       title: m.title,
-      description: `${m.retained ? 'Retained. ' : ''}Drain class: ${m.cls}.`,
-      parameters: perSensor ? { prefix, sensor } : isEvent ? { prefix, kind: eventKind, subject } : { prefix },
+      description: isCommand
+        ? 'A command for the device (QoS 1, its persistent session). MQTT 5: a Response Topic under {prefix}/cmd-result and Correlation Data, echoed on the reply.'
+        : `${m.retained ? 'Retained. ' : ''}Drain class: ${m.cls}.${name === 'cmd-result' ? ' Or the Response Topic of the command, when it is under {prefix}/cmd-result/.' : ''}`,
+      parameters: perSensor ? { prefix, sensor } : isEvent ? { prefix, kind: eventKind, subject } : isCommand ? { prefix, name: commandName } : { prefix },
       messages: { [name]: { $ref: `#/components/messages/${name}` } },
     };
-    operations[`send${m.title.replace(/ /g, '')}`] = {
-      action: 'send',
+    operations[`${isCommand ? 'receive' : 'send'}${m.title.replace(/ /g, '')}`] = {
+      action: isCommand ? 'receive' : 'send',
       channel: { $ref: `#/channels/${name}` },
       messages: [{ $ref: `#/channels/${name}/messages/${name}` }],
       bindings: { mqtt: { qos: 1, retain: m.retained, bindingVersion: '0.2.0' } },
@@ -81,7 +90,7 @@ export function asyncApiDocument(version: string): Record<string, unknown> {
   }
   return {
     asyncapi: '3.0.0',
-    info: { title: 'Outpost device (upstream)', version, description: `What an Outpost agent publishes to its fleet broker.\n\n${GUARANTEES}` },
+    info: { title: 'Outpost device (upstream)', version, description: `What an Outpost agent publishes to its fleet broker, and the commands it takes from it.\n\n${GUARANTEES}` },
     defaultContentType: 'application/json',
     channels,
     operations,

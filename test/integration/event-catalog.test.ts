@@ -6,6 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { Ajv } from 'ajv';
+import mqtt from 'mqtt';
 import addFormats from 'ajv-formats';
 import { Parser } from '@asyncapi/parser';
 import { asyncApiDocument, messageJsonSchemas } from '../../src/wire/catalog.js';
@@ -28,7 +29,7 @@ describe('the event catalog', () => {
     expect(committed).toEqual(asyncApiDocument((committed.info as { version: string }).version));
     const { document, diagnostics } = await new Parser().parse(readFileSync('docs/asyncapi.json', 'utf8'));
     expect(diagnostics.filter((d) => d.severity === 0).map((d) => d.message)).toEqual([]);
-    expect(document!.channels().all().map((c) => c.address()).sort()).toEqual(['{prefix}/anomaly/{sensor}', '{prefix}/daily', '{prefix}/event/{kind}/{subject}', '{prefix}/health', '{prefix}/status', '{prefix}/summary/{sensor}']);
+    expect(document!.channels().all().map((c) => c.address()).sort()).toEqual(['{prefix}/anomaly/{sensor}', '{prefix}/cmd-result', '{prefix}/cmd/{name}', '{prefix}/daily', '{prefix}/event/{kind}/{subject}', '{prefix}/health', '{prefix}/status', '{prefix}/summary/{sensor}']);
   });
 
   it('every message a running agent publishes validates against its schema', async () => {
@@ -56,9 +57,14 @@ describe('the event catalog', () => {
     for (let i = 0; i < 40; i++) await pub.publishAsync(`sensors/room/${i % 2}`, JSON.stringify({ value: i === 25 ? 99 : 20 + (i % 5), ts: t0 + i * 200 }), { qos: 1 });
     await pub.publishAsync('zigbee2mqtt/hall sensor/availability', '{"state":"online"}', { qos: 1 });
     await pub.endAsync();
+    // A command (on the fleet broker) and its reply.
+    await waitFor('uplink online', async () => (await agent.health()).uplink.state === 'online');
+    const operator = await mqtt.connectAsync(fleet.url);
+    await operator.publishAsync('outpost/test-01/cmd/ping', JSON.stringify({ v: 1, id: 'catalog-1', args: {}, expiresAt: new Date(Date.now() + 60_000).toISOString(), issuedBy: 'catalog test' }), { qos: 1 });
+    await operator.endAsync();
     await waitFor('summaries, an anomaly, events, health and a daily report upstream', () => {
       const kinds = new Set(fleet.received.map((r) => r.topic.split('/')[2]));
-      return ['summary', 'anomaly', 'event', 'health', 'daily', 'status'].every((k) => kinds.has(k)) && fleet.received.some((r) => r.json?.kind === 'stale');
+      return ['summary', 'anomaly', 'event', 'health', 'daily', 'status', 'cmd', 'cmd-result'].every((k) => kinds.has(k)) && fleet.received.some((r) => r.json?.kind === 'stale');
     }, 15_000);
     // A reading in the current window just before the stop: it goes out as a partial summary.
     const last = await connectPublisher(agent.brokerPort!);

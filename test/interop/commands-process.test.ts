@@ -13,7 +13,7 @@ import { start } from '../helpers/cli.js';
 import { freePort } from '../helpers/ports.js';
 import { waitFor } from '../helpers/wait.js';
 import { generateCommandKeys, readKey, signBytes } from '../../src/commands/command-signature.js';
-import { signedBytes, type CommandRequest } from '../../src/commands/command-wire.js';
+import { signedBytes, type CommandRequest } from '../../src/wire/command-wire.js';
 import type { KeyObject } from 'node:crypto';
 
 const cleanups: Cleanups = [];

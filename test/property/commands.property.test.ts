@@ -5,7 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import type { KeyObject } from 'node:crypto';
-import { canonicalJson, signedBytes, type CommandRequest } from '../../src/commands/command-wire.js';
+import { canonicalJson, signedBytes, type CommandRequest } from '../../src/wire/command-wire.js';
 import { generateCommandKeys, readKey, signBytes, verifyBytes } from '../../src/commands/command-signature.js';
 import { COMMAND_NAMES, parseArgs } from '../../src/commands/command-args.js';
 import { replyRoute } from '../../src/agent/commands/command-reply.js';

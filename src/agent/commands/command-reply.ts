@@ -3,7 +3,7 @@
 // data echoed (MQTT 5), else on <prefix>/cmd-result; the command's record is updated in the
 // same transaction, so a redelivery is answered with what was sent.
 import type { GroupCommit } from '../../store/group-commit-types.js';
-import type { CommandStatus } from '../../commands/command-wire.js';
+import type { CommandStatus } from '../../wire/command-wire.js';
 
 /** Where a reply goes: its topic under the prefix and its MQTT 5 properties (JSON) or null. */
 export interface ReplyRoute {

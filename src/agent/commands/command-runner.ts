@@ -8,7 +8,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { Database } from '../../store/sqlite.js';
 import { findCommand, recordCommand, unfinishedCommands } from '../../store/command-records.js';
-import { commandRequest, signedBytes, type CommandRequest } from '../../commands/command-wire.js';
+import { commandRequest, signedBytes, type CommandRequest } from '../../wire/command-wire.js';
 import { verifyBytes } from '../../commands/command-signature.js';
 import { COMMANDS, isCommandName, parseArgs, type CommandName } from '../../commands/command-args.js';
 import type { AgentConfig } from '../../config/load.js';
