@@ -7,6 +7,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
 import { join } from 'node:path';
+import { copyFileSync, statSync, writeFileSync } from 'node:fs';
+import { runCli } from '../helpers/cli.js';
+import { loadFleetConfig } from '../../src/fleet/fleet-config.js';
 import { startMosquitto, type Mosquitto } from '../helpers/mosquitto.js';
 import { baseYaml, tempDir } from '../helpers/agent-config.js';
 import { runAgent, type Cleanups } from '../helpers/running.js';
@@ -122,6 +125,46 @@ describe('remote commands', () => {
     // And the replies took seqs like any message: no gap.
     const [dev] = await a.get<Array<{ gaps: { missing: number } }>>('/api/devices');
     expect(dev!.gaps.missing).toBe(0);
+  });
+
+  it('outpost keygen and outpost cmd from a shell: the reply printed, the exit code by its status', async () => {
+    const broker = await startMosquitto();
+    cleanups.push(() => broker.stop());
+    const dir = tempDir();
+    const made = await runCli(['keygen', '--out', join(dir, 'fleet')]);
+    expect(made.code).toBe(0);
+    expect(statSync(join(dir, 'fleet.key')).mode & 0o777).toBe(0o600);
+    expect((await runCli(['keygen', '--out', join(dir, 'fleet')])).code).toBe(1); // never overwritten
+    writeFileSync(join(dir, 'fleet.yaml'), `broker: { url: "${broker.url}", clientId: fleet-cli }\nstore: { path: ./fleet.db }\nhttp: { port: 0 }\ncommands: { privateKey: "\${file:./fleet.key}" }\n`);
+    const loaded = loadFleetConfig(join(dir, 'fleet.yaml'));
+    if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
+    const fleet = await startFleetService(loaded.config, silentLogger());
+    cleanups.push(() => fleet.stop());
+    const agentDir = tempDir();
+    copyFileSync(join(dir, 'fleet.pub'), join(agentDir, 'fleet.pub'));
+    const agent = await runAgent(cleanups, baseYaml({ fleetUrl: broker.url, windowSize: '1s', extra: 'commands: { publicKey: "${file:./fleet.pub}" }' }), agentDir);
+    const pub = await connectPublisher(agent.brokerPort!);
+    cleanups.push(() => pub.endAsync());
+    await waitFor('the fleet knows test-01', async () => {
+      await pub.publishAsync('sensors/hall/temp', JSON.stringify({ value: 21, ts: Date.now() - 5000 }), { qos: 1 });
+      return ((await (await fetch(`http://127.0.0.1:${fleet.httpPort}/api/devices`)).json()) as unknown[]).length === 1;
+    });
+    const cmd = (...args: string[]) => runCli(['cmd', '--fleet', join(dir, 'fleet.yaml'), '--url', `http://127.0.0.1:${fleet.httpPort}`, ...args]);
+    const ping = await cmd('test-01', 'ping');
+    expect(ping.code).toBe(0);
+    expect(JSON.parse(ping.stdout)).toMatchObject({ state: 'done', result: { pong: true } });
+    const level = await cmd('test-01', 'log.level', '--arg', 'level=debug', '--arg', 'for=1m');
+    expect(level.code).toBe(0);
+    expect(JSON.parse(level.stdout)).toMatchObject({ state: 'done', result: { level: 'debug', untilS: 60 } });
+    const bad = await cmd('test-01', 'alarm.ack', '--arg', 'pin=17');
+    expect(bad.code).toBe(1); // failed: this device has no alarm outputs
+    expect(JSON.parse(bad.stdout).error).toMatch(/no alarm outputs/);
+    expect((await cmd('test-01', 'reboot')).code).toBe(2);
+    expect((await cmd('nobody', 'ping')).code).toBe(1);
+    await agent.stop();
+    const late = await cmd('test-01', 'ping', '--timeout', '1s');
+    expect(late.code).toBe(4);
+    expect((await cmd('test-01', 'ping', '--url', 'http://127.0.0.1:1')).code).toBe(5);
   });
 
   it('on MQTT 3.1.1 replies go to <prefix>/cmd-result with the command id', async () => {
