@@ -167,6 +167,46 @@ describe('remote commands', () => {
     expect((await cmd('test-01', 'ping', '--url', 'http://127.0.0.1:1')).code).toBe(5);
   });
 
+  it('flush, deadletter.replay, gpio.set, alarm.ack and detector.reset do what they say', async () => {
+    const broker = await startMosquitto();
+    cleanups.push(() => broker.stop());
+    const agent = await runAgent(cleanups, baseYaml({ fleetUrl: broker.url, windowSize: '1h', extra: 'gpio: { simulate: true, alarms: [ { pin: 17, minOnTime: 1h } ] }' }));
+    const pub = await connectPublisher(agent.brokerPort!);
+    cleanups.push(() => pub.endAsync());
+    const me = await listen(broker.url, ['outpost/test-01/cmd-result', 'outpost/test-01/summary/#']);
+    await waitFor('uplink online', async () => (await agent.health()).uplink.state === 'online');
+    let n = 0;
+    const run = async (name: string, args: Record<string, unknown> = {}) => {
+      const id = `x-${++n}`;
+      await me.client.publishAsync(`outpost/test-01/cmd/${name}`, JSON.stringify({ v: 1, id, args }), { qos: 1 });
+      await waitFor(`${name} answered`, () => me.got.some((g) => g.payload.id === id && g.payload.status !== 'accepted'));
+      return me.got.find((g) => g.payload.id === id && g.payload.status !== 'accepted')!.payload;
+    };
+    // flush: the open hour-long window goes out as a partial summary now.
+    await pub.publishAsync('sensors/hall/temp', '21.5', { qos: 1 });
+    expect(await run('flush')).toMatchObject({ status: 'done', result: { partialSummaries: 1 } });
+    await waitFor('the partial summary', () => me.got.some((g) => g.topic === 'outpost/test-01/summary/hall/temp' && g.payload.partial === true));
+    // gpio.set and alarm.ack on the alarm pin; another pin is refused.
+    expect(await run('gpio.set', { pin: 17, value: 1 })).toMatchObject({ status: 'done' });
+    expect((await agent.health()).alarms).toEqual([17]);
+    expect(await run('alarm.ack')).toMatchObject({ status: 'done', result: { released: [17] } });
+    expect((await agent.health()).alarms).toEqual([]);
+    expect(await run('gpio.set', { pin: 4, value: 1 })).toMatchObject({ status: 'failed', error: expect.stringMatching(/not an alarm output/) });
+    // An anomaly switches the pin on; alarm.ack releases it.
+    await pub.publishAsync('sensors/hall/temp', '99', { qos: 1 });
+    await waitFor('the alarm on', async () => (await agent.health()).alarms.includes(17));
+    expect(await run('alarm.ack', { pin: 17 })).toMatchObject({ status: 'done', result: { released: [17] } });
+    // detector.reset: the sensor's detectors start over.
+    expect(await run('detector.reset', { sensors: 'hall/*' })).toMatchObject({ status: 'done', result: { sensors: 1 } });
+    expect(await run('detector.reset', { sensors: 'nothing/*' })).toMatchObject({ status: 'done', result: { sensors: 0 } });
+    // deadletter.replay: a refused payload, then replayed (still bad: dead-lettered again, counted).
+    await pub.publishAsync('sensors/hall/temp', 'not a number', { qos: 1 });
+    await waitFor('a dead letter', async () => Object.values((await agent.health()).deadLetters.byReason ?? {}).length > 0);
+    await new Promise((r) => setTimeout(r, 200)); // committed (commitInterval 20ms)
+    const replayed = await run('deadletter.replay', { all: true });
+    expect(replayed).toMatchObject({ status: 'done', result: { replayed: 1 } });
+  });
+
   it('on MQTT 3.1.1 replies go to <prefix>/cmd-result with the command id', async () => {
     const broker = await startMosquitto();
     cleanups.push(() => broker.stop());
