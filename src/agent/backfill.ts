@@ -1,6 +1,8 @@
 // Re-running the journal of a time range through a fresh stream of the given pipelines: the
-// summaries and anomalies the readings of [from, to) make, with the windows the range ends in
-// flushed as partial. Used by `outpost replay` and by the `replay` command (a backfill).
+// summaries and anomalies the readings of [from, to) make. A window the range cuts (it starts
+// before `from`, or is still open at `to`) lacks readings: its summary is marked partial, so it
+// never passes for the complete one a consumer may have. Used by `outpost replay` and by the
+// `replay` command (a backfill).
 import type { Database } from '../store/sqlite.js';
 import { replayJournal } from '../store/journal.js';
 import { createStream, type PipelineSpec, type StreamOutput } from '../stream/stream.js';
@@ -21,7 +23,7 @@ export async function rerunJournal(db: Database, pipelines: readonly PipelineSpe
     } else if (e.availability) {
       // not a reading; availability events are not replayed
     } else if (e.sensor === null) {
-      stream.tick(e.ts, out);
+      if (e.ts < range.to) stream.tick(e.ts, out); // windows open at `to` stay open: flushed as partial below
     } else if (e.ts >= range.from && e.ts < range.to && range.matches(e.sensor)) {
       readings++;
       stream.ingest({ sensor: e.sensor, ts: e.ts, value: e.value, receivedAt: e.receivedAt }, out);
@@ -31,5 +33,6 @@ export async function rerunJournal(db: Database, pipelines: readonly PipelineSpe
     out.length = 0;
   });
   stream.flush(outputs); // windows the range ends in: partial
+  for (const o of outputs) if (o.kind === 'summary' && (o.start < range.from || o.end > range.to)) o.partial = true;
   return { outputs, readings };
 }

@@ -58,3 +58,8 @@ export function parseArgs(name: CommandName, args: unknown): { ok: true; args: u
   if (r.success) return { ok: true, args: r.data };
   return { ok: false, problems: r.error.issues.map((i) => `args${i.path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('')}: ${i.message}`) };
 }
+
+/** What a device takes without `commands.allow`: everything when commands are signed; else not the config or the actuators. */
+export function defaultAllowed(signed: boolean): CommandName[] {
+  return signed ? [...COMMAND_NAMES] : COMMAND_NAMES.filter((n) => n !== 'config.apply' && n !== 'gpio.set');
+}

@@ -10,17 +10,20 @@ const SECRET_KEY = /^(password|secret|token|privateKey|key|passphrase)$/i;
 
 const isReference = (v: unknown) => typeof v === 'string' && /^\$\{(env|file):[^}]+\}$/.test(v.trim());
 
-/** Paths (keys joined) of the scalar values under secret keys. */
-function secretPaths(doc: Document): Map<string, unknown> {
+/** Every scalar value under a key, by path (keys joined). */
+function scalarPaths(doc: Document): Map<string, unknown> {
   const found = new Map<string, unknown>();
   visit(doc, {
     Pair(_, pair, path) {
-      if (!isScalar(pair.key) || !SECRET_KEY.test(String(pair.key.value)) || !isScalar(pair.value)) return;
+      if (!isScalar(pair.key) || !isScalar(pair.value)) return;
       found.set(pathOf(path, String(pair.key.value)), pair.value.value);
     },
   });
   return found;
 }
+
+/** A URL with credentials in it (mqtt://user:pw@host), hidden; anything else as it is. */
+const hideUrl = (v: unknown) => (typeof v === 'string' && /^[a-z][a-z0-9+.-]*:\/\/[^/]*@/i.test(v) ? redactUrl(v) : v);
 
 function pathOf(path: readonly unknown[], last: string): string {
   const keys: string[] = [];
@@ -38,22 +41,29 @@ export function redactConfigText(text: string): string {
   const doc = parseDocument(text);
   visit(doc, {
     Pair(_, pair) {
-      if (isScalar(pair.key) && SECRET_KEY.test(String(pair.key.value)) && isScalar(pair.value) && pair.value.value !== null && !isReference(pair.value.value)) pair.value.value = REDACTED;
+      if (!isScalar(pair.key) || !isScalar(pair.value) || pair.value.value === null || isReference(pair.value.value)) return;
+      if (SECRET_KEY.test(String(pair.key.value))) pair.value.value = REDACTED;
+      else pair.value.value = hideUrl(pair.value.value);
     },
   });
   return doc.toString();
 }
 
-/** A new text with REDACTED values put back from the current file (same path); the rest as written. */
+/**
+ * A new text with what redaction hid put back from the current file (same path): a REDACTED
+ * value, and a URL whose credentials show as *** where the current one, hidden, reads the same.
+ */
 export function unredactConfigText(next: string, current: string): string {
-  if (!next.includes(REDACTED)) return next;
-  const known = secretPaths(parseDocument(current));
+  if (!next.includes(REDACTED) && !next.includes('***@')) return next;
+  const known = scalarPaths(parseDocument(current));
   const doc = parseDocument(next);
   visit(doc, {
     Pair(_, pair, path) {
-      if (!isScalar(pair.key) || !isScalar(pair.value) || pair.value.value !== REDACTED) return;
+      if (!isScalar(pair.key) || !isScalar(pair.value)) return;
+      const now = pair.value.value;
       const was = known.get(pathOf(path, String(pair.key.value)));
-      if (was !== undefined) pair.value.value = was;
+      if (was === undefined) return;
+      if ((now === REDACTED && SECRET_KEY.test(String(pair.key.value))) || (typeof now === 'string' && now.includes('***@') && hideUrl(was) === now)) pair.value.value = was;
     },
   });
   return doc.toString();

@@ -192,7 +192,10 @@ const commands = z.strictObject({
     .string()
     .optional()
     .describe('Ed25519 public key (PEM, e.g. "${file:/etc/outpost/fleet.pub}"): only commands signed by its private key run'),
-  allow: z.array(z.enum(COMMAND_NAMES)).default([...COMMAND_NAMES]).describe('the commands this device takes; others are rejected'),
+  allow: z
+    .array(z.enum(COMMAND_NAMES))
+    .optional()
+    .describe('the commands this device takes; others are rejected. Default: all with publicKey; without it, all but config.apply and gpio.set (a new config and the actuators need a signature or your explicit list)'),
   rollbackAfter: duration('60s').default(60_000).describe('config.apply: back to the old config unless healthy and forwarding within this'),
   maxTtl: duration('7d').default(7 * 86_400_000).describe('a command expiring further ahead than this is rejected (a signed command cannot be kept for later)'),
 });

@@ -29,7 +29,7 @@ export async function projectCommand(tx: Executor, e: LogEntry): Promise<void> {
       await tx.run(
         `INSERT INTO commands (id, device, prefix, name, args, issued_by, issued_at, expires_at, state, rank, updated_at, closes_gap)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'pending', 0, ?, ?)
-         ON CONFLICT (id) DO UPDATE SET prefix = excluded.prefix, args = excluded.args, issued_by = excluded.issued_by, issued_at = excluded.issued_at, expires_at = excluded.expires_at, closes_gap = excluded.closes_gap`,
+         ON CONFLICT (id) DO UPDATE SET device = excluded.device, prefix = excluded.prefix, args = excluded.args, issued_by = excluded.issued_by, issued_at = excluded.issued_at, expires_at = excluded.expires_at, closes_gap = excluded.closes_gap`,
         [m.id, e.device, e.prefix, m.name, JSON.stringify(m.args ?? {}), m.issuedBy ?? null, Date.parse(String(m.at)), Date.parse(String(m.expiresAt)), e.receivedAt, m.closesGap ? JSON.stringify(m.closesGap) : null],
       );
       // A reply that came first may have finished a backfill already.
@@ -46,12 +46,13 @@ export async function projectCommand(tx: Executor, e: LogEntry): Promise<void> {
         `INSERT INTO commands (id, device, prefix, name, state, rank, updated_at, result, error, replies)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, json_array(json(?)))
          ON CONFLICT (id) DO UPDATE SET
-           replies = json_insert(commands.replies, '$[#]', json(?)),
+           replies = CASE WHEN json_array_length(commands.replies) < 20 THEN json_insert(commands.replies, '$[#]', json(?)) ELSE commands.replies END,
            state = CASE WHEN excluded.rank > commands.rank THEN excluded.state ELSE commands.state END,
            result = CASE WHEN excluded.rank > commands.rank THEN excluded.result ELSE commands.result END,
            error = CASE WHEN excluded.rank > commands.rank THEN excluded.error ELSE commands.error END,
            updated_at = CASE WHEN excluded.rank > commands.rank THEN excluded.updated_at ELSE commands.updated_at END,
-           rank = max(commands.rank, excluded.rank)`,
+           rank = max(commands.rank, excluded.rank)
+         WHERE commands.device = excluded.device`, // a reply from another device for this id is not its answer
         [m.id, e.device, e.prefix, m.name, status, rank, Date.parse(String(m.ts)) || e.receivedAt, m.result === undefined ? null : JSON.stringify(m.result), m.error ?? null, reply, reply],
       );
       return backfilled(tx, String(m.id));
@@ -59,10 +60,13 @@ export async function projectCommand(tx: Executor, e: LogEntry): Promise<void> {
   }
 }
 
-/** A replay sent to close a gap that finished done: the gap's seqs count as backfilled. */
+/**
+ * A replay sent to close a gap that finished done with readings: the gap's seqs count as
+ * backfilled. One that found no readings (the journal no longer reaches back) closes nothing.
+ */
 async function backfilled(tx: Executor, id: string): Promise<void> {
-  const c = await tx.get<{ device: string; closes_gap: string | null; state: string }>('SELECT device, closes_gap, state FROM commands WHERE id = ?', [id]);
-  if (!c?.closes_gap || c.state !== 'done') return;
+  const c = await tx.get<{ device: string; closes_gap: string | null; state: string; readings: number | null }>("SELECT device, closes_gap, state, json_extract(result, '$.readings') AS readings FROM commands WHERE id = ?", [id]);
+  if (!c?.closes_gap || c.state !== 'done' || !(Number(c.readings) > 0)) return;
   const [first, last] = JSON.parse(c.closes_gap) as [number, number];
   await tx.run('INSERT OR IGNORE INTO backfills (device, first, last, command) VALUES (?, ?, ?, ?)', [c.device, first, last, id]);
 }

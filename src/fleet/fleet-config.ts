@@ -58,6 +58,8 @@ export const fleetConfigSchema = z
     if (c.commands.privateKey !== undefined) {
       const key = readKey(c.commands.privateKey, 'private');
       if (typeof key === 'string') ctx.addIssue({ code: 'custom', path: ['commands', 'privateKey'], message: key });
+      // Whoever can POST a command gets it signed: not every process on this machine.
+      if (c.http.token === undefined && c.http.auth === undefined) ctx.addIssue({ code: 'custom', path: ['commands', 'privateKey'], message: 'needs http.token or http.auth: the fleet signs every command its API takes, so the API must know who asks' });
     }
     if (!LOOPBACK.includes(c.http.host) && c.http.token === undefined && c.http.auth === undefined) {
       ctx.addIssue({ code: 'custom', path: ['http', 'token'], message: `(or http.auth) is required when http.host is ${c.http.host} (not loopback): the dashboard and its acknowledge action would be open to the network` });

@@ -1,6 +1,7 @@
 // Projects one accepted log entry into the read model. Every rule is an idempotent upsert that
 // gives the same result in any order of a device's messages: a summary's window keeps the best
-// version (complete over partial, then the higher seq); a sensor's staleness and a device's
+// version (complete over partial, then the higher seq, except that a backfill never replaces
+// what the device sent live); a sensor's staleness and a device's
 // health keep the latest by their own timestamps; an alert is cleared by any clear of the same
 // subject at or after its time, whichever arrives first. Only the status (it carries no time)
 // goes by arrival.
@@ -65,7 +66,7 @@ export async function project(tx: Executor, e: LogEntry, batch: Seen): Promise<v
       await tx.runPrepared(
         `INSERT INTO summaries (device, sensor, start, end, seq, partial, payload) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (device, sensor, start, end) DO UPDATE SET seq = excluded.seq, partial = excluded.partial, payload = excluded.payload
-         WHERE excluded.partial < summaries.partial OR (excluded.partial = summaries.partial AND excluded.seq > summaries.seq)`,
+         WHERE excluded.partial < summaries.partial OR (excluded.partial = summaries.partial AND excluded.seq > summaries.seq AND (json_extract(excluded.payload, '$.replayed') IS NULL OR json_extract(summaries.payload, '$.replayed') IS NOT NULL))`,
         [device, m.sensor, ms(w.start), ms(w.end), e.seq, m.partial === true ? 1 : 0, e.payload],
       );
       return;
@@ -133,7 +134,7 @@ export async function projectBatch(tx: Executor, entries: readonly LogEntry[], b
     await tx.run(
       `INSERT INTO summaries (device, sensor, start, end, seq, partial, payload) VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}
        ON CONFLICT (device, sensor, start, end) DO UPDATE SET seq = excluded.seq, partial = excluded.partial, payload = excluded.payload
-       WHERE excluded.partial < summaries.partial OR (excluded.partial = summaries.partial AND excluded.seq > summaries.seq)`,
+       WHERE excluded.partial < summaries.partial OR (excluded.partial = summaries.partial AND excluded.seq > summaries.seq AND (json_extract(excluded.payload, '$.replayed') IS NULL OR json_extract(summaries.payload, '$.replayed') IS NOT NULL))`,
       rows.flat(),
     );
     rows = [];

@@ -15,7 +15,7 @@ export async function writeBatchesTx(tx: Executor, batches: readonly Batch[], ou
   for (const b of batches) {
     for (const j of b.journal) journalId = await appendJournalTx(tx, j.data, j.count, j.firstReceived, j.lastReceived);
     await outbox.appendTx(tx, b.rows.filter((r) => !deliveredLive(r.seq)), b.nextSeq);
-    await recordOutsideTx(tx, b.rows);
+    await recordOutsideTx(tx, b.settled ? [...b.rows, ...b.settled] : b.rows);
     if (b.rejections.length > 0) await insertDeadLettersTx(tx, b.rejections);
     if (b.checkpoint) {
       const covered = journalId ?? (await tx.get<{ id: number | null }>('SELECT MAX(id) AS id FROM journal'))?.id ?? 0;

@@ -29,6 +29,11 @@ export interface Batch {
   nextSeq: number;
   rejections: Rejection[];
   checkpoint: { specs: string; state: string } | undefined;
+  /**
+   * Rows not produced by the stream (outside) that left the batch unwritten (delivered live
+   * from memory, or shed): their outside seq and command record must still be committed.
+   */
+  settled?: OutboxMessage[];
   /** Acknowledgements waiting for this batch to be durable (ack-after-commit); run once. */
   acks?: Array<() => void>;
   /** batchBytes(), kept by the held list while the batch is held (an upper bound: rows only ever leave). */
@@ -138,6 +143,7 @@ export function createHeldBatches(limits: HeldLimits): HeldBatches {
       const prev = out[out.length - 1];
       if (isEmpty(b) && !b.acks?.length && prev) {
         prev.nextSeq = Math.max(prev.nextSeq, b.nextSeq);
+        if (b.settled?.length) (prev.settled ??= []).push(...b.settled);
         continue;
       }
       if (prev && !prev.checkpoint && prev.bytes! + b.bytes <= PIECE_BYTES) {
@@ -147,6 +153,7 @@ export function createHeldBatches(limits: HeldLimits): HeldBatches {
         for (const j of b.journal) prev.journal.push(j);
         for (const r of b.rows) prev.rows.push(r);
         for (const r of b.rejections) prev.rejections.push(r);
+        if (b.settled?.length) (prev.settled ??= []).push(...b.settled);
         prev.nextSeq = Math.max(prev.nextSeq, b.nextSeq);
         if (b.acks?.length) (prev.acks ??= []).push(...b.acks);
         prev.checkpoint = b.checkpoint;
@@ -176,6 +183,7 @@ export function createHeldBatches(limits: HeldLimits): HeldBatches {
           if (over <= 0 || isPriority(r.kind) !== priority) return true;
           over--;
           shed[priority ? 'anomalies' : 'summaries']++;
+          if (r.outside) (b.settled ??= []).push(r);
           return false;
         });
         b.counts = countsOf(b);
@@ -204,7 +212,11 @@ export function createHeldBatches(limits: HeldLimits): HeldBatches {
       // Delivered live while they were out for the commit attempt: they need no commit now.
       if (deliveredAway.size > 0) {
         for (const f of failed) {
-          f.rows = f.rows.filter((r) => !deliveredAway.delete(r.seq));
+          f.rows = f.rows.filter((r) => {
+            if (!deliveredAway.delete(r.seq)) return true;
+            if (r.outside) (f.settled ??= []).push(r);
+            return false;
+          });
           f.counts = undefined;
         }
       }
@@ -257,6 +269,7 @@ export function createHeldBatches(limits: HeldLimits): HeldBatches {
         const i = b.rows.findIndex((r) => r.seq === seq);
         if (i >= 0) {
           const [gone] = b.rows.splice(i, 1);
+          if (gone!.outside) (b.settled ??= []).push(gone!);
           if (b.counts) {
             b.counts.rows--;
             if (isPriority(gone!.kind)) b.counts.anomalies--;

@@ -135,6 +135,7 @@ pipelines: [ { match: ["**"], window: { type: tumbling, size: ${size} } } ]
 uplink: { url: "${url}", reconnect: { min: 100ms, max: 500ms }, username: apply, password: "s3cret-literal" }
 storage: { path: ./a.db, commitInterval: 20ms }
 http: { host: 127.0.0.1, port: ${port} }
+commands: { allow: [config.get, config.apply] }
 `;
     const file = join(dir, 'agent.yaml');
     const original = config(broker.url, '1s');
@@ -152,6 +153,11 @@ http: { host: 127.0.0.1, port: ${port} }
     const yaml = (me.replies('get-1')[0]!.result as { yaml: string }).yaml;
     expect(yaml).not.toContain('s3cret-literal');
     expect(yaml).toContain('[redacted]');
+
+    // A remote config may not name files or variables the current one does not.
+    await send('peek-1', 'config.apply', { yaml: original.replace('id: apply-01', 'id: "${file:/etc/hostname}"') });
+    await waitFor('the peek refused', () => me.replies('peek-1').length >= 2);
+    expect(me.replies('peek-1')[1]).toMatchObject({ status: 'failed', error: expect.stringMatching(/file:\/etc\/hostname/) });
 
     await send('bad-1', 'config.apply', { yaml: config(`mqtt://127.0.0.1:${dead}`, '1s'), rollbackAfter: '2s' });
     await waitFor('the rollback answered', () => me.replies('bad-1').length >= 2, 30_000);

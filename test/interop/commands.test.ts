@@ -104,8 +104,12 @@ describe('remote commands', () => {
     await ask('detector.reset', { id: 'r-2', args: { sensors: 5 } }, 'c-2');
     await ask('ping', { id: 'r-3', args: {}, expiresAt: new Date(Date.now() - 1000).toISOString() }, 'c-3');
     await ask('ping', { id: 'r-4' }, 'c-4');
-    await waitFor('four replies on the response topic', () => me.got.length >= 4);
+    await ask('gpio.set', { id: 'r-6', args: { pin: 17, value: 1 } }, 'c-6');
+    await waitFor('five replies on the response topic', () => me.got.length >= 5);
     const by = (c: string) => me.got.find((g) => g.correlation === c)!;
+    // Unsigned, the actuators and the config are not taken unless listed in commands.allow.
+    expect(by('c-6').payload).toMatchObject({ id: 'r-6', status: 'rejected' });
+    expect(by('c-6').payload.error).toMatch(/gpio.set is not allowed/);
     expect(by('c-1').topic).toBe('outpost/test-01/cmd-result/me');
     expect(by('c-1').payload).toMatchObject({ id: 'r-1', status: 'rejected', device: 'test-01' });
     expect(by('c-1').payload.error).toMatch(/unknown command "reboot".*ping, status, replay/);
@@ -135,7 +139,7 @@ describe('remote commands', () => {
     expect(made.code).toBe(0);
     expect(statSync(join(dir, 'fleet.key')).mode & 0o777).toBe(0o600);
     expect((await runCli(['keygen', '--out', join(dir, 'fleet')])).code).toBe(1); // never overwritten
-    writeFileSync(join(dir, 'fleet.yaml'), `broker: { url: "${broker.url}", clientId: fleet-cli }\nstore: { path: ./fleet.db }\nhttp: { port: 0 }\ncommands: { privateKey: "\${file:./fleet.key}" }\n`);
+    writeFileSync(join(dir, 'fleet.yaml'), `broker: { url: "${broker.url}", clientId: fleet-cli }\nstore: { path: ./fleet.db }\nhttp: { port: 0, token: cli-test-token-0123456789 }\ncommands: { privateKey: "\${file:./fleet.key}" }\n`);
     const loaded = loadFleetConfig(join(dir, 'fleet.yaml'));
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.problems));
     const fleet = await startFleetService(loaded.config, silentLogger());
@@ -147,7 +151,7 @@ describe('remote commands', () => {
     cleanups.push(() => pub.endAsync());
     await waitFor('the fleet knows test-01', async () => {
       await pub.publishAsync('sensors/hall/temp', JSON.stringify({ value: 21, ts: Date.now() - 5000 }), { qos: 1 });
-      return ((await (await fetch(`http://127.0.0.1:${fleet.httpPort}/api/devices`)).json()) as unknown[]).length === 1;
+      return ((await (await fetch(`http://127.0.0.1:${fleet.httpPort}/api/devices`, { headers: { authorization: 'Bearer cli-test-token-0123456789' } })).json()) as unknown[]).length === 1;
     });
     const cmd = (...args: string[]) => runCli(['cmd', '--fleet', join(dir, 'fleet.yaml'), '--url', `http://127.0.0.1:${fleet.httpPort}`, ...args]);
     const ping = await cmd('test-01', 'ping');
@@ -170,7 +174,7 @@ describe('remote commands', () => {
   it('flush, deadletter.replay, gpio.set, alarm.ack and detector.reset do what they say', async () => {
     const broker = await startMosquitto();
     cleanups.push(() => broker.stop());
-    const agent = await runAgent(cleanups, baseYaml({ fleetUrl: broker.url, windowSize: '1h', extra: 'gpio: { simulate: true, alarms: [ { pin: 17, minOnTime: 1h } ] }' }));
+    const agent = await runAgent(cleanups, baseYaml({ fleetUrl: broker.url, windowSize: '1h', extra: 'gpio: { simulate: true, alarms: [ { pin: 17, minOnTime: 1h } ] }\ncommands: { allow: [flush, gpio.set, alarm.ack, detector.reset, deadletter.replay] }' }));
     const pub = await connectPublisher(agent.brokerPort!);
     cleanups.push(() => pub.endAsync());
     const me = await listen(broker.url, ['outpost/test-01/cmd-result', 'outpost/test-01/summary/#']);

@@ -83,7 +83,14 @@ export function commandHandlers(d: HandlerDeps): Record<CommandName, Handler> {
       const a = raw as CommandArgs<'config.apply'>;
       const host = d.host;
       if (!host) return { status: 'failed', error: 'this agent was not started from a config file (outpost run --config): config.apply is not available' };
-      const text = unredactConfigText(a.yaml, readFileSync(host.configFile, 'utf8'));
+      const current = readFileSync(host.configFile, 'utf8');
+      // A new ${file:} or ${env:} reference would let the sender read any file or variable
+      // back through config.get (or hang the agent on /dev/zero): only those the file has.
+      const refs = (t: string) => new Set(t.match(/\$\{(?:file|env):[^}]*\}/g) ?? []);
+      const known = refs(current);
+      const added = [...refs(a.yaml)].filter((r) => !known.has(r));
+      if (added.length > 0) return { status: 'failed', error: `the new config names ${added.slice(0, 3).join(', ')}, which the current one does not: a remote config may only use the secrets references already in the file; nothing changed` };
+      const text = unredactConfigText(a.yaml, current);
       const checked = parseConfigText(text, { dir: dirname(resolve(host.configFile)), label: 'config.apply' });
       if (!checked.ok) {
         const problems = checked.problems.map((p) => `${p.path}: ${p.message}`);

@@ -10,7 +10,7 @@ import type { Database } from '../../store/sqlite.js';
 import { findCommand, recordCommand, unfinishedCommands } from '../../store/command-records.js';
 import { commandRequest, signedBytes, type CommandRequest } from '../../wire/command-wire.js';
 import { verifyBytes } from '../../commands/command-signature.js';
-import { COMMANDS, isCommandName, parseArgs, type CommandName } from '../../commands/command-args.js';
+import { COMMANDS, defaultAllowed, isCommandName, parseArgs, type CommandName } from '../../commands/command-args.js';
 import type { AgentConfig } from '../../config/load.js';
 import type { Logger } from '../../ops/logger.js';
 import { replyRoute, type CommandRef, type ReplyBody, type ReplyRoute, type ReplyWriter } from './command-reply.js';
@@ -49,6 +49,7 @@ export interface CommandRunner {
 
 export function createCommandRunner(d: RunnerDeps): CommandRunner {
   const { log, clock } = d;
+  const allowed: readonly CommandName[] = d.config.allow ?? defaultAllowed(d.publicKey !== undefined);
   const active = new Map<string, Promise<void>>();
   let refusals = { minute: 0, count: 0 };
   const ts = () => new Date(clock()).toISOString();
@@ -124,9 +125,9 @@ export function createCommandRunner(d: RunnerDeps): CommandRunner {
       if (cmd.expiresAt && Date.parse(cmd.expiresAt) <= now) return refuse(ref, route, 'expired', `expired at ${cmd.expiresAt}; not run`);
       if (d.publicKey && !cmd.expiresAt) return refuse(ref, route, 'rejected', 'a signed command needs expiresAt');
       if (cmd.expiresAt && Date.parse(cmd.expiresAt) - now > d.config.maxTtl) return refuse(ref, route, 'rejected', `expiresAt is more than commands.maxTtl ahead`);
-      if (!isCommandName(name) || !d.config.allow.includes(name)) {
-        const allowed = d.config.allow;
-        return refuse(ref, route, 'rejected', `unknown command ${JSON.stringify(name.slice(0, 60))}; this device takes: ${allowed.join(', ')}`, { known: allowed });
+      if (!isCommandName(name) || !allowed.includes(name)) {
+        const why = isCommandName(name) ? `command ${name} is not allowed on this device (commands.allow${d.publicKey ? '' : '; config.apply and gpio.set need signed commands, commands.publicKey, or an explicit allow list'})` : `unknown command ${JSON.stringify(name.slice(0, 60))}`;
+        return refuse(ref, route, 'rejected', `${why}; this device takes: ${allowed.join(', ')}`, { known: allowed });
       }
       const args = parseArgs(name, cmd.args);
       if (!args.ok) return refuse(ref, route, 'rejected', args.problems.join('; '), { problems: args.problems });

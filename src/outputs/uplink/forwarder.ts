@@ -154,7 +154,7 @@ export function createForwarder(opts: ForwarderOptions): Forwarder {
         const p = w.listener(topic, payload, props);
         if (p) waits.push(p);
       }
-      if (waits.length > 0) return Promise.allSettled(waits).then(() => undefined);
+      if (waits.length > 0) return Promise.all(waits).then(() => undefined);
     },
     onOnline(_client, brokerReceiveMaximum) {
       // Leave room for the QoS 1 publishes outside the outbox (status, health, daily report).

@@ -5,6 +5,7 @@
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
 import { clientOptions, explainUplinkError, refusedProtocol, type ProtocolVersion } from './client-options.js';
 import { redactUrl } from '../../config/redact.js';
+import { holdPubacks } from '../../ops/held-pubacks.js';
 import type { UplinkState } from './uplink-types.js';
 import type { AgentConfig } from '../../config/load.js';
 import type { Logger } from '../../ops/logger.js';
@@ -25,7 +26,8 @@ export interface UplinkConnectionOptions {
   onOffline(wasOnline: boolean): void;
   /**
    * A message on a watched topic (see watch()). A QoS 1 message is acknowledged (PUBACK) only
-   * once the promise returned settles: a command is recorded before the broker forgets it.
+   * once the promise returned resolves (a command is recorded before the broker forgets it),
+   * and never if it rejects (the broker sends it again on the next session).
    */
   onMessage?(topic: string, payload: Buffer, properties: MessageProperties): void | Promise<void>;
 }
@@ -126,7 +128,10 @@ export function createUplinkConnection(opts: UplinkConnectionOptions): UplinkCon
       }
       opts.onOnline(c, connack.properties?.receiveMaximum ?? Infinity);
     });
-    // Instead of the 'message' event: mqtt.js sends a QoS 1 message's PUBACK once this calls back.
+    // Instead of the 'message' event. It calls back at once (the connection goes on: PUBACKs of
+    // our own publishes, pings), while a QoS 1 message's PUBACK waits for the listener's
+    // promise, and is never sent when it rejects (the broker sends the message again next session).
+    const hold = holdPubacks(c, { dropOnFailure: true });
     c.handleMessage = (packet, callback) => {
       if (c !== client || !opts.onMessage) return callback();
       const payload = typeof packet.payload === 'string' ? Buffer.from(packet.payload) : packet.payload;
@@ -136,9 +141,13 @@ export function createUplinkConnection(opts: UplinkConnectionOptions): UplinkCon
         handled = opts.onMessage(packet.topic, payload, { responseTopic: p?.responseTopic, correlationData: p?.correlationData });
       } catch (err) {
         log.error({ topic: packet.topic, err: (err as Error).message }, 'a message from the fleet broker could not be handled');
+        handled = Promise.reject(err as Error);
       }
-      if (handled) handled.then(() => callback(), () => callback());
-      else callback();
+      if (handled && packet.qos > 0 && packet.messageId !== undefined) {
+        handled.catch(() => undefined);
+        hold(packet.messageId, handled);
+      }
+      callback();
     };
     c.on('error', (err: Error & { code?: unknown }) => {
       if (c !== client) return;
