@@ -16,7 +16,8 @@ import type { CommandRef, ReplyBody, ReplyRoute } from './commands/command-reply
  */
 export interface AgentHost {
   configFile: string;
-  applyConfig(cmd: CommandRef & { route: ReplyRoute }, text: string, rollbackAfterMs: number): void;
+  /** Takes it on (undefined), or says why not (one is on trial already). */
+  applyConfig(cmd: CommandRef & { route: ReplyRoute }, text: string, rollbackAfterMs: number): string | undefined;
   /** Ids of the commands it is finishing (not interrupted ones). */
   continuing(): readonly string[];
 }

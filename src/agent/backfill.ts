@@ -12,7 +12,10 @@ export interface Rerun {
   readings: number;
 }
 
-export async function rerunJournal(db: Database, pipelines: readonly PipelineSpec[], range: { from: number; to: number; matches: (sensor: string) => boolean }): Promise<Rerun> {
+/** More outputs than `range.maxOutputs`: the rerun stopped (the range is too wide for one go). */
+export class TooManyOutputs extends Error {}
+
+export async function rerunJournal(db: Database, pipelines: readonly PipelineSpec[], range: { from: number; to: number; matches: (sensor: string) => boolean; maxOutputs?: number }): Promise<Rerun> {
   const stream = createStream(pipelines);
   const out: StreamOutput[] = [];
   const outputs: StreamOutput[] = [];
@@ -31,6 +34,7 @@ export async function rerunJournal(db: Database, pipelines: readonly PipelineSpe
     // Summaries and anomalies of the range; staleness seen by a partial replay is no news.
     for (const o of out) if (o.kind !== 'event') outputs.push(o);
     out.length = 0;
+    if (range.maxOutputs !== undefined && outputs.length > range.maxOutputs) throw new TooManyOutputs(`more than ${range.maxOutputs}`);
   });
   stream.flush(outputs); // windows the range ends in: partial
   for (const o of outputs) if (o.kind === 'summary' && (o.start < range.from || o.end > range.to)) o.partial = true;

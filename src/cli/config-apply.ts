@@ -2,8 +2,10 @@
 // atomically beside the old one (the old kept as <file>.previous), the agent reloads on it, and
 // unless it is healthy (store writable, pipeline moving) and forwarding (uplink online) within
 // rollbackAfter, the old file is put back and reloaded. The agent running at the end answers
-// the command, saying which happened.
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+// the command, saying which happened. One at a time. While one is on trial, <file>.applying
+// says so: a start that finds it (the new config crashed the process, or the power went) puts
+// the previous file back before it reads the config.
+import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Agent, AgentHost } from '../agent/agent-types.js';
 import type { ReplyBody } from '../agent/commands/command-reply.js';
@@ -60,33 +62,53 @@ export async function waitHealthy(agent: Agent, withinMs: number, clock = Date.n
   }
 }
 
-export function createConfigHost(d: ConfigHostDeps): AgentHost {
+/**
+ * At start: a config.apply whose trial the process did not live through is undone (the
+ * previous file back). Returns what was done, for the log, or undefined.
+ */
+export function undoInterruptedApply(file: string): string | undefined {
+  const marker = `${file}.applying`;
+  if (!existsSync(marker)) return undefined;
+  const previous = `${file}.previous`;
+  if (existsSync(previous)) writeFileAtomic(file, readFileSync(previous, 'utf8'));
+  rmSync(marker, { force: true });
+  return existsSync(previous) ? `config.apply was interrupted before the new config proved healthy: ${previous} is back in ${file}` : `config.apply was interrupted, and ${previous} is missing: ${file} stays as it is`;
+}
+
+export function createConfigHost(d: ConfigHostDeps): AgentHost & { busy(): boolean } {
   const pending = new Set<string>();
   const ts = () => new Date((d.clock ?? Date.now)()).toISOString();
   return {
     configFile: d.file,
     continuing: () => [...pending],
+    busy: () => pending.size > 0,
     applyConfig(cmd, text, rollbackAfterMs) {
+      if (pending.size > 0) return `another config.apply (${[...pending][0]}) is on trial: send this one after it is answered`;
       pending.add(cmd.id);
       const previousFile = `${d.file}.previous`;
+      const marker = `${d.file}.applying`;
       void (async () => {
         let body: ReplyBody;
         try {
           const previous = readFileSync(d.file, 'utf8');
           writeFileAtomic(previousFile, previous);
+          writeFileAtomic(marker, JSON.stringify({ id: cmd.id, since: ts() }));
           writeFileAtomic(d.file, text);
           d.log.info({ id: cmd.id, file: d.file, previous: previousFile, rollbackAfterMs }, 'config.apply: new config written; reloading');
           const r = await d.reload();
           const why = r.started === 'new' ? await waitHealthy(r.agent, rollbackAfterMs, d.clock) : 'it did not start';
           if (why === undefined) {
+            rmSync(marker, { force: true });
             body = { status: 'done', result: { applied: true, file: d.file, previous: previousFile }, ts: ts() };
           } else {
             d.log.warn({ id: cmd.id, why }, 'config.apply: the new config is not healthy and forwarding: rolling back');
             writeFileAtomic(d.file, previous);
+            rmSync(marker, { force: true });
             const back = await d.reload();
             body = { status: 'failed', error: `rolled back: with the new config, ${why} within ${rollbackAfterMs / 1000} s; the previous config runs again`, result: { applied: false, rolledBack: true, reason: why, restarted: back.started === 'new' }, ts: ts() };
           }
         } catch (err) {
+          rmSync(marker, { force: true });
           body = { status: 'failed', error: `config.apply failed: ${(err as Error).message}`, ts: ts() };
         }
         pending.delete(cmd.id);

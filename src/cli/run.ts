@@ -8,16 +8,23 @@ import { loadConfigIsolated } from '../config/load-isolated.js';
 import { createLogger, type Logger } from '../ops/logger.js';
 import { createAgent } from '../agent/agent.js';
 import type { Agent, AgentHost } from '../agent/agent-types.js';
-import { createConfigHost, type Reloaded } from './config-apply.js';
+import { createConfigHost, undoInterruptedApply, type Reloaded } from './config-apply.js';
 import { connectSdNotify, startWatchdog, type SdNotify } from '../ops/sd-notify.js';
 import { reportProblems } from './report-problems.js';
 import type { Io } from './io.js';
 
 export async function run(file: string, io: Io): Promise<number> {
+  let undone: string | undefined;
+  try {
+    undone = undoInterruptedApply(file);
+  } catch (err) {
+    io.err(`outpost: an interrupted config.apply could not be undone: ${(err as Error).message}`);
+  }
   const loaded = await loadConfigIsolated(file);
   if (!loaded.ok) return reportProblems(file, loaded, io);
   const log = createLogger(loaded.config.log.level);
   exitOnUnexpected(log);
+  if (undone) log.warn({ file }, undone);
   const notify = await connectSdNotify(process.env, log);
   let agent: Agent;
   let stopping = false;
@@ -93,6 +100,7 @@ export async function run(file: string, io: Io): Promise<number> {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
     process.on('SIGHUP', () => {
+      if (host.busy()) return log.warn('SIGHUP ignored: a config.apply is on trial (it reloads, and rolls back if it must)');
       if (stopping || reloading) return;
       void reloadNow();
     });

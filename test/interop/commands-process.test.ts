@@ -55,7 +55,7 @@ describe('remote commands, signed and across crashes', () => {
     const expiresAt = new Date(Date.now() + 60_000).toISOString();
     const send = (name: string, r: unknown) => me.client.publishAsync(`outpost/test-01/cmd/${name}`, JSON.stringify(r), { qos: 1 });
 
-    const good = signed(key, 'test-01', 'log.level', { id: 's-good', args: { level: 'warn' }, expiresAt, issuedBy: 'ops' });
+    const good = signed(key, 'test-01', 'log.level', { id: 's-good', args: { level: 'fatal' }, expiresAt, issuedBy: 'ops' });
     await send('log.level', good);
     await send('log.level', { v: 1, id: 's-unsigned', args: { level: 'debug' }, expiresAt, issuedBy: 'mallory' });
     await send('log.level', signed(wrong, 'test-01', 'log.level', { id: 's-wrong', args: { level: 'debug' }, expiresAt, issuedBy: 'mallory' }));
@@ -68,7 +68,7 @@ describe('remote commands, signed and across crashes', () => {
     await send('log.level', good); // the same signed command again: a replay
     await waitFor('nine replies', () => me.got.length >= 9);
 
-    expect(me.replies('s-good')).toEqual([expect.objectContaining({ status: 'done', result: { level: 'warn', was: 'silent' } }), expect.objectContaining({ status: 'done', duplicate: true })]);
+    expect(me.replies('s-good')).toEqual([expect.objectContaining({ status: 'done', result: { level: 'fatal', was: 'silent' } }), expect.objectContaining({ status: 'done', duplicate: true })]);
     for (const id of ['s-unsigned', 's-wrong', 's-tampered', 's-tampered2', 's-moved', 's-other-device', 's-no-expiry']) {
       expect(me.replies(id), id).toEqual([expect.objectContaining({ status: 'rejected' })]);
     }
@@ -173,7 +173,24 @@ commands: { allow: [config.get, config.apply] }
     const now = readFileSync(file, 'utf8');
     expect(now).toContain('size: 2s');
     expect(now).toContain('s3cret-literal');
-    agent.child.kill('SIGTERM');
-    expect((await agent.done).code).toBe(0);
+
+    // A second apply while one is on trial is refused; a SIGKILL during a trial is undone at the next start.
+    await send('kill-1', 'config.apply', { yaml: config(`mqtt://127.0.0.1:${dead}`, '2s'), rollbackAfter: '60s' });
+    await waitFor('the new file on trial', () => existsSync(`${file}.applying`) && readFileSync(file, 'utf8').includes(`${dead}`), 15_000);
+    await send('busy-1', 'config.apply', { yaml: now, rollbackAfter: '5s' });
+    await waitFor('the busy one answered', () => me.replies('busy-1').some((r) => r.status !== 'accepted'), 15_000);
+    expect(me.replies('busy-1').find((r) => r.status !== 'accepted')).toMatchObject({ status: 'failed', error: expect.stringMatching(/is on trial/) });
+    agent.child.kill('SIGKILL');
+    await agent.done;
+    const again = start(['run', '--config', file]);
+    cleanups.push(async () => again.child.kill('SIGKILL'));
+    await waitFor('agent online again', async () => (await fetch(`http://127.0.0.1:${port}/status`).then(async (r) => ((await r.json()) as { uplink: { state: string } }).uplink.state === 'online', () => false)), 15_000);
+    expect(readFileSync(file, 'utf8')).toBe(now);
+    expect(existsSync(`${file}.applying`)).toBe(false);
+    expect(again.output()).toMatch(/config.apply was interrupted before the new config proved healthy/);
+    await waitFor('the interrupted apply answered', () => me.replies('kill-1').some((r) => r.status === 'failed'), 15_000);
+    expect(me.replies('kill-1').find((r) => r.status === 'failed')!.error).toMatch(/interrupted/);
+    again.child.kill('SIGTERM');
+    expect((await again.done).code).toBe(0);
   });
 });

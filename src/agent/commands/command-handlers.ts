@@ -13,7 +13,7 @@ import type { Encoder } from '../../wire/render.js';
 import type { Logger } from '../../ops/logger.js';
 import type { AlarmControl } from '../../outputs/gpio-alarms/gpio-alarm-output.js';
 import type { ReplayFilter, ReplayResult } from '../dead-letter-replay.js';
-import { rerunJournal } from '../backfill.js';
+import { rerunJournal, TooManyOutputs } from '../backfill.js';
 import type { CommandArgs, CommandName } from '../../commands/command-args.js';
 import type { Handler } from './command-runner.js';
 import type { AgentHost } from '../agent-types.js';
@@ -21,6 +21,8 @@ import { dirname, resolve } from 'node:path';
 
 /** A replay may queue at most this many summaries (a wider range: several commands). */
 export const MAX_REPLAYED = 100_000;
+/** Summaries queued per commit by a replay. */
+const REPLAY_CHUNK = 2000;
 
 export interface HandlerDeps {
   config: AgentConfig;
@@ -42,6 +44,7 @@ export function commandHandlers(d: HandlerDeps): Record<CommandName, Handler> {
     for (const o of outputs) d.writer.writeOutside({ kind: o.kind, sensor: o.kind === 'event' ? `${o.type}/${o.sensor}` : o.sensor, render: (seq) => ({ payload: encode(seq, o).payload }) }, d.clock());
   };
   let levelTimer: NodeJS.Timeout | undefined;
+  let replaying: Promise<unknown> = Promise.resolve();
   const alarms = () => {
     const a = d.alarms();
     if (!a) throw new Error('this device has no alarm outputs (gpio.alarms)');
@@ -53,10 +56,24 @@ export function commandHandlers(d: HandlerDeps): Record<CommandName, Handler> {
     async replay(raw) {
       const a = raw as CommandArgs<'replay'>;
       const matches = a.sensors ? compileGlob(a.sensors) : () => true;
-      const { outputs, readings } = await rerunJournal(d.db, d.config.pipelines, { from: a.from, to: a.to, matches });
+      // One replay at a time: each reads the whole journal.
+      const mine = replaying.then(() => rerunJournal(d.db, d.config.pipelines, { from: a.from, to: a.to, matches, maxOutputs: 2 * MAX_REPLAYED }));
+      replaying = mine.catch(() => undefined);
+      let rerun;
+      try {
+        rerun = await mine;
+      } catch (err) {
+        if (err instanceof TooManyOutputs) return { status: 'failed', error: `the range makes more than ${MAX_REPLAYED} summaries: replay a narrower range (or fewer sensors)` };
+        throw err;
+      }
+      const { outputs, readings } = rerun;
       const summaries = outputs.filter((o) => o.kind === 'summary');
       if (summaries.length > MAX_REPLAYED) return { status: 'failed', error: `the range makes ${summaries.length} summaries, more than ${MAX_REPLAYED} at once: replay a narrower range` };
-      queue(summaries, d.encodeReplayed);
+      // In commits of a bounded size, each durable before the next is queued.
+      for (let i = 0; i < summaries.length; i += REPLAY_CHUNK) {
+        queue(summaries.slice(i, i + REPLAY_CHUNK), d.encodeReplayed);
+        await d.writer.durable();
+      }
       await d.writer.durable();
       const oldest = await d.db.get<{ t: number | null }>('SELECT MIN(first_received) AS t FROM journal');
       return { status: 'done', result: { readings, summaries: summaries.length, journalFrom: oldest?.t ? new Date(oldest.t).toISOString() : null } };
@@ -96,8 +113,8 @@ export function commandHandlers(d: HandlerDeps): Record<CommandName, Handler> {
         const problems = checked.problems.map((p) => `${p.path}: ${p.message}`);
         return { status: 'failed', error: `the new config has problems; nothing changed: ${problems.slice(0, 5).join('; ')}`, result: { problems } };
       }
-      host.applyConfig(cmd, text, a.rollbackAfter ?? d.config.commands.rollbackAfter);
-      return { later: true };
+      const busy = host.applyConfig(cmd, text, a.rollbackAfter ?? d.config.commands.rollbackAfter);
+      return busy ? { status: 'failed', error: `${busy}; nothing changed` } : { later: true };
     },
     async 'gpio.set'(raw) {
       const a = raw as CommandArgs<'gpio.set'>;
@@ -126,6 +143,7 @@ export function commandHandlers(d: HandlerDeps): Record<CommandName, Handler> {
       clearTimeout(levelTimer);
       if (a.for) {
         levelTimer = setTimeout(() => {
+          if (d.log.level !== a.level) return; // changed since (another command, a reload)
           d.log.level = d.config.log.level;
           d.log.info({ level: d.config.log.level }, 'log level back to the config\'s (log.level command time is up)');
         }, a.for);

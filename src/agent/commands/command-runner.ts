@@ -34,6 +34,7 @@ export interface RunnerDeps {
   log: Logger;
 }
 
+/** Answers to refused or repeated commands a minute, at most (a flood cannot fill the outbox). */
 const REFUSALS_PER_MINUTE = 60;
 /** A finished command's record is kept at least this long after its expiry (ms). */
 const KEEP_AFTER_EXPIRY_MS = 86_400_000;
@@ -54,14 +55,17 @@ export function createCommandRunner(d: RunnerDeps): CommandRunner {
   let refusals = { minute: 0, count: 0 };
   const ts = () => new Date(clock()).toISOString();
 
-  const refuse = async (ref: CommandRef, route: ReplyRoute, status: 'rejected' | 'expired', error: string, result?: unknown) => {
+  /** Refusals and repeats are answered at most REFUSALS_PER_MINUTE a minute: false past that. */
+  const withinLimit = (what: string, id: string) => {
     const minute = Math.floor(clock() / 60_000);
     if (refusals.minute !== minute) refusals = { minute, count: 0 };
-    if (++refusals.count > REFUSALS_PER_MINUTE) {
-      if (refusals.count === REFUSALS_PER_MINUTE + 1) log.warn({ perMinute: REFUSALS_PER_MINUTE }, 'commands: too many refused this minute; the rest are logged only');
-      log.debug({ id: ref.id, name: ref.name, error }, 'command refused (not answered: too many this minute)');
-      return;
-    }
+    if (++refusals.count <= REFUSALS_PER_MINUTE) return true;
+    if (refusals.count === REFUSALS_PER_MINUTE + 1) log.warn({ perMinute: REFUSALS_PER_MINUTE }, 'commands: too many refused or repeated this minute; the rest are logged only');
+    log.debug({ id, what }, 'command not answered: too many refusals and repeats this minute');
+    return false;
+  };
+  const refuse = async (ref: CommandRef, route: ReplyRoute, status: 'rejected' | 'expired', error: string, result?: unknown) => {
+    if (!withinLimit(error, ref.id)) return;
     await d.replies.write(ref, route, { status, error, ...(result !== undefined && { result }), ts: ts() });
   };
 
@@ -119,6 +123,7 @@ export function createCommandRunner(d: RunnerDeps): CommandRunner {
       if (known) {
         const still = active.has(cmd.id) || d.continuing().includes(cmd.id);
         log.info({ id: cmd.id, name, state: known.state }, 'command delivered again: answered, not run again');
+        if (!withinLimit('repeat', cmd.id)) return;
         const body: ReplyBody = known.state === 'final' && known.reply ? (JSON.parse(known.reply) as ReplyBody) : still ? { status: 'accepted', ts: ts() } : { status: 'failed', error: 'interrupted: the agent stopped while it ran; not run again', ts: ts() };
         return d.replies.write({ ...ref, name: known.name }, route, body, { duplicate: true });
       }
