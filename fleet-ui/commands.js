@@ -6,10 +6,10 @@ const FINAL = ['done', 'failed', 'rejected', 'expired', 'timed-out'];
 
 export function commandsUi({ api, esc, enc, main }) {
   const send = (device, body) => api(`/api/devices/${enc(device)}/commands`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...body, by: 'dashboard' }) });
-  async function follow(id, timeoutMs = 60_000) {
+  async function follow(device, id, timeoutMs = 60_000) {
     const end = Date.now() + timeoutMs;
     for (;;) {
-      const [c] = await api(`/api/commands?id=${enc(id)}`);
+      const [c] = await api(`/api/commands?id=${enc(id)}&device=${enc(device)}`);
       if ((c && FINAL.includes(c.state)) || Date.now() > end) return c;
       await new Promise((r) => setTimeout(r, 400));
     }
@@ -51,7 +51,7 @@ export function commandsUi({ api, esc, enc, main }) {
     try {
       const c = await send(device, body);
       status(`${esc(body.name)}: ${esc(c.state)}, waiting for the device…`);
-      const f = await follow(c.id);
+      const f = await follow(device, c.id);
       status(`${esc(body.name)}: <b class="state-${esc(f.state)}">${esc(f.state)}</b> ${outcome(f)}`);
       return f;
     } catch (err) {

@@ -70,7 +70,7 @@ export async function cmd(a: CmdArgs, io: Io): Promise<number> {
   let last: { state?: string } | undefined;
   while (Date.now() < deadline) {
     try {
-      const r = await fetch(`${base}/api/commands?id=${encodeURIComponent(sent.id!)}`, { headers, signal: AbortSignal.timeout(5000) });
+      const r = await fetch(`${base}/api/commands?id=${encodeURIComponent(sent.id!)}&device=${encodeURIComponent(a.device)}`, { headers, signal: AbortSignal.timeout(5000) });
       [last] = (await r.json()) as Array<{ state: string }>;
     } catch {
       // the fleet restarting: ask again

@@ -38,22 +38,22 @@ export function startFleetCommands(cfg: FleetConfig, store: FleetStore, log: Log
 
   const accept = (entries: LogEntry[]) => store.accept(entries).then((fresh) => fresh.forEach((e) => changed({ kind: e.kind, device: e.device })));
 
-  const publish = (c: MqttClient, prefix: string, name: string, req: CommandRequest) => {
+  const publish = (c: MqttClient, device: string, prefix: string, name: string, req: CommandRequest) => {
     c.publish(`${prefix}/cmd/${name}`, JSON.stringify(req), { qos: 1, ...(version === 5 && { properties: { responseTopic: `${prefix}/cmd-result`, correlationData: Buffer.from(req.id) } }) }, (err) => {
       if (err) return log.warn({ id: req.id, err: err.message }, 'fleet: command not taken by the broker yet (sent again at the next connect)');
-      void accept([{ key: `cmd-sent:${req.id}`, kind: 'command-sent', device: null, seq: null, prefix, payload: JSON.stringify({ id: req.id, at: new Date().toISOString() }), receivedAt: Date.now() }]).catch((e: Error) => log.warn({ err: e.message }, 'fleet: command-sent not logged'));
+      void accept([{ key: `cmd-sent:${req.id}`, kind: 'command-sent', device, seq: null, prefix, payload: JSON.stringify({ id: req.id, name, at: new Date().toISOString() }), receivedAt: Date.now() }]).catch((e: Error) => log.warn({ err: e.message }, 'fleet: command-sent not logged'));
     });
   };
 
   /** Commands still pending (not yet taken by the broker) and not expired: published again. */
   const resend = async (c: MqttClient) => {
-    const rows = await store.db.all<{ key: string; prefix: string; payload: string }>(
-      "SELECT l.prefix, l.payload FROM commands c JOIN log l ON l.key = 'cmd:' || c.id WHERE c.state = 'pending' AND c.expires_at > ?",
+    const rows = await store.db.all<{ device: string; prefix: string; payload: string }>(
+      "SELECT l.device, l.prefix, l.payload FROM commands c JOIN log l ON l.key = 'cmd:' || c.id AND l.device = c.device WHERE c.state = 'pending' AND c.expires_at > ?",
       [Date.now()],
     );
     for (const r of rows) {
       const m = JSON.parse(r.payload) as { request: CommandRequest; name: string };
-      publish(c, r.prefix, m.name, m.request);
+      publish(c, r.device, r.prefix, m.name, m.request);
     }
     if (rows.length > 0) log.info({ commands: rows.length }, 'fleet: pending commands published again');
   };
@@ -104,8 +104,8 @@ export function startFleetCommands(cfg: FleetConfig, store: FleetStore, log: Log
       await accept([{ key: `cmd:${request.id}`, kind: 'command', device, seq: null, prefix: dev.prefix, payload: JSON.stringify(payload), receivedAt: now }]);
       await store.audit(who, `command ${name}`, `${device} ${request.id}`, now);
       log.info({ id: request.id, device, name, by: who, signed: key !== undefined }, 'fleet: command sent');
-      if (client?.connected) publish(client, dev.prefix, name, request);
-      const [view] = await listCommands(store.db, { id: request.id });
+      if (client?.connected) publish(client, device, dev.prefix, name, request);
+      const [view] = await listCommands(store.db, { id: request.id, device });
       return { status: 202, body: view };
     },
     async close() {

@@ -121,7 +121,7 @@ export async function openFleetStore(path: string): Promise<FleetStore> {
         await tx.run('DELETE FROM prefixes WHERE NOT EXISTS (SELECT 1 FROM log WHERE log.prefix = prefixes.prefix AND log.device IS NOT NULL)');
         // Commands whose issue went with the log (and replies-only rows as old), and their backfills.
         await tx.run("DELETE FROM commands WHERE coalesce(issued_at, updated_at) < ? AND NOT EXISTS (SELECT 1 FROM log WHERE log.key = 'cmd:' || commands.id)", [before]);
-        await tx.run('DELETE FROM backfills WHERE NOT EXISTS (SELECT 1 FROM commands c WHERE c.id = backfills.command)');
+        await tx.run('DELETE FROM backfills WHERE NOT EXISTS (SELECT 1 FROM commands c WHERE c.device = backfills.device AND c.id = backfills.command)');
         await tx.run('DELETE FROM dead_letters WHERE received_at < ?', [before]);
         return gone;
       });

@@ -19,6 +19,14 @@ export interface LogEntry {
 }
 
 type Json = Record<string, unknown>;
+
+/**
+ * When an incoming version of a window replaces the one kept: complete over partial, then what
+ * the device sent live over a backfill, then the higher seq. A total order, so any arrival
+ * order keeps the same version.
+ */
+const REPLAYED = (t: string) => `(json_extract(${t}.payload, '$.replayed') IS NOT NULL)`;
+const BETTER_SUMMARY = `excluded.partial < summaries.partial OR (excluded.partial = summaries.partial AND (${REPLAYED('excluded')} < ${REPLAYED('summaries')} OR (${REPLAYED('excluded')} = ${REPLAYED('summaries')} AND excluded.seq > summaries.seq)))`;
 const ms = (iso: unknown) => (typeof iso === 'string' ? Date.parse(iso) : NaN);
 
 /**
@@ -66,7 +74,7 @@ export async function project(tx: Executor, e: LogEntry, batch: Seen): Promise<v
       await tx.runPrepared(
         `INSERT INTO summaries (device, sensor, start, end, seq, partial, payload) VALUES (?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT (device, sensor, start, end) DO UPDATE SET seq = excluded.seq, partial = excluded.partial, payload = excluded.payload
-         WHERE excluded.partial < summaries.partial OR (excluded.partial = summaries.partial AND excluded.seq > summaries.seq AND (json_extract(excluded.payload, '$.replayed') IS NULL OR json_extract(summaries.payload, '$.replayed') IS NOT NULL))`,
+         WHERE ${BETTER_SUMMARY}`,
         [device, m.sensor, ms(w.start), ms(w.end), e.seq, m.partial === true ? 1 : 0, e.payload],
       );
       return;
@@ -134,7 +142,7 @@ export async function projectBatch(tx: Executor, entries: readonly LogEntry[], b
     await tx.run(
       `INSERT INTO summaries (device, sensor, start, end, seq, partial, payload) VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}
        ON CONFLICT (device, sensor, start, end) DO UPDATE SET seq = excluded.seq, partial = excluded.partial, payload = excluded.payload
-       WHERE excluded.partial < summaries.partial OR (excluded.partial = summaries.partial AND excluded.seq > summaries.seq AND (json_extract(excluded.payload, '$.replayed') IS NULL OR json_extract(summaries.payload, '$.replayed') IS NOT NULL))`,
+       WHERE ${BETTER_SUMMARY}`,
       rows.flat(),
     );
     rows = [];

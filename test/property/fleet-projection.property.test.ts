@@ -107,6 +107,48 @@ describe('fleet projections (generated)', () => {
     );
   });
 
+  it('a backfill never replaces what the device sent live, whatever arrives first', async () => {
+    const w = { k: 'summary', sensor: 'a/t', w: 2, merged: false, partial: false };
+    const [live, replayed] = entries([{ ...w, replayed: false, mean: 5 }, { ...w, replayed: true, mean: 6 }]); // replayed has the higher seq
+    for (const order of [[live!, replayed!], [replayed!, live!]]) {
+      const store = await openFleetStore(':memory:');
+      try {
+        for (const e of order) await store.accept([e]);
+        expect(JSON.parse((await store.db.get<{ payload: string }>('SELECT payload FROM summaries'))!.payload).mean).toBe(5);
+      } finally {
+        await store.close();
+      }
+    }
+  });
+
+  it('commands: issue, sent and replies in any order and any number of times give the same row; a reply from another device is no answer', async () => {
+    const cmd = (device: string): LogEntry => ({ key: 'cmd:c1', kind: 'command', device, seq: null, prefix: `outpost/${device}`, payload: JSON.stringify({ id: 'c1', name: 'replay', args: {}, expiresAt: iso(T0 + 600_000), issuedBy: 'ops', at: iso(T0), closesGap: [5, 6] }), receivedAt: T0 });
+    const sent: LogEntry = { key: 'cmd-sent:c1', kind: 'command-sent', device: DEV, seq: null, prefix: `outpost/${DEV}`, payload: JSON.stringify({ id: 'c1', name: 'replay', at: iso(T0) }), receivedAt: T0 + 1 };
+    const reply = (device: string, seq: number, status: string, extra: Record<string, unknown> = {}) => {
+      const r = readMessage(['outpost/+'], `outpost/${device}/cmd-result`, JSON.stringify({ v: 1, id: 'c1', msgId: `${device}:${seq}`, device, name: 'replay', status, ts: iso(T0 + seq), ...extra }), T0 + seq);
+      if (!('entry' in r)) throw new Error(JSON.stringify(r));
+      return r.entry;
+    };
+    const all = [cmd(DEV), sent, reply(DEV, 10, 'accepted'), reply(DEV, 11, 'done', { result: { readings: 3, summaries: 2 } }), reply(DEV, 12, 'done', { result: { readings: 3, summaries: 2 }, duplicate: true }), reply('dev-2', 13, 'failed', { error: 'forged' })];
+    await fc.assert(
+      fc.asyncProperty(fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length }), async (order) => {
+        const store = await openFleetStore(':memory:');
+        try {
+          for (const e of [...order, order[0]!]) await store.accept([e]);
+          const row = await store.db.get<{ state: string; issued_by: string; replies: string }>('SELECT state, issued_by, replies FROM commands WHERE device = ?', [DEV]);
+          expect(row).toMatchObject({ state: 'done', issued_by: 'ops' });
+          expect(JSON.parse(row!.replies)).toHaveLength(3);
+          // The other device's "reply" is a row of its own: it answers nothing for dev-1.
+          expect(await store.db.get('SELECT state FROM commands WHERE device = ?', ['dev-2'])).toEqual({ state: 'failed' });
+          expect(await store.db.all('SELECT first, last FROM backfills')).toEqual([{ first: 5, last: 6 }]);
+        } finally {
+          await store.close();
+        }
+      }),
+      fuzzParams(40),
+    );
+  });
+
   it('a summary window keeps its complete version over a partial one whatever arrives first, and gaps are the ids never delivered', async () => {
     const store = await openFleetStore(':memory:');
     try {
