@@ -33,7 +33,7 @@ http: { enabled: false }
 `;
 
 export async function benchCommands(o: { devices: number; pings: number }): Promise<CommandsBench> {
-  const broker = await startMosquitto();
+  const broker = await startMosquitto({ extra: process.env.COMMAND_MOSQUITTO ? process.env.COMMAND_MOSQUITTO.split(';') : [] });
   const dir = mkdtempSync(join(tmpdir(), 'outpost-cmd-bench-'));
   const fleet = await startFleetService(fleetConfigSchema.parse({ broker: { url: broker.url, clientId: 'fleet-bench' }, store: { path: join(dir, 'fleet.db') }, http: { port: 0 } }), silentLogger());
   const agents: Agent[] = [];

@@ -70,6 +70,7 @@ export function startFleetCommands(cfg: FleetConfig, store: FleetStore, log: Log
       ...(b.tls && { ca: read(b.tls.ca), cert: read(b.tls.cert), key: read(b.tls.key), rejectUnauthorized: b.tls.rejectUnauthorized }),
     });
     client = c;
+    c.on('connect', () => (c.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true));
     c.on('connect', () => void resend(c).catch((err: Error) => log.warn({ err: err.message }, 'fleet: pending commands not read')));
     c.on('error', (err: Error & { code?: unknown }) => {
       if (version === 5 && (err.code === 1 || err.code === 132 || /protocol version/i.test(err.message))) {

@@ -69,6 +69,7 @@ export function startFleetConsumer(cfg: Pick<FleetConfig, 'broker' | 'topics'>, 
     return chain;
   };
   client.on('connect', () => {
+    (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true); // PUBACKs now, not after Nagle's wait
     log.info({ url: redactUrl(b.url), topics: cfg.topics }, 'fleet: connected to the fleet broker');
     client.subscribe(cfg.topics.map((t) => `${t}/#`), { qos: 1 }, (err) => {
       if (err) log.error({ err: err.message }, 'fleet: subscription refused (check the broker ACL)');

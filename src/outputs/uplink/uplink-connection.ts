@@ -116,6 +116,9 @@ export function createUplinkConnection(opts: UplinkConnectionOptions): UplinkCon
     client = c;
     c.on('connect', (connack) => {
       if (c !== client) return;
+      // Small messages (a command's reply, an anomaly) go out now, not after the previous
+      // segment's ACK (Nagle + delayed ACK cost ~40 ms a hop).
+      (c.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
       attempt = 0;
       connects++;
       lastError = null;
