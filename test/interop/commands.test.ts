@@ -6,6 +6,7 @@
 // fleet showed.
 import { afterEach, describe, expect, it } from 'vitest';
 import mqtt from 'mqtt';
+import fc from 'fast-check';
 import { join } from 'node:path';
 import { copyFileSync, statSync, writeFileSync } from 'node:fs';
 import { runCli } from '../helpers/cli.js';
@@ -209,6 +210,29 @@ describe('remote commands', () => {
     await new Promise((r) => setTimeout(r, 200)); // committed (commitInterval 20ms)
     const replayed = await run('deadletter.replay', { all: true });
     expect(replayed).toMatchObject({ status: 'done', result: { replayed: 1 } });
+  });
+
+  it('survives generated junk on its command topics: no crash, still answering, junk with an id refused', async () => {
+    const broker = await startMosquitto();
+    cleanups.push(() => broker.stop());
+    const agent = await runAgent(cleanups, baseYaml({ fleetUrl: broker.url }));
+    await waitFor('uplink online', async () => (await agent.health()).uplink.state === 'online');
+    const me = await listen(broker.url, ['outpost/test-01/cmd-result']);
+    const names = fc.oneof(fc.constantFrom('ping', 'replay', 'config.apply', 'gpio.set', 'log.level', 'constructor', '__proto__', 'toString'), fc.string({ minLength: 1, maxLength: 30 }).filter((n) => !/[+#/\0]/.test(n)));
+    const payloads = fc.oneof(
+      fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
+      fc.jsonValue({ maxDepth: 4 }).map((v) => Buffer.from(JSON.stringify(v) ?? 'null')),
+      fc.record({ v: fc.oneof(fc.constant(1), fc.jsonValue()), id: fc.oneof(fc.string({ maxLength: 200 }), fc.jsonValue()), args: fc.oneof(fc.dictionary(fc.string({ maxLength: 10 }), fc.jsonValue({ maxDepth: 3 })), fc.jsonValue()), expiresAt: fc.oneof(fc.string(), fc.date({ noInvalidDate: true }).map((d) => d.toISOString())) }, { requiredKeys: [] }).map((o) => Buffer.from(JSON.stringify(o))),
+    );
+    const junk = fc.sample(fc.tuple(names, payloads), { seed: 20_261_129, numRuns: 300 });
+    for (const [name, payload] of junk) await me.client.publishAsync(`outpost/test-01/cmd/${name}`, payload, { qos: 1 });
+    await me.client.publishAsync('outpost/test-01/cmd/ping', JSON.stringify({ v: 1, id: 'after-the-junk', args: {} }), { qos: 1 });
+    await waitFor('the ping after the junk answered', () => me.got.some((g) => g.payload.id === 'after-the-junk'), 20_000);
+    expect(me.got.find((g) => g.payload.id === 'after-the-junk')!.payload).toMatchObject({ status: 'done' });
+    const h = await agent.health();
+    expect(h.uplink.state).toBe('online');
+    // Every answer is a well-formed reply; none says done for junk (a generated ping with a fresh id may run).
+    for (const g of me.got) expect(['done', 'failed', 'rejected', 'expired', 'accepted']).toContain(g.payload.status);
   });
 
   it('on MQTT 3.1.1 replies go to <prefix>/cmd-result with the command id', async () => {
