@@ -173,6 +173,15 @@ program
   .action(async (device: string, name: string, o: Omit<import('./cmd.js').CmdArgs, 'device' | 'name'>) => exit(await (await import('./cmd.js')).cmd({ ...o, device, name }, processIo)));
 
 program
+  .command('evaluate')
+  .description('run detectors over any corpus in NAB layout and print event-level figures (faults caught, false alarms per hour, delay, recall within 60 s vs chance), per sensor and per device (devices.json)')
+  .option('--corpus <dir>', 'a corpus in NAB layout (default: nab/)')
+  .option('--labels <file>', 'the windows file under labels/', 'combined_windows.json')
+  .option('--detector <type>', 'only this detector (repeatable): novelty, zscore, ewma, cusum, mad, flatline', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--json', 'print JSON')
+  .action(async (o: { corpus?: string; labels?: string; detector?: string[]; json?: boolean }) => exit(await (await tool<typeof import('../tools/evaluate-command.js')>('evaluate-command')).evaluateCommand(o, processIo)));
+
+program
   .command('hash-password')
   .description('print a scrypt hash of a password (typed, or piped in) for broker.auth.users[].password')
   .action(async () => exit(await (await import('./hash-password.js')).hashPasswordCommand(processIo)));

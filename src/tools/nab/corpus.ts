@@ -28,9 +28,9 @@ export function readCsv(path: string): string[][] {
 
 const toMs = (t: string) => Date.parse(`${t.trim().slice(0, 19).replace(' ', 'T')}Z`);
 
-/** Every file of the corpus, in name order, with its windows. */
-export function loadCorpus(dir: string): NabFile[] {
-  const labels = JSON.parse(readFileSync(join(dir, 'labels', 'combined_windows.json'), 'utf8')) as Record<string, Array<[string, string]>>;
+/** Every file of the corpus, in name order, with its windows (from labels/<labels>). */
+export function loadCorpus(dir: string, labelsFile = 'combined_windows.json'): NabFile[] {
+  const labels = JSON.parse(readFileSync(join(dir, 'labels', labelsFile), 'utf8')) as Record<string, Array<[string, string]>>;
   const files: NabFile[] = [];
   for (const category of readdirSync(join(dir, 'data')).sort()) {
     const folder = join(dir, 'data', category);

@@ -7,6 +7,8 @@ import type { ScoredFile } from './scorer.js';
 
 export interface DetectorRun {
   scored: ScoredFile[];
+  /** Per file, the rows where the detector raised an event (what a device would send). */
+  alarms: number[][];
   /** Mean CPU microseconds per reading. */
   cpuMicrosPerReading: number;
 }
@@ -14,16 +16,19 @@ export interface DetectorRun {
 export function runDetector(files: readonly NabFile[], make: () => Detector): DetectorRun {
   let rows = 0;
   const before = process.cpuUsage();
+  const alarms: number[][] = [];
   const scored = files.map((f) => {
     const d = make();
     const scores = new Float64Array(f.values.length);
+    const raised: number[] = [];
     for (let i = 0; i < f.values.length; i++) {
-      d.observe(f.ts[i]!, f.values[i]!, f.ts[i]!);
+      if (d.observe(f.ts[i]!, f.values[i]!, f.ts[i]!)) raised.push(i);
       scores[i] = d.score;
     }
     rows += f.values.length;
+    alarms.push(raised);
     return { rows: f.values.length, windows: f.windows, scores };
   });
   const used = process.cpuUsage(before);
-  return { scored, cpuMicrosPerReading: (used.user + used.system) / rows };
+  return { scored, alarms, cpuMicrosPerReading: (used.user + used.system) / rows };
 }
