@@ -52,6 +52,12 @@ const ago = (iso) => {
   return s < 90 ? `${s} s ago` : s < 5400 ? `${Math.round(s / 60)} min ago` : `${Math.round(s / 3600)} h ago`;
 };
 const enc = encodeURIComponent;
+/** Detectors still warming up (not yet protecting their sensors), from the device's health. */
+const learning = (h) => {
+  const l = h && h.learning;
+  if (!l || l.learning === 0) return '';
+  return ` · <span class="stale" title="${esc(l.least.map((x) => `${x.sensor} ${x.detector} ${Math.round(x.progress * 100)}%`).join(', '))}">${l.learning} of ${l.detectors} detectors still learning</span>`;
+};
 const commands = commandsUi({ api, esc, enc, main });
 
 async function devicesView() {
@@ -97,7 +103,7 @@ async function deviceView(id) {
   const d = await api(`/api/devices/${enc(id)}`);
   const alerts = await api(`/api/anomalies?device=${enc(id)}`);
   main.innerHTML = `<h2>${esc(d.device)} <span class="${d.status}">${d.status}</span></h2>
-    <p class="meta">last seen ${ago(d.lastSeen)} · backlog ${d.backlog ? d.backlog.rows : '–'} rows · seq gaps ${d.gaps.missing}${d.gaps.ranges.length ? ` (${d.gaps.ranges.map((r) => r.join('–')).join(', ')})` : ''}</p>
+    <p class="meta">last seen ${ago(d.lastSeen)} · backlog ${d.backlog ? d.backlog.rows : '–'} rows · seq gaps ${d.gaps.missing}${d.gaps.ranges.length ? ` (${d.gaps.ranges.map((r) => r.join('–')).join(', ')})` : ''}${learning(d.health)}</p>
     <div id="sensors">${d.sensors
       .map((s, i) => `<div class="card sensor" data-sensor="${esc(s.sensor)}"><h3>${esc(s.sensor)} ${s.stale ? '<span class="stale">stale</span>' : ''}</h3><p class="meta">latest mean <b>${s.lastSummary.mean ?? '–'}</b> (min ${s.lastSummary.min ?? '–'}, max ${s.lastSummary.max ?? '–'}, n=${s.lastSummary.count}) · window ending ${ago(s.lastSummary.window.end)}</p><div id="chart-${i}"></div></div>`)
       .join('')}</div>

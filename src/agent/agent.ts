@@ -59,6 +59,7 @@ export function createAgent(opts: AgentOptions): Agent {
       alarms: parts.alarms?.active() ?? [],
       sources: Object.fromEntries(parts.sources.map((s) => [s.name, s.health()])),
       presence: parts.stream?.presence(20),
+      learning: parts.stream?.learning(5),
     });
 
   const agent: Agent = {

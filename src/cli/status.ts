@@ -20,6 +20,7 @@ interface StatusDoc {
   schedules?: Record<string, { lastRun: string | null; ok: boolean | null; error: string | null }>;
   alarms?: number[];
   presence?: { staleSensors: number; stale: string[]; offlineDevices: number };
+  learning?: { detectors: number; learning: number; least: Array<{ sensor: string; detector: string; progress: number }> };
   sources?: Record<string, { devices?: Record<string, string> }>;
   latest?: Array<{ sensor: string; start: number; end: number; count: number; values: Record<string, number> }>;
 }
@@ -80,6 +81,11 @@ export async function status(file: string, io: Io, opts: { json?: boolean } = {}
     if (doc.presence.staleSensors > 0) io.out(`  stale       ${doc.presence.staleSensors} sensor(s) silent past their cadence: ${doc.presence.stale.join(', ')}${doc.presence.staleSensors > doc.presence.stale.length ? ', ...' : ''}`);
     if (doc.presence.offlineDevices > 0) io.out(`  offline     ${doc.presence.offlineDevices} device(s) by their firmware: ${offline.slice(0, 20).join(', ')}`);
   }
+  if (doc.learning && doc.learning.learning > 0) {
+    const l = doc.learning;
+    const least = l.least.map((x) => `${x.sensor} ${x.detector} ${Math.round(x.progress * 100)}%`).join(', ');
+    io.out(`  learning    ${l.learning} of ${l.detectors} detectors still warming up (no verdicts yet); least advanced: ${least}`);
+  } else if (doc.learning) io.out(`  learning    all ${doc.learning.detectors} detectors past their warm-up`);
   if (doc.alarms && doc.alarms.length > 0) io.out(`  alarms      on: GPIO ${doc.alarms.join(', ')}`);
   if (doc.latest && doc.latest.length > 0) {
     io.out('  latest summaries:');

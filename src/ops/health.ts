@@ -34,6 +34,7 @@ export interface HealthInputs {
   alarms: number[];
   sources: Health['sources'];
   presence?: { stale: string[]; staleCount: number; offline: number };
+  learning?: Health['learning'];
 }
 
 export function buildHealth(i: HealthInputs): Health {
@@ -45,6 +46,7 @@ export function buildHealth(i: HealthInputs): Health {
     ingest: { readings: i.stats.readings, ratePerS: Math.round(i.ratePerS * 10) / 10, late: i.stats.late, unrouted: i.stats.unrouted, sensors: i.sensors, openWindows: i.openWindows },
     emitted: { summaries: i.stats.summaries, anomalies: i.stats.anomalies, events: i.stats.events },
     ...(i.presence && { presence: { staleSensors: i.presence.staleCount, stale: i.presence.stale, offlineDevices: i.presence.offline } }),
+    ...(i.learning && { learning: i.learning }),
     backlog: {
       rows: i.outbox.rows,
       bytes: i.outbox.bytes,

@@ -76,6 +76,11 @@ export interface Stream {
    * when it changed or is new. Returns whether it did.
    */
   availability(device: string, online: boolean, at: number, out: StreamOutput[]): boolean;
+  /**
+   * Detectors still warming up: how many of all that learn, and the `limit` least advanced
+   * (sensor, detector type, progress 0..1).
+   */
+  learning(limit: number): { detectors: number; learning: number; least: Array<{ sensor: string; detector: string; progress: number }> };
   /** Forgets the detector state of the sensors `matches` accepts (they learn again); returns how many. */
   resetDetectors(matches: (sensor: string) => boolean): number;
   /** Ids of sensors with state (routed, not evicted), at most `limit`. */

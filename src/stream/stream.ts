@@ -213,6 +213,22 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
       out.push(...events.splice(0));
       return changed;
     },
+    learning(limit) {
+      let detectors = 0;
+      const all: Array<{ sensor: string; detector: string; progress: number }> = [];
+      for (const p of pipelines) {
+        for (const [sensor, dets] of p.detectors) {
+          dets.forEach((d, j) => {
+            if (!d.learned) return;
+            detectors++;
+            const progress = d.learned();
+            if (progress < 1) all.push({ sensor, detector: p.spec.detectors[j]!.type, progress: Math.floor(progress * 100) / 100 });
+          });
+        }
+      }
+      all.sort((a, b) => a.progress - b.progress || (a.sensor < b.sensor ? -1 : 1));
+      return { detectors, learning: all.length, least: all.slice(0, limit) };
+    },
     resetDetectors(matches) {
       let n = 0;
       for (const p of pipelines) {

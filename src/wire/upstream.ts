@@ -105,6 +105,14 @@ export const healthMessage = z
       .object({ staleSensors: count, stale: z.array(z.string()).describe('up to 20 of them'), offlineDevices: count })
       .optional()
       .describe('sensors silent past their cadence, devices their firmware says are offline'),
+    learning: z
+      .object({
+        detectors: count.describe('detectors that learn a baseline (sensor x detector)'),
+        learning: count.describe('of them, still warming up (no verdict yet)'),
+        least: z.array(z.object({ sensor: z.string(), detector: z.string(), progress: z.number().describe('0..1 of its warm-up') })).describe('up to 5, least advanced first'),
+      })
+      .optional()
+      .describe('detector warm-up: a sensor whose detectors still learn is not yet protected'),
     backlog: z.object({ rows: count, bytes: count, oldestAgeS: z.number().nullable() }),
     uplink: z.object({
       state: z.string(),

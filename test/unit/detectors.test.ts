@@ -173,6 +173,23 @@ describe('every detector (contract)', () => {
       expect([...b.entries()]).toEqual([...a.entries()]);
       expect(second.score).toBe(whole.score);
     });
+    it(`${spec.type}: says how far its warm-up is, from 0 to 1, rising, the same after a restore`, () => {
+      const d = createDetector(spec);
+      if (!d.learned) return void expect(['threshold', 'rate', 'flatline', 'gap']).toContain(spec.type); // no history to learn
+      expect(d.learned()).toBe(0);
+      let prev = 0;
+      let firstVerdict = -1;
+      data.forEach(([t, v], i) => {
+        if (d.observe(t, v, t) && firstVerdict < 0) firstVerdict = i;
+        const p = d.learned!();
+        expect(p).toBeGreaterThanOrEqual(prev);
+        expect(p).toBeLessThanOrEqual(1);
+        if (firstVerdict === i) expect(p).toBe(1); // no verdict while it says it learns
+        prev = p;
+      });
+      const restored = createDetector(spec, JSON.parse(JSON.stringify(d.save())));
+      expect(restored.learned!()).toBe(d.learned());
+    });
     it(`${spec.type}: scores are causal and in [0, 1]`, () => {
       const d1 = createDetector(spec);
       const d2 = createDetector(spec);

@@ -22,6 +22,7 @@ export function cusumCore({ k, h, alpha, minSamples }: CusumOptions, saved?: unk
   const last = { mean: 0, sd: 0, s: 0, rising: true };
   return {
     save: () => ({ up, down, base: { ...base } }),
+    learned: () => Math.min(1, base.n / minSamples),
     assess(_ts, value) {
       const mean = base.mean;
       const sd = Math.sqrt(base.variance);

@@ -24,6 +24,11 @@ export interface Detector {
   tick?(now: number): Verdict | undefined;
   /** JSON-safe state; the detector's factory takes it back to continue exactly. */
   save(): unknown;
+  /**
+   * How far its warm-up is, 0..1 (1: it gives verdicts); absent for detectors that need no
+   * history (threshold, rate, gap, flatline).
+   */
+  learned?(): number;
 }
 
 /** A detector's statistics without the event logic (gate.ts adds threshold and cooldown). */
@@ -37,6 +42,8 @@ export interface ScoreCore {
   /** Message and evidence for the reading last assessed; called only when it makes an event. */
   explain(): { message: string; evidence: Record<string, number> };
   save(): unknown;
+  /** Warm-up done, 0..1 (see Detector.learned). */
+  learned?(): number;
 }
 
 /** assess() while warming up. */

@@ -22,6 +22,7 @@ export function ewmaCore({ lambda, limit, alpha, minSamples }: EwmaOptions, save
   const last = { mean: 0, sd: 0, bound: 0 };
   return {
     save: () => ({ z, base: { ...base } }),
+    learned: () => Math.min(1, base.n / minSamples),
     assess(_ts, value) {
       z = Number.isNaN(z) ? value : lambda * value + (1 - lambda) * z;
       const ready = base.n >= minSamples;

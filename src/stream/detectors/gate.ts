@@ -45,5 +45,6 @@ export function gate(makeCore: (saved?: unknown) => ScoreCore, o: GateOptions, s
       return { detector: o.detector, severity: o.severity, score: Math.round(a * 1e4) / 1e4, ...core.explain() };
     },
     save: (): Saved => ({ quiet, core: core.save() }),
+    ...(core.learned && { learned: () => core.learned!() }),
   };
 }

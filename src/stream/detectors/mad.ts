@@ -35,6 +35,7 @@ export function madCore({ threshold, window, minSamples }: MadOptions, saved?: u
   const last = { med: 0, mad: 0, z: 0, value: 0, n: 0 };
   return {
     save: () => ({ ring: [...ring], next }),
+    learned: () => Math.min(1, sorted.length / minSamples),
     assess(_ts, value) {
       let score = WARMING_UP;
       const n = sorted.length;

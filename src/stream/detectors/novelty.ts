@@ -29,6 +29,8 @@ const RESIDUAL_LEARN_DAYS = 2;
 
 interface Saved {
   since: number | null;
+  /** The latest reading's time (older checkpoints lack it). */
+  latest?: number;
   residualsSince: number | null;
   values: Array<[number, number]>;
   residuals: Array<[number, number]>;
@@ -43,9 +45,13 @@ export function noveltyCore({ minSamples, learnFor, daily }: NoveltyOptions, sav
   const residuals = createTailCounter(st?.residuals);
   const profile = createDailyProfile(PROFILE_ALPHA, st?.profile);
   const last = { value: 0, n: 0, share: 1, above: true, usual: NaN, residualShare: 1, byTime: false };
+  let latest = st?.latest ?? since ?? 0;
   return {
-    save: (): Saved => ({ since, residualsSince, values: values.save(), residuals: residuals.save(), profile: profile.save() }),
+    save: (): Saved => ({ since, residualsSince, latest, values: values.save(), residuals: residuals.save(), profile: profile.save() }),
+    // Both the samples and the event time of history count: the slower one says how far it is.
+    learned: () => Math.min(1, values.n / minSamples, since === null ? 0 : (latest - since) / learnFor),
     assess(ts, value) {
+      latest = ts;
       const n = values.n;
       since ??= ts;
       const usual = daily ? profile.expect(ts) : undefined;

@@ -66,6 +66,7 @@ export function zscoreCore({ threshold, window, minSamples }: ZScoreOptions, sav
 
   return {
     save: (): ZScoreState => ({ ring: Array.from(ring), size, next, shift: Number.isNaN(shift) ? null : shift, sum, sumSq, sinceResum }),
+    learned: () => Math.min(1, size / minSamples),
     assess(_ts, value) {
       if (size < minSamples) {
         push(value);
