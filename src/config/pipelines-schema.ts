@@ -82,8 +82,8 @@ const gapDetector = z.strictObject({
 const noveltyDetector = z.strictObject({
   type: z.literal('novelty'),
   threshold: z.number().gt(0).max(1).default(0.5).describe('score at or above this is an anomaly: -log10(p) / 6 for a value as rare as a share p of history (0.5: one in a thousand)'),
-  minSamples: minSamples(100),
-  learnFor: duration('1d').default(86_400_000).describe('history (event time) before the first verdict: a day shows a daily signal\'s range'),
+  minSamples: minSamples(200).describe('readings before the first verdict: 200 s at 1 Hz, about 17 h at one reading every 5 minutes'),
+  learnFor: duration('1d').default(0).describe('history (event time) also needed before the first verdict (0: the readings alone decide; 1d waits for a daily signal\'s range)'),
   daily: z.boolean().default(true).describe('also compare with the usual value at this time of day'),
   cooldown: cooldown(20),
   severity: severity.default('warning'),

@@ -27,8 +27,14 @@ describe('evaluation beyond NAB', () => {
         expect(v.chance60).toBeLessThanOrEqual(1);
       }
     }
-    // What issue 16 starts from: the shipped default (novelty, learnFor 1 d) never speaks on
-    // recordings shorter than a day. This line changes when the default is fixed.
-    expect(results.find((r) => r.detector === 'novelty')!.devices!.caught).toBe(0);
+    // The shipped default on these recordings (18 min to 19 h): it speaks from its first 200
+    // readings on (it used to learn for a day and caught nothing here), per device at least 70%
+    // of the faults, and within 60 s more than twice as often as a blind source at its alarm
+    // rate. Its false alarms (4.6 per device-day) are still above the 1 the issue asks for:
+    // guarded here against getting worse, not claimed as met.
+    const d = results.find((r) => r.detector === 'novelty')!.devices!;
+    expect(d.recall).toBeGreaterThanOrEqual(0.7);
+    expect(d.recall60).toBeGreaterThanOrEqual(2 * d.chance60);
+    expect(d.falseAlarmsPerHour * 24).toBeLessThan(5);
   });
 });

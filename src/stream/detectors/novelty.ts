@@ -49,7 +49,7 @@ export function noveltyCore({ minSamples, learnFor, daily }: NoveltyOptions, sav
   return {
     save: (): Saved => ({ since, residualsSince, latest, values: values.save(), residuals: residuals.save(), profile: profile.save() }),
     // Both the samples and the event time of history count: the slower one says how far it is.
-    learned: () => Math.min(1, values.n / minSamples, since === null ? 0 : (latest - since) / learnFor),
+    learned: () => Math.min(1, values.n / minSamples, learnFor <= 0 ? 1 : since === null ? 0 : (latest - since) / learnFor),
     assess(ts, value) {
       latest = ts;
       const n = values.n;
