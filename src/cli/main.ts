@@ -149,7 +149,7 @@ program
   .command('nab')
   .description('score detectors on the Numenta Anomaly Benchmark (corpus in nab/) and print the table')
   .option('--nab <dir>', 'a NAB directory (data/, labels/, results/)')
-  .option('--detector <type>', 'only this detector (repeatable): novelty, zscore, ewma, cusum, mad, flatline, windowedGaussian', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--detector <type>', 'only this detector (repeatable): novelty, zscore, ewma, cusum, mad, variance, flatline, windowedGaussian', (v: string, prev: string[] = []) => [...prev, v])
   .option('--json', 'print JSON')
   .action(async (o: { nab?: string; detector?: string[]; json?: boolean }) => exit(await (await tool<typeof import('../tools/nab-command.js')>('nab-command')).nab(o, processIo)));
 

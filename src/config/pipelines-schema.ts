@@ -58,6 +58,16 @@ const madDetector = z.strictObject({
   severity: severity.default('warning'),
 });
 
+const varianceDetector = z.strictObject({
+  type: z.literal('variance'),
+  window: z.number().int().min(3).max(10_000).default(30).describe('readings in the recent memory of the reading-to-reading movement'),
+  ratio: z.number().gt(1).default(2.5).describe('recent movement this many times the usual scores 0.5 (an event)'),
+  alpha: z.number().gt(0).max(1).default(0.005).describe('weight of each reading in the usual movement (about 2 / (N + 1) for N readings)'),
+  minSamples: minSamples(100),
+  cooldown: cooldown(60),
+  severity: severity.default('warning'),
+});
+
 const rateDetector = z.strictObject({
   type: z.literal('rate'),
   maxPerSecond: z.number().positive().describe('largest believable change per second, in the sensor\'s unit'),
@@ -89,10 +99,10 @@ const noveltyDetector = z.strictObject({
   severity: severity.default('warning'),
 });
 
-const DETECTORS = [thresholdDetector, zscoreDetector, ewmaDetector, cusumDetector, madDetector, rateDetector, flatlineDetector, gapDetector, noveltyDetector] as const;
+const DETECTORS = [thresholdDetector, zscoreDetector, ewmaDetector, cusumDetector, madDetector, varianceDetector, rateDetector, flatlineDetector, gapDetector, noveltyDetector] as const;
 
 export const detector = z.discriminatedUnion('type', DETECTORS, {
-  error: 'each detector needs a type: threshold, zscore, ewma, cusum, mad, rate, flatline, gap or novelty',
+  error: 'each detector needs a type: threshold, zscore, ewma, cusum, mad, variance, rate, flatline, gap or novelty',
 });
 
 export const pipeline = z.strictObject({

@@ -16,7 +16,7 @@ import { DEFAULT_NAB_DIR } from './nab-command.js';
 import type { Io } from '../cli/io.js';
 
 /** Per-sensor detectors that need no limits only the user knows. */
-export const EVALUATED: DetectorType[] = ['novelty', 'zscore', 'ewma', 'cusum', 'mad', 'flatline'];
+export const EVALUATED: DetectorType[] = ['novelty', 'zscore', 'ewma', 'cusum', 'mad', 'variance', 'flatline'];
 
 export interface DetectorResult {
   detector: string;

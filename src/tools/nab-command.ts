@@ -18,7 +18,7 @@ const NEEDS_LIMITS: Partial<Record<DetectorType, string>> = {
   rate: 'needs the sensor\'s believable maxPerSecond',
   gap: 'NAB series have no silences',
 };
-export const NAB_DETECTORS: DetectorType[] = ['novelty', 'zscore', 'ewma', 'cusum', 'mad', 'flatline', 'threshold', 'rate', 'gap'];
+export const NAB_DETECTORS: DetectorType[] = ['novelty', 'zscore', 'ewma', 'cusum', 'mad', 'variance', 'flatline', 'threshold', 'rate', 'gap'];
 
 export const DEFAULT_NAB_DIR = fileURLToPath(new URL('../../nab', import.meta.url));
 

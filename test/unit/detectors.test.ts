@@ -32,6 +32,7 @@ const SPECS: DetectorSpec[] = [
   { type: 'flatline', duration: 30 * MIN, tolerance: 0, cooldown: 1, severity: 'warning' },
   { type: 'gap', duration: 5 * MIN, severity: 'warning' },
   { type: 'novelty', threshold: 0.5, minSamples: 100, learnFor: 86_400_000, daily: true, cooldown: 20, severity: 'warning' },
+  { type: 'variance', window: 30, ratio: 2.5, alpha: 0.005, minSamples: 100, cooldown: 60, severity: 'warning' },
 ];
 
 describe('threshold', () => {
@@ -82,6 +83,35 @@ describe('ewma and cusum (level shifts)', () => {
       expect(feed(createDetector(spec), series(600, () => 10 + noise(9)())).size).toBe(0);
     });
   }
+});
+
+describe('variance (oscillation)', () => {
+  const spec = SPECS.find((x) => x.type === 'variance')!;
+  it('catches an oscillation whose mean does not move, soon and once; leaves a level shift, a trend and noise alone', () => {
+    const n = noise(21);
+    // 2,000 readings of noise (sd ~0.29) around 50; then an oscillation of +-0.9 (3 deviations), period 4 readings
+    const oscillating = series(2400, (i) => 50 + n() + (i >= 2000 ? 0.9 * Math.sin((2 * Math.PI * i) / 4 + 0.5) : 0));
+    const got = [...feed(createDetector(spec), oscillating).keys()];
+    expect(got.filter((i) => i < 2000)).toEqual([]);
+    expect(got.length).toBeGreaterThanOrEqual(1);
+    expect(got[0]!).toBeLessThan(2000 + 2 * 30); // within two of its windows
+    const v = feed(createDetector(spec), oscillating).get(got[0]!)!;
+    expect(v.message).toMatch(/moves .* times more from one reading to the next than usual/);
+    // The mean is what a level detector sees: it did not move.
+    const mean = (a: number, b: number) => oscillating.slice(a, b).reduce((s, [, x]) => s + x, 0) / (b - a);
+    expect(Math.abs(mean(2000, 2400) - mean(1600, 2000))).toBeLessThan(0.05);
+    const m = noise(22);
+    expect(feed(createDetector(spec), series(3000, (i) => 50 + m() + (i >= 1500 ? 5 : 0))).size).toBe(0); // a step of 17 deviations
+    const k = noise(23);
+    expect(feed(createDetector(spec), series(3000, (i) => 50 + k() + i * 0.01)).size).toBe(0); // a trend
+    const q = noise(24);
+    expect(feed(createDetector(spec), series(20_000, () => 50 + q())).size).toBe(0); // a long quiet stretch
+  });
+  it('a level detector (ewma) misses that oscillation', () => {
+    const n = noise(21);
+    const oscillating = series(2400, (i) => 50 + n() + (i >= 2000 ? 0.9 * Math.sin((2 * Math.PI * i) / 4 + 0.5) : 0));
+    expect([...feed(createDetector(SPECS.find((x) => x.type === 'ewma')!), oscillating).keys()].filter((i) => i >= 2000)).toEqual([]);
+  });
 });
 
 describe('mad', () => {

@@ -8,6 +8,7 @@ import { ewmaCore } from './ewma.js';
 import { cusumCore } from './cusum.js';
 import { madCore } from './mad.js';
 import { rateCore } from './rate.js';
+import { varianceCore } from './variance.js';
 import { flatlineCore } from './flatline.js';
 import { createGapDetector } from './gap.js';
 import { noveltyCore } from './novelty.js';
@@ -24,6 +25,7 @@ export type DetectorSpec =
   | ({ type: 'ewma'; lambda: number; limit: number; alpha: number; minSamples: number } & Gated)
   | ({ type: 'cusum'; k: number; h: number; alpha: number; minSamples: number } & Gated)
   | ({ type: 'mad'; threshold: number; window: number; minSamples: number } & Gated)
+  | ({ type: 'variance'; window: number; ratio: number; alpha: number; minSamples: number } & Gated)
   | ({ type: 'rate'; maxPerSecond: number } & Gated)
   | ({ type: 'flatline'; duration: number; tolerance: number } & Gated)
   | { type: 'gap'; duration: number; severity: Severity }
@@ -47,6 +49,8 @@ export function createDetector(spec: DetectorSpec, saved?: unknown): Detector {
       return gate((st) => cusumCore(spec, st), at(spec), saved);
     case 'mad':
       return gate((st) => madCore(spec, st), at(spec), saved);
+    case 'variance':
+      return gate((st) => varianceCore(spec, st), at(spec), saved);
     case 'rate':
       return gate((st) => rateCore(spec, st), at(spec), saved);
     case 'flatline':
