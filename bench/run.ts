@@ -6,7 +6,7 @@ import { benchStream } from './stream.js';
 import { benchRestart } from './restart.js';
 import { benchOutboxAppend, benchDrain } from './outbox.js';
 import { benchDiskWrites } from './disk-writes.js';
-import { benchDetector } from './detectors.js';
+import { benchDetector, benchMultivariate } from './detectors.js';
 import { benchFields } from './fields.js';
 import { benchFleet } from './fleet.js';
 import { benchCommands } from './commands.js';
@@ -72,6 +72,10 @@ if (!only || only === 'detectors') {
   for (const type of ['novelty', 'threshold', 'zscore', 'ewma', 'cusum', 'mad', 'variance', 'rate', 'flatline', 'gap'] as const) {
     const runs = [benchDetector(type), benchDetector(type), benchDetector(type)].map((r) => r.nsPerReading).sort((a, b) => a - b);
     console.log(`| ${type} | ${runs[1]} |`);
+  }
+  for (const k of [2, 8, 16]) {
+    const runs = [benchMultivariate(k), benchMultivariate(k), benchMultivariate(k)].map((r) => r.usPerRow).sort((a, b) => a - b);
+    console.log(`| multivariate, ${k} sensors | ${Math.round(runs[1]! * 1000)} per row (${k} readings) |`);
   }
 }
 

@@ -1,6 +1,6 @@
 // The config of pipelines: which sensors, which window, which aggregates and detectors.
 import { z } from 'zod';
-import { duration } from './fields.js';
+import { duration, sensorId } from './fields.js';
 import { AGGREGATES } from '../stream/aggregate-names.js';
 
 const severity = z.enum(['info', 'warning', 'critical']);
@@ -68,6 +68,19 @@ const varianceDetector = z.strictObject({
   severity: severity.default('warning'),
 });
 
+const multivariateDetector = z.strictObject({
+  type: z.literal('multivariate'),
+  group: z.string().min(1).describe('sensor glob of one device\'s sensors, e.g. "pump1/*": their joint behaviour is modelled'),
+  id: sensorId.optional().describe('the sensor id its events go on (default: the group\'s literal prefix + "/joint", e.g. pump1/joint)'),
+  every: duration('10s').default(10_000).describe('the common cadence the group\'s readings are aligned on (event time)'),
+  alpha: z.number().gt(0).max(1).default(0.002).describe('weight of each row in the model: history fades (about 350 rows half-life)'),
+  minRows: z.number().int().min(10).max(1_000_000).default(60).describe('rows before the first verdict (10 minutes at 10 s)'),
+  maxSensors: z.number().int().min(2).max(16).default(8).describe('members at most (the first in id order)'),
+  threshold: z.number().gt(0).max(1).default(0.5).describe('score at or above this is an event: -log10(p) / 12 (0.5: one row in a million)'),
+  cooldown: cooldown(30).describe('rows after an event before the next (extended while anomalous)'),
+  severity: severity.default('warning'),
+});
+
 const rateDetector = z.strictObject({
   type: z.literal('rate'),
   maxPerSecond: z.number().positive().describe('largest believable change per second, in the sensor\'s unit'),
@@ -99,10 +112,10 @@ const noveltyDetector = z.strictObject({
   severity: severity.default('warning'),
 });
 
-const DETECTORS = [thresholdDetector, zscoreDetector, ewmaDetector, cusumDetector, madDetector, varianceDetector, rateDetector, flatlineDetector, gapDetector, noveltyDetector] as const;
+const DETECTORS = [thresholdDetector, zscoreDetector, ewmaDetector, cusumDetector, madDetector, varianceDetector, multivariateDetector, rateDetector, flatlineDetector, gapDetector, noveltyDetector] as const;
 
 export const detector = z.discriminatedUnion('type', DETECTORS, {
-  error: 'each detector needs a type: threshold, zscore, ewma, cusum, mad, variance, rate, flatline, gap or novelty',
+  error: 'each detector needs a type: threshold, zscore, ewma, cusum, mad, variance, multivariate, rate, flatline, gap or novelty',
 });
 
 export const pipeline = z.strictObject({

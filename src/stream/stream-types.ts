@@ -103,6 +103,8 @@ export interface SavedPipeline {
   fingerprint: string;
   windows: unknown;
   detectors: Array<[string, unknown[]]>;
+  /** Group detectors' states, in config order (absent without any). */
+  groups?: unknown[];
 }
 
 export interface SavedStream {

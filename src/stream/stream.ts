@@ -4,12 +4,13 @@
 // Each routed sensor's arrivals also feed its staleness (staleness.ts); devices' availability
 // comes in through availability() (availability.ts). Both are events, saved and journaled.
 import { wantsQuantiles } from './aggregate-names.js';
-import { compileGlobs, type GlobMatcher } from './glob.js';
+import { compileGlob, compileGlobs, type GlobMatcher } from './glob.js';
 import type { Windows, WindowResult } from './windows.js';
 import { createWindows } from './create-windows.js';
 import { aggregateValues } from './moments.js';
 import type { Detector } from './detectors/detector.js';
-import { createDetector } from './detectors/create-detector.js';
+import { createDetector, isGroupSpec, type SensorDetectorSpec } from './detectors/create-detector.js';
+import { createDeviceGroup, type DeviceGroup, type SavedGroup } from './detectors/device-group.js';
 import { createStaleness, DEFAULT_STALE, type StaleEvent, type StaleSettings } from './staleness.js';
 import { createAvailability, type AvailabilityEvent } from './availability.js';
 import type { PipelineSpec, SavedStream, Stream, StreamOptions, StreamOutput } from './stream-types.js';
@@ -25,7 +26,11 @@ interface PipelineState {
   /** Undefined: staleness off for this pipeline's sensors. */
   stale: StaleSettings | undefined;
   windows: Windows;
+  /** The detectors that watch one sensor each, in config order (their saved states' order). */
+  sensorSpecs: SensorDetectorSpec[];
   detectors: Map<string, Detector[]>;
+  /** Detectors of a group of sensors (multivariate). */
+  groups: Array<{ matches: (sensor: string) => boolean; group: DeviceGroup }>;
 }
 
 /** What a pipeline's state depends on: two pipelines with equal fingerprints can share state. */
@@ -57,14 +62,17 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
     const fingerprint = pipelineFingerprint(spec);
     const i = unclaimed.findIndex((p) => p.fingerprint === fingerprint);
     const prior = i >= 0 ? unclaimed.splice(i, 1)[0] : undefined;
+    const sensorSpecs = spec.detectors.filter((d): d is SensorDetectorSpec => !isGroupSpec(d));
     return {
+      sensorSpecs,
+      groups: spec.detectors.filter(isGroupSpec).map((g, j) => ({ matches: compileGlob(g.group), group: createDeviceGroup(g, prior?.groups?.[j] as SavedGroup | undefined) })),
       spec,
       ticking: spec.detectors.some((d) => d.type === 'gap'),
       fingerprint,
       matches: compileGlobs(spec.match),
       stale: spec.staleAfter === 'off' ? undefined : typeof spec.staleAfter === 'number' ? { ...DEFAULT_STALE, staleAfterMs: spec.staleAfter } : DEFAULT_STALE,
       windows: createWindows(spec.window, wantsQuantiles(spec.aggregates), prior?.windows),
-      detectors: new Map((prior?.detectors ?? []).map(([sensor, states]) => [sensor, spec.detectors.map((d, j) => createDetector(d, states[j]))])),
+      detectors: new Map((prior?.detectors ?? []).map(([sensor, states]) => [sensor, sensorSpecs.map((d, j) => createDetector(d, states[j]))])),
     };
   });
   const staleness = createStaleness(saved?.presence);
@@ -140,12 +148,17 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
       }
       let dets = p.detectors.get(r.sensor);
       if (!dets) {
-        dets = p.spec.detectors.map((d) => createDetector(d));
+        dets = p.sensorSpecs.map((d) => createDetector(d));
         p.detectors.set(r.sensor, dets);
       }
       for (const d of dets) {
         const verdict = d.observe(r.ts, r.value, r.receivedAt);
         if (verdict) out.push({ kind: 'anomaly', sensor: r.sensor, ts: r.ts, value: r.value, verdict });
+      }
+      for (const g of p.groups) {
+        if (!g.matches(r.sensor)) continue;
+        const e = g.group.observe(r.sensor, r.ts, r.value);
+        if (e) out.push({ kind: 'anomaly', sensor: g.group.id, ts: e.ts, value: e.value, verdict: e.verdict });
       }
       const onTime = p.windows.add(r, closed);
       drainClosed(p, out);
@@ -222,8 +235,13 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
             if (!d.learned) return;
             detectors++;
             const progress = d.learned();
-            if (progress < 1) all.push({ sensor, detector: p.spec.detectors[j]!.type, progress: Math.floor(progress * 100) / 100 });
+            if (progress < 1) all.push({ sensor, detector: p.sensorSpecs[j]!.type, progress: Math.floor(progress * 100) / 100 });
           });
+        }
+        for (const g of p.groups) {
+          detectors++;
+          const progress = g.group.learned();
+          if (progress < 1) all.push({ sensor: g.group.id, detector: 'multivariate', progress: Math.floor(progress * 100) / 100 });
         }
       }
       all.sort((a, b) => a.progress - b.progress || (a.sensor < b.sensor ? -1 : 1));
@@ -234,7 +252,12 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
       for (const p of pipelines) {
         for (const sensor of [...p.detectors.keys()]) {
           if (!matches(sensor)) continue;
-          p.detectors.set(sensor, p.spec.detectors.map((d) => createDetector(d)));
+          p.detectors.set(sensor, p.sensorSpecs.map((d) => createDetector(d)));
+          n++;
+        }
+        for (const g of p.groups) {
+          if (!matches(g.group.id)) continue;
+          g.group.reset();
           n++;
         }
       }
@@ -261,6 +284,7 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
           fingerprint: p.fingerprint,
           windows: p.windows.save(),
           detectors: [...p.detectors].map(([sensor, dets]): [string, unknown[]] => [sensor, dets.map((d) => d.save())]),
+          ...(p.groups.length > 0 && { groups: p.groups.map((g) => g.group.save()) }),
         })),
         ...(idleTtlMs > 0 && { seen: [...seen], idleTtlMs }),
         ...(flushed.size > 0 && { flushed: [...flushed] }),

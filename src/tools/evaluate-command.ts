@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { loadCorpus, type NabFile } from './nab/corpus.js';
 import { runDetector } from './nab/run-detector.js';
 import { PROFILES, scoreCorpus } from './nab/scorer.js';
-import { deviceFigures, sensorFigures, type EventFigures } from './nab/event-metrics.js';
-import { createDetector, type DetectorSpec, type DetectorType } from '../stream/detectors/create-detector.js';
+import { deviceFigures, deviceUnit, figures, sensorFigures, unitOfSeries, type EventFigures } from './nab/event-metrics.js';
+import { createDeviceGroup, type GroupSpec } from '../stream/detectors/device-group.js';
+import { createDetector, type SensorDetectorSpec, type DetectorType } from '../stream/detectors/create-detector.js';
 import { detector as detectorSchema } from '../config/pipelines-schema.js';
 import { DEFAULT_NAB_DIR } from './nab-command.js';
 import type { Io } from '../cli/io.js';
@@ -28,7 +29,7 @@ export interface DetectorResult {
 
 export function evaluateCorpus(files: readonly NabFile[], devices: ReadonlyMap<string, readonly string[]> | undefined, types: readonly DetectorType[]): DetectorResult[] {
   return types.map((type) => {
-    const spec = detectorSchema.parse({ type }) as DetectorSpec;
+    const spec = detectorSchema.parse({ type }) as SensorDetectorSpec;
     const run = runDetector(files, () => createDetector(spec));
     const series = files.map((f, i) => ({ name: f.name, ts: f.ts, windows: f.windows, alarms: run.alarms[i]! }));
     const threshold = spec.type === 'novelty' ? spec.threshold : 0.5;
@@ -40,6 +41,35 @@ export function evaluateCorpus(files: readonly NabFile[], devices: ReadonlyMap<s
       cpuMicrosPerReading: run.cpuMicrosPerReading,
     };
   });
+}
+
+/**
+ * The multivariate detector per device: the device's files (one time base) interleaved in time
+ * order into one group detector at its shipped defaults (every 10 s); its events are the
+ * device's alarms. Per device only.
+ */
+export function evaluateMultivariate(files: readonly NabFile[], devices: ReadonlyMap<string, readonly string[]>): DetectorResult {
+  const spec = detectorSchema.parse({ type: 'multivariate', group: '*' }) as GroupSpec;
+  const byName = new Map(files.map((f) => [f.name, f]));
+  const units = [];
+  let rows = 0;
+  const before = process.cpuUsage();
+  for (const names of devices.values()) {
+    const parts = names.map((n) => byName.get(n)).filter((f): f is NabFile => f !== undefined);
+    if (parts.length === 0) continue;
+    const group = createDeviceGroup(spec);
+    const readings = parts.flatMap((f) => Array.from(f.ts, (ts, i) => ({ sensor: f.name, ts, value: f.values[i]! }))).sort((a, b) => a.ts - b.ts || (a.sensor < b.sensor ? -1 : 1));
+    const alarms: number[] = [];
+    for (const r of readings) {
+      const e = group.observe(r.sensor, r.ts, r.value);
+      if (e) alarms.push(e.ts);
+    }
+    rows += readings.length;
+    units.push(deviceUnit(parts.map((f) => unitOfSeries({ name: f.name, ts: f.ts, windows: f.windows, alarms: [] })), alarms));
+  }
+  const used = process.cpuUsage(before);
+  const v = figures(units);
+  return { detector: 'multivariate', nabStandard: NaN, sensors: v, devices: v, cpuMicrosPerReading: (used.user + used.system) / Math.max(1, rows) };
 }
 
 /** devices.json beside data/: device -> its files (names as in the labels). */
@@ -65,7 +95,8 @@ export async function evaluateCommand(o: { corpus?: string; detector?: string[];
     io.err(`outpost evaluate: ${dir} is not a corpus in NAB layout (data/<category>/*.csv, labels/${labels})`);
     return 2;
   }
-  const types = (o.detector?.length ? o.detector : EVALUATED) as DetectorType[];
+  const asked = (o.detector?.length ? o.detector : [...EVALUATED, 'multivariate']) as DetectorType[];
+  const types = asked.filter((t) => t !== 'multivariate');
   for (const t of types) {
     if (!EVALUATED.includes(t)) {
       io.err(`outpost evaluate: ${t} is not evaluated this way (one of ${EVALUATED.join(', ')}; threshold, rate and gap need limits only you know)`);
@@ -75,8 +106,9 @@ export async function evaluateCommand(o: { corpus?: string; detector?: string[];
   const files = loadCorpus(dir, labels);
   const devices = readDevices(dir);
   const results = evaluateCorpus(files, devices, types);
+  const joint = devices && asked.includes('multivariate') ? evaluateMultivariate(files, devices) : undefined;
   if (o.json) {
-    io.out(JSON.stringify({ corpus: dir, labels, files: files.length, devices: devices?.size ?? null, results }, null, 2));
+    io.out(JSON.stringify({ corpus: dir, labels, files: files.length, devices: devices?.size ?? null, results: joint ? [...results, joint] : results }, null, 2));
     return 0;
   }
   const rows = files.reduce((n, f) => n + f.values.length, 0);
@@ -89,6 +121,7 @@ export async function evaluateCommand(o: { corpus?: string; detector?: string[];
     io.out('\nper device (devices.json: an event on any of its sensors is the device\'s; events within 60 s are one)');
     io.out(header);
     for (const r of results) io.out(row(r, r.devices!));
+    if (joint) io.out(row(joint, joint.devices!));
   }
   return 0;
 }

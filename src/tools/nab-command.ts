@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { loadCorpus } from './nab/corpus.js';
 import { evaluate, type Evaluation } from './nab/evaluate.js';
 import { createWindowedGaussian } from './nab/windowed-gaussian.js';
-import { createDetector, type DetectorSpec, type DetectorType } from '../stream/detectors/create-detector.js';
+import { createDetector, type SensorDetectorSpec, type DetectorType } from '../stream/detectors/create-detector.js';
 import { detector as detectorSchema } from '../config/pipelines-schema.js';
 import type { Io } from '../cli/io.js';
 
@@ -17,6 +17,7 @@ const NEEDS_LIMITS: Partial<Record<DetectorType, string>> = {
   threshold: 'needs min/max for the sensor',
   rate: 'needs the sensor\'s believable maxPerSecond',
   gap: 'NAB series have no silences',
+  multivariate: 'watches a group of sensors; NAB files are single series (outpost evaluate runs it per device)',
 };
 export const NAB_DETECTORS: DetectorType[] = ['novelty', 'zscore', 'ewma', 'cusum', 'mad', 'variance', 'flatline', 'threshold', 'rate', 'gap'];
 
@@ -47,7 +48,7 @@ export async function nab(o: { nab?: string; detector?: string[]; json?: boolean
       io.err(`outpost nab: unknown detector ${type}`);
       return 2;
     }
-    const spec = parsed.data as DetectorSpec;
+    const spec = parsed.data as SensorDetectorSpec;
     const threshold = spec.type === 'novelty' ? spec.threshold : 0.5;
     results.push(evaluate(`${type} (shipped defaults)`, files, () => createDetector(spec), threshold));
   }

@@ -2,7 +2,7 @@
 // one event per fault, and (one contract for all) exact continuation after save/restore and
 // causality (a reading's score never depends on later readings).
 import { describe, expect, it } from 'vitest';
-import { createDetector, type DetectorSpec } from '../../src/stream/detectors/create-detector.js';
+import { createDetector, type SensorDetectorSpec } from '../../src/stream/detectors/create-detector.js';
 import type { Detector, Verdict } from '../../src/stream/detectors/detector.js';
 import { seededRandom } from '../../src/sources/simulated/signal.js';
 
@@ -22,7 +22,7 @@ function feed(d: Detector, points: Array<[number, number]>): Map<number, Verdict
 }
 const series = (n: number, f: (i: number) => number, stepMs = MIN): Array<[number, number]> => Array.from({ length: n }, (_, i) => [1_795_000_000_000 + i * stepMs, f(i)]);
 
-const SPECS: DetectorSpec[] = [
+const SPECS: SensorDetectorSpec[] = [
   { type: 'threshold', min: 0, max: 45, hysteresis: 2, severity: 'critical' },
   { type: 'zscore', threshold: 4, window: 60, minSamples: 10, cooldown: 1, severity: 'warning' },
   { type: 'ewma', lambda: 0.2, limit: 3.5, alpha: 0.01, minSamples: 30, cooldown: 10, severity: 'warning' },
@@ -58,7 +58,7 @@ describe('zscore', () => {
   });
   it('says nothing on noise, nor before minSamples', () => {
     const n = noise(1);
-    expect(feed(createDetector({ ...SPECS[1]!, threshold: 6 } as DetectorSpec), series(5000, (i) => (i === 0 ? 1e6 : 20 + n()))).size).toBe(0);
+    expect(feed(createDetector({ ...SPECS[1]!, threshold: 6 } as SensorDetectorSpec), series(5000, (i) => (i === 0 ? 1e6 : 20 + n()))).size).toBe(0);
   });
   it('treats any change from a perfectly flat baseline as anomalous', () => {
     const got = feed(createDetector(SPECS[1]!), series(20, (i) => (i === 15 ? 5.1 : 5)));

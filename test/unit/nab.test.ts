@@ -4,7 +4,7 @@
 // which must reproduce the official per-row scores and corpus score.
 import { beforeAll, describe, expect, it } from 'vitest';
 import { detector as detectorSchema } from '../../src/config/pipelines-schema.js';
-import type { DetectorSpec } from '../../src/stream/detectors/create-detector.js';
+import type { SensorDetectorSpec } from '../../src/stream/detectors/create-detector.js';
 import { loadCorpus, loadOfficialScores, type NabFile } from '../../src/tools/nab/corpus.js';
 import { PROFILES, bestThreshold, normalize, probation, scoreCorpus, scoreFile, type ScoredFile } from '../../src/tools/nab/scorer.js';
 import { runDetector } from '../../src/tools/nab/run-detector.js';
@@ -81,7 +81,7 @@ describe('NAB corpus', () => {
   });
 
   it('the shipped default detector scores >= 60 at the NAB-optimal threshold and >= 50 at its default', () => {
-    const run = runDetector(files, () => createDetector(detectorSchema.parse({ type: 'novelty' }) as DetectorSpec));
+    const run = runDetector(files, () => createDetector(detectorSchema.parse({ type: 'novelty' }) as SensorDetectorSpec));
     const optimal = bestThreshold(run.scored, standard).normalized;
     const atDefault = scoreCorpus(run.scored, 0.5, standard).normalized;
     console.log(`novelty on NAB: ${optimal.toFixed(1)} at the optimal threshold, ${atDefault.toFixed(1)} at 0.5`);

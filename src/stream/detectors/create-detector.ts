@@ -12,6 +12,7 @@ import { varianceCore } from './variance.js';
 import { flatlineCore } from './flatline.js';
 import { createGapDetector } from './gap.js';
 import { noveltyCore } from './novelty.js';
+import type { GroupSpec } from './device-group.js';
 
 interface Gated {
   severity: Severity;
@@ -29,11 +30,16 @@ export type DetectorSpec =
   | ({ type: 'rate'; maxPerSecond: number } & Gated)
   | ({ type: 'flatline'; duration: number; tolerance: number } & Gated)
   | { type: 'gap'; duration: number; severity: Severity }
-  | ({ type: 'novelty'; threshold: number; minSamples: number; learnFor: number; daily: boolean } & Gated);
+  | ({ type: 'novelty'; threshold: number; minSamples: number; learnFor: number; daily: boolean } & Gated)
+  | GroupSpec;
+
+/** The detectors that watch one sensor each (a group detector watches several: device-group.ts). */
+export type SensorDetectorSpec = Exclude<DetectorSpec, GroupSpec>;
+export const isGroupSpec = (d: DetectorSpec): d is GroupSpec => d.type === 'multivariate';
 
 export type DetectorType = DetectorSpec['type'];
 
-export function createDetector(spec: DetectorSpec, saved?: unknown): Detector {
+export function createDetector(spec: SensorDetectorSpec, saved?: unknown): Detector {
   // Detectors whose score is 0.5 at their own limit (in the sensor's unit) fire at 0.5.
   const at = (s: Gated, threshold = 0.5) => ({ detector: spec.type, severity: s.severity, cooldown: Math.max(1, s.cooldown), threshold });
   switch (spec.type) {

@@ -41,7 +41,7 @@ export interface EventFigures {
 const HOUR = 3_600_000;
 const NEAR_MS = 60_000;
 
-interface Unit {
+export interface Unit {
   /** [start, end] ms of each fault window. */
   windows: Array<[number, number]>;
   /** Event times, ms, ascending. */
@@ -68,13 +68,13 @@ function unitOf(s: EventSeries): Unit {
 }
 
 /** Events closer than NEAR_MS to the previous one are the same alarm (several sensors at once). */
-function merged(times: number[]): number[] {
+export function merged(times: number[]): number[] {
   const out: number[] = [];
   for (const t of [...times].sort((a, b) => a - b)) if (out.length === 0 || t - out[out.length - 1]! >= NEAR_MS) out.push(t);
   return out;
 }
 
-function figures(units: Unit[]): EventFigures {
+export function figures(units: Unit[]): EventFigures {
   let faults = 0;
   let caught = 0;
   let within60 = 0;
@@ -122,15 +122,24 @@ export function deviceFigures(series: readonly EventSeries[], devices: ReadonlyM
   const units: Unit[] = [];
   for (const names of devices.values()) {
     const parts = names.map((n) => byName.get(n)).filter((s): s is EventSeries => s !== undefined).map(unitOf);
-    if (parts.length === 0) continue;
-    const spans = parts.flatMap((p) => p.windows).sort((x, y) => x[0] - y[0]);
-    const windows: Array<[number, number]> = [];
-    for (const [a, b] of spans) {
-      const last = windows[windows.length - 1];
-      if (last && a <= last[1]) last[1] = Math.max(last[1], b);
-      else windows.push([a, b]);
-    }
-    units.push({ windows, alarms: merged(parts.flatMap((p) => p.alarms)), from: Math.min(...parts.map((p) => p.from)), to: Math.max(...parts.map((p) => p.to)) });
+    if (parts.length > 0) units.push(deviceUnit(parts, parts.flatMap((p) => p.alarms)));
   }
   return figures(units);
+}
+
+/** One device from its sensors' units: windows merged, the given alarm times merged (60 s). */
+export function deviceUnit(parts: readonly Unit[], alarms: number[]): Unit {
+  const spans = parts.flatMap((p) => p.windows).sort((x, y) => x[0] - y[0]);
+  const windows: Array<[number, number]> = [];
+  for (const [a, b] of spans) {
+    const last = windows[windows.length - 1];
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else windows.push([a, b]);
+  }
+  return { windows, alarms: merged(alarms), from: Math.min(...parts.map((p) => p.from)), to: Math.max(...parts.map((p) => p.to)) };
+}
+
+/** A series' unit (its windows and alarms in ms). */
+export function unitOfSeries(s: EventSeries): Unit {
+  return unitOf(s);
 }

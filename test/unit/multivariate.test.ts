@@ -1,0 +1,96 @@
+// The multivariate (per-device) detector: a change in how a device's sensors move together,
+// while each stays inside its own range, is caught, by it and by no per-sensor detector; it
+// names the sensors that moved; it continues exactly after save and restore (through the
+// stream's checkpoint); its scores are causal and in [0, 1]; its state is bounded.
+import { describe, expect, it } from 'vitest';
+import { createStream, type Anomaly, type PipelineSpec, type StreamOutput } from '../../src/stream/stream.js';
+import { detector as detectorSchema } from '../../src/config/pipelines-schema.js';
+import type { DetectorSpec } from '../../src/stream/detectors/create-detector.js';
+import { createMultivariateModel, chiSquareLog10Tail } from '../../src/stream/detectors/multivariate.js';
+import { seededRandom } from '../../src/sources/simulated/signal.js';
+
+const T0 = 1_795_000_000_000;
+const det = (raw: Record<string, unknown>) => detectorSchema.parse(raw) as DetectorSpec;
+const pipeline = (detectors: DetectorSpec[]): PipelineSpec => ({ match: ['pump/*'], window: { type: 'tumbling', size: 3_600_000, lateness: 0 }, aggregates: ['count', 'mean'], detectors, staleAfter: 'off' });
+
+/** Flow and current of a pump at 1 Hz: both follow the load; from `breakAt` s, the current runs against it (a dry run), inside its usual range. */
+function pumpReadings(seconds: number, breakAt: number, seed = 7): Array<{ sensor: string; ts: number; value: number }> {
+  const r = seededRandom(seed);
+  const noise = () => (r() + r() + r() + r() - 2) * 0.3;
+  const out: Array<{ sensor: string; ts: number; value: number }> = [];
+  for (let s = 0; s < seconds; s++) {
+    const load = 10 * Math.sin((2 * Math.PI * s) / 2000); // a zero crossing every 1,000 s
+    const ts = T0 + s * 1000;
+    out.push({ sensor: 'pump/current', ts, value: 50 + (s >= breakAt ? -load : load) + noise() });
+    out.push({ sensor: 'pump/flow', ts: ts + 500, value: 30 + 0.8 * load + noise() });
+  }
+  return out;
+}
+
+function run(specs: DetectorSpec[], readings: ReturnType<typeof pumpReadings>): Anomaly[] {
+  const stream = createStream([pipeline(specs)]);
+  const out: StreamOutput[] = [];
+  for (const x of readings) stream.ingest({ ...x, receivedAt: x.ts }, out);
+  return out.filter((o): o is Anomaly => o.kind === 'anomaly');
+}
+
+describe('multivariate (per device)', () => {
+  const multivariate = det({ type: 'multivariate', group: 'pump/*', every: '10s' });
+  const readings = pumpReadings(12_000, 6000); // the break at a zero crossing: no jump in either sensor
+
+  it('catches a broken relation between sensors that each stay in range; the per-sensor default does not', () => {
+    const got = run([multivariate], readings);
+    expect(got.filter((a) => a.ts < T0 + 6000 * 1000)).toEqual([]);
+    expect(got.length).toBeGreaterThanOrEqual(1);
+    const first = got[0]!;
+    expect(first.sensor).toBe('pump/joint');
+    expect(first.ts - (T0 + 6000 * 1000)).toBeLessThan(600_000); // within 10 minutes of the break
+    expect(first.verdict.message).toMatch(/the joint behaviour of pump\/\* is unusual .*mostly pump\/(current|flow)/);
+    expect(Object.keys(first.verdict.evidence)).toEqual(expect.arrayContaining(['t2', 'sensors', 'share:pump/current', 'share:pump/flow']));
+    // novelty (the shipped per-sensor default): each value is one it has seen many times.
+    expect(run([det({ type: 'novelty' })], readings).filter((a) => a.ts >= T0 + 6000 * 1000)).toEqual([]);
+    // zscore, ewma and cusum fire on this swinging load with or without the break: they cannot tell it.
+    for (const type of ['zscore', 'ewma', 'cusum']) {
+      const count = (rs: typeof readings) => run([det({ type })], rs).filter((a) => a.sensor === 'pump/flow').length;
+      expect(count(readings), type).toBe(count(pumpReadings(12_000, Infinity)));
+    }
+  });
+
+  it('stays quiet while the relation holds', () => {
+    expect(run([multivariate], pumpReadings(20_000, Infinity, 11))).toEqual([]);
+  });
+
+  it('continues exactly after the stream is saved and restored (JSON), and says how far its warm-up is', () => {
+    const whole = run([multivariate], readings);
+    const stream = createStream([pipeline([multivariate])]);
+    const out: StreamOutput[] = [];
+    const half = readings.length / 2;
+    readings.slice(0, half).forEach((x) => stream.ingest({ ...x, receivedAt: x.ts }, out));
+    const restored = createStream([pipeline([multivariate])], JSON.parse(JSON.stringify(stream.save())));
+    readings.slice(half).forEach((x) => restored.ingest({ ...x, receivedAt: x.ts }, out));
+    expect(out.filter((o) => o.kind === 'anomaly')).toEqual(whole);
+    expect(restored.learning(5)).toEqual({ detectors: 1, learning: 0, least: [] });
+    const young = createStream([pipeline([multivariate])]);
+    readings.slice(0, 400).forEach((x) => young.ingest({ ...x, receivedAt: x.ts }, []));
+    expect(young.learning(5).least[0]).toMatchObject({ sensor: 'pump/joint', detector: 'multivariate' });
+  });
+
+  it('scores are causal and in [0, 1]; state is bounded', () => {
+    const r = seededRandom(3);
+    const rows = Array.from({ length: 600 }, () => Array.from({ length: 8 }, () => r() * 10));
+    const a = createMultivariateModel(8, { alpha: 0.002, minRows: 60, threshold: 0.5 });
+    const b = createMultivariateModel(8, { alpha: 0.002, minRows: 60, threshold: 0.5 });
+    const sa = rows.map((x) => a.assess(x));
+    const sb = rows.map((x, i) => b.assess(i >= 300 ? x.map((v) => v * 5) : x));
+    expect(sb.slice(0, 300)).toEqual(sa.slice(0, 300));
+    for (const s of [...sa, ...sb]) expect(s === -1 || (s >= 0 && s <= 1)).toBe(true);
+    expect(JSON.stringify(a.save()).length).toBeLessThan(4000); // 8 means and a 8 x 8 covariance, whatever the history
+  });
+
+  it('turns T² into chi-square tail probabilities close to the exact ones', () => {
+    // exact: P(chi2_2 >= 13.8155) = 1e-3; P(chi2_8 >= 26.1245) = 1e-3; P(chi2_4 >= 9.4877) = 0.05
+    expect(chiSquareLog10Tail(13.8155, 2)).toBeCloseTo(-3, 0);
+    expect(chiSquareLog10Tail(26.1245, 8)).toBeCloseTo(-3, 1);
+    expect(chiSquareLog10Tail(9.4877, 4)).toBeCloseTo(Math.log10(0.05), 1);
+  });
+});
