@@ -3,6 +3,7 @@
 // causality (a reading's score never depends on later readings).
 import { describe, expect, it } from 'vitest';
 import { createDetector, type SensorDetectorSpec } from '../../src/stream/detectors/create-detector.js';
+import { detector as detectorSchema } from '../../src/config/pipelines-schema.js';
 import type { Detector, Verdict } from '../../src/stream/detectors/detector.js';
 import { seededRandom } from '../../src/sources/simulated/signal.js';
 
@@ -83,6 +84,27 @@ describe('ewma and cusum (level shifts)', () => {
       expect(feed(createDetector(spec), series(600, () => 10 + noise(9)())).size).toBe(0);
     });
   }
+});
+
+describe('from the first hour (issue 16)', () => {
+  it('the default (novelty at its shipped settings) catches a new sensor\'s first fault right after its 200-reading warm-up', () => {
+    const spec = detectorSchema.parse({ type: 'novelty' }) as SensorDetectorSpec;
+    const n = noise(31);
+    // 1 Hz: 200 readings are 200 s; the fault at reading 230 (under four minutes after the first)
+    const got = [...feed(createDetector(spec), series(400, (i) => 32 + n() + (i >= 230 && i < 240 ? 5 : 0), 1000)).keys()];
+    expect(got.filter((i) => i < 230)).toEqual([]);
+    expect(got[0]).toBe(230);
+  });
+  it('a 3% level shift of a noisy reading (noise 1% of it) is caught by cusum and ewma within a minute at 1 Hz', () => {
+    for (const type of ['cusum', 'ewma'] as const) {
+      const spec = detectorSchema.parse({ type }) as SensorDetectorSpec;
+      const r = seededRandom(41);
+      const gauss = () => (r() + r() + r() + r() - 2) * Math.sqrt(3); // sd ~1
+      const got = [...feed(createDetector(spec), series(1200, (i) => 100 + gauss() + (i >= 900 ? 3 : 0), 1000)).keys()];
+      expect(got.filter((i) => i < 900), type).toEqual([]);
+      expect(got[0]! - 900, type).toBeLessThan(60);
+    }
+  });
 });
 
 describe('variance (oscillation)', () => {
