@@ -10,7 +10,7 @@ import { createWindows } from './create-windows.js';
 import { aggregateValues } from './moments.js';
 import type { Detector } from './detectors/detector.js';
 import { createDetector, isGroupSpec, type SensorDetectorSpec } from './detectors/create-detector.js';
-import { createDeviceGroup, type DeviceGroup, type SavedGroup } from './detectors/device-group.js';
+import { createDeviceGroup, groupKey, type DeviceGroup, type SavedGroup } from './detectors/device-group.js';
 import { createStaleness, DEFAULT_STALE, type StaleEvent, type StaleSettings } from './staleness.js';
 import { createAvailability, type AvailabilityEvent } from './availability.js';
 import type { PipelineSpec, SavedStream, Stream, StreamOptions, StreamOutput } from './stream-types.js';
@@ -33,8 +33,26 @@ interface PipelineState {
   groups: Array<{ matches: (sensor: string) => boolean; group: DeviceGroup }>;
 }
 
-/** What a pipeline's state depends on: two pipelines with equal fingerprints can share state. */
+/**
+ * Options that decide when a detector speaks, not what it has learned: changing them (or their
+ * defaults, in an upgrade) keeps a pipeline's state, history included.
+ */
+const JUDGEMENT = new Set(['threshold', 'cooldown', 'severity', 'minSamples', 'learnFor', 'limit', 'ratio']);
+
+/**
+ * What a pipeline's state depends on: two pipelines with equal fingerprints can share state.
+ * Group detectors are not part of it (each keeps its own state by its own spec: device-group.ts),
+ * so adding one to a pipeline keeps the pipeline's windows and per-sensor detectors.
+ */
 export function pipelineFingerprint(spec: PipelineSpec): string {
+  const w = spec.window;
+  const window = w.type === undefined || w.type === 'tumbling' ? { type: 'tumbling', size: w.size, lateness: w.lateness } : w;
+  const detectors = spec.detectors.filter((d) => !isGroupSpec(d)).map((d) => Object.fromEntries(Object.entries(d).filter(([k]) => !JUDGEMENT.has(k))));
+  return JSON.stringify({ match: spec.match, window, aggregates: spec.aggregates, detectors, v: 2 });
+}
+
+/** The fingerprint checkpoints were written with before version 2 (the whole spec): still recognised. */
+function legacyFingerprint(spec: PipelineSpec): string {
   const w = spec.window;
   const window = w.type === undefined || w.type === 'tumbling' ? { type: 'tumbling', size: w.size, lateness: w.lateness } : w;
   return JSON.stringify({ match: spec.match, window, aggregates: spec.aggregates, detectors: spec.detectors });
@@ -60,12 +78,13 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
   const unclaimed = [...(saved?.pipelines ?? [])];
   const pipelines: PipelineState[] = specs.map((spec) => {
     const fingerprint = pipelineFingerprint(spec);
-    const i = unclaimed.findIndex((p) => p.fingerprint === fingerprint);
+    const legacy = legacyFingerprint(spec);
+    const i = unclaimed.findIndex((p) => p.fingerprint === fingerprint || p.fingerprint === legacy);
     const prior = i >= 0 ? unclaimed.splice(i, 1)[0] : undefined;
     const sensorSpecs = spec.detectors.filter((d): d is SensorDetectorSpec => !isGroupSpec(d));
     return {
       sensorSpecs,
-      groups: spec.detectors.filter(isGroupSpec).map((g, j) => ({ matches: compileGlob(g.group), group: createDeviceGroup(g, prior?.groups?.[j] as SavedGroup | undefined) })),
+      groups: spec.detectors.filter(isGroupSpec).map((g) => ({ matches: compileGlob(g.group), group: createDeviceGroup(g, (prior?.groups as SavedGroup[] | undefined)?.find((x) => x.key === groupKey(g))) })),
       spec,
       ticking: spec.detectors.some((d) => d.type === 'gap'),
       fingerprint,
@@ -227,25 +246,35 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
       return changed;
     },
     learning(limit) {
+      // Runs with every health report: no allocation per detector, the least advanced kept in
+      // a small sorted list (ties: sensor, then detector type).
       let detectors = 0;
-      const all: Array<{ sensor: string; detector: string; progress: number }> = [];
+      let learning = 0;
+      const least: Array<{ sensor: string; detector: string; progress: number }> = [];
+      const before = (a: { sensor: string; detector: string; progress: number }, b: typeof a) => a.progress < b.progress || (a.progress === b.progress && (a.sensor < b.sensor || (a.sensor === b.sensor && a.detector < b.detector)));
+      const consider = (sensor: string, detector: string, learned: number) => {
+        detectors++;
+        if (learned >= 1) return;
+        learning++;
+        if (limit <= 0) return;
+        const progress = Math.floor(learned * 100) / 100;
+        if (least.length >= limit && !before({ sensor, detector, progress }, least[least.length - 1]!)) return;
+        const item = { sensor, detector, progress };
+        let i = least.length;
+        while (i > 0 && before(item, least[i - 1]!)) i--;
+        least.splice(i, 0, item);
+        if (least.length > limit) least.pop();
+      };
       for (const p of pipelines) {
         for (const [sensor, dets] of p.detectors) {
-          dets.forEach((d, j) => {
-            if (!d.learned) return;
-            detectors++;
-            const progress = d.learned();
-            if (progress < 1) all.push({ sensor, detector: p.sensorSpecs[j]!.type, progress: Math.floor(progress * 100) / 100 });
-          });
+          for (let j = 0; j < dets.length; j++) {
+            const d = dets[j]!;
+            if (d.learned) consider(sensor, p.sensorSpecs[j]!.type, d.learned());
+          }
         }
-        for (const g of p.groups) {
-          detectors++;
-          const progress = g.group.learned();
-          if (progress < 1) all.push({ sensor: g.group.id, detector: 'multivariate', progress: Math.floor(progress * 100) / 100 });
-        }
+        for (const g of p.groups) consider(g.group.id, 'multivariate', g.group.learned());
       }
-      all.sort((a, b) => a.progress - b.progress || (a.sensor < b.sensor ? -1 : 1));
-      return { detectors, learning: all.length, least: all.slice(0, limit) };
+      return { detectors, learning, least };
     },
     resetDetectors(matches) {
       let n = 0;

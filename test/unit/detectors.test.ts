@@ -128,6 +128,7 @@ describe('variance (oscillation)', () => {
     expect(feed(createDetector(spec), series(3000, (i) => 50 + k() + i * 0.01)).size).toBe(0); // a trend
     const q = noise(24);
     expect(feed(createDetector(spec), series(20_000, () => 50 + q())).size).toBe(0); // a long quiet stretch
+    expect(feed(createDetector(spec), series(600, (i) => (i < 300 ? 20 : 21))).size).toBe(0); // a setpoint that never moved, then one step
   });
   it('a level detector (ewma) misses that oscillation', () => {
     const n = noise(21);

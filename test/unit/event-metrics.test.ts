@@ -29,6 +29,16 @@ describe('event figures', () => {
     expect(f.normalHours).toBeCloseTo(2 - 600 / 3600, 6);
   });
 
+  it('an alarm just before a fault does not swallow the first one inside it; overlapping windows count once', () => {
+    const t = ts(1);
+    const x: EventSeries = { name: 'x', ts: t, windows: [[100, 200]], alarms: [99] }; // 10 s before the window
+    const y: EventSeries = { name: 'y', ts: t, windows: [[100, 200]], alarms: [102] }; // 20 s into it
+    expect(deviceFigures([x, y], new Map([['d', ['x', 'y']]]))).toMatchObject({ faults: 1, caught: 1, falseAlarms: 1 });
+    const o = sensorFigures([{ name: 'o', ts: t, windows: [[0, 50], [25, 75]], alarms: [] }]);
+    expect(o.faults).toBe(1);
+    expect(o.normalHours).toBeCloseTo(1 - 750 / 3600, 6);
+  });
+
   it('a silent detector catches nothing and has a chance of 0', () => {
     const f = sensorFigures([{ name: 'x', ts: ts(1), windows: [[10, 20]], alarms: [] }]);
     expect(f).toMatchObject({ faults: 1, caught: 0, recall: 0, falseAlarms: 0, chance60: 0 });

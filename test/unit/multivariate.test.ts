@@ -7,6 +7,7 @@ import { createStream, type Anomaly, type PipelineSpec, type StreamOutput } from
 import { detector as detectorSchema } from '../../src/config/pipelines-schema.js';
 import type { DetectorSpec } from '../../src/stream/detectors/create-detector.js';
 import { createMultivariateModel, chiSquareLog10Tail } from '../../src/stream/detectors/multivariate.js';
+import { createDeviceGroup, type GroupSpec } from '../../src/stream/detectors/device-group.js';
 import { seededRandom } from '../../src/sources/simulated/signal.js';
 
 const T0 = 1_795_000_000_000;
@@ -56,6 +57,38 @@ describe('multivariate (per device)', () => {
     }
   });
 
+  it('copes with real cadences: a member that reports once a minute, one that falls silent, members by id', () => {
+    const spec = det({ type: 'multivariate', group: 'pump/*', every: '10s' }) as GroupSpec;
+    // flow every second, current once a minute: rows form, the model learns
+    const g = createDeviceGroup(spec);
+    for (let s = 0; s < 4000; s++) {
+      const load = 10 * Math.sin((2 * Math.PI * s) / 2000);
+      if (s % 60 === 0) g.observe('pump/current', T0 + s * 1000, 50 + load);
+      g.observe('pump/flow', T0 + s * 1000 + 1, 30 + 0.8 * load);
+    }
+    expect(g.learned()).toBe(1);
+    // three members; after the warm-up one falls silent; the other two break their relation: still caught
+    const h = createDeviceGroup(spec);
+    const r = seededRandom(5);
+    const noise = () => (r() + r() + r() + r() - 2) * 0.3;
+    const events: number[] = [];
+    for (let s = 0; s < 9000; s++) {
+      const load = 10 * Math.sin((2 * Math.PI * s) / 2000);
+      const ts = T0 + s * 1000;
+      for (const [sensor, v] of [['pump/current', 50 + (s >= 6000 ? -load : load)], ['pump/flow', 30 + 0.8 * load], ['pump/temp', 60 + 0.2 * load]] as const) {
+        if (sensor === 'pump/temp' && s >= 5000) continue; // silent from here
+        const e = h.observe(sensor, ts, v + noise());
+        if (e) events.push(e.ts);
+      }
+    }
+    expect(events.filter((t) => t < T0 + 6000 * 1000)).toEqual([]);
+    expect(events.length).toBeGreaterThanOrEqual(1);
+    // nine candidates arriving in reverse id order, eight members at most: the first eight by id
+    const m = createDeviceGroup(det({ type: 'multivariate', group: 'dev/*', every: '10s' }) as GroupSpec);
+    for (let s = 0; s < 100; s++) for (let i = 8; i >= 0; i--) m.observe(`dev/s${i}`, T0 + s * 1000 + i, i + Math.sin(s));
+    expect(m.save().members).toEqual(['dev/s0', 'dev/s1', 'dev/s2', 'dev/s3', 'dev/s4', 'dev/s5', 'dev/s6', 'dev/s7']);
+  });
+
   it('stays quiet while the relation holds', () => {
     expect(run([multivariate], pumpReadings(20_000, Infinity, 11))).toEqual([]);
   });
@@ -78,6 +111,14 @@ describe('multivariate (per device)', () => {
   it('scores are causal and in [0, 1]; state is bounded', () => {
     const r = seededRandom(3);
     const rows = Array.from({ length: 600 }, () => Array.from({ length: 8 }, () => r() * 10));
+    // sensors in tiny units (micro-amperes) are not swamped by the ridge: a break still scores
+    const tiny = createMultivariateModel(2, { alpha: 0.002, minRows: 60, threshold: 0.5 });
+    const q = seededRandom(9);
+    for (let i = 0; i < 500; i++) {
+      const f = Math.sin(i / 20);
+      tiny.assess([1e-7 * f + 1e-9 * q(), 2e-7 * f + 1e-9 * q()]);
+    }
+    expect(tiny.assess([1e-7, -2e-7])).toBeGreaterThan(0.5);
     const a = createMultivariateModel(8, { alpha: 0.002, minRows: 60, threshold: 0.5 });
     const b = createMultivariateModel(8, { alpha: 0.002, minRows: 60, threshold: 0.5 });
     const sa = rows.map((x) => a.assess(x));

@@ -26,6 +26,7 @@ const DAILY_WEIGHT = 0.9;
 const SCALE = 6; // log10 units for score 1
 const PROFILE_ALPHA = 0.2; // weight of each new day in the daily profile
 const RESIDUAL_LEARN_DAYS = 2;
+const DAY_MS = 86_400_000; // the distances from the daily profile learn for two days at least, whatever learnFor says
 
 interface Saved {
   since: number | null;
@@ -61,7 +62,7 @@ export function noveltyCore({ minSamples, learnFor, daily }: NoveltyOptions, sav
         const r = Math.abs(value - usual);
         residualsSince ??= ts;
         // Differences from the daily profile need their own day of history before they count.
-        if (residuals.n >= minSamples && ts - residualsSince >= RESIDUAL_LEARN_DAYS * learnFor) {
+        if (residuals.n >= minSamples && ts - residualsSince >= RESIDUAL_LEARN_DAYS * Math.max(learnFor, DAY_MS)) {
           residualShare = residuals.upperShare(binOf(r));
           sDaily = surprise(residualShare, residuals.n);
         }

@@ -21,6 +21,8 @@ export interface VarianceOptions {
 const CALM = 1.5;
 
 interface Saved {
+  /** The smallest non-zero step seen: the sensor's resolution (absent in older states). */
+  step?: number;
   prev: number | null;
   recent: number;
   usual: number;
@@ -33,11 +35,12 @@ export function varianceCore({ window, ratio, alpha, minSamples }: VarianceOptio
   let recent = s?.recent ?? 0;
   let usual = s?.usual ?? 0;
   let n = s?.n ?? 0;
+  let step = s?.step ?? Infinity;
   const fast = 2 / (window + 1);
   const logRatio = Math.log(ratio);
   const last = { recent: 0, usual: 0, r: 0 };
   return {
-    save: (): Saved => ({ prev, recent, usual, n }),
+    save: (): Saved => ({ step: Number.isFinite(step) ? step : undefined, prev, recent, usual, n }),
     learned: () => Math.min(1, n / minSamples),
     assess(_ts, value) {
       if (prev === null) {
@@ -47,9 +50,12 @@ export function varianceCore({ window, ratio, alpha, minSamples }: VarianceOptio
       const d = Math.abs(value - prev);
       prev = value;
       n++;
+      if (d > 0 && d < step) step = d;
       // Until 1/alpha differences, plain running means (the first ones would weigh too much).
       recent += Math.max(fast, 1 / n) * (d - recent);
-      const was = usual;
+      // Never below the sensor's resolution: a quantised or mostly flat sensor's occasional
+      // single step is no oscillation.
+      const was = Math.max(usual, Number.isFinite(step) ? step : 0);
       // While the movement is unusual, the usual learns ten times slower: an oscillation is
       // reported before it becomes the norm (it does, eventually: a new way of running).
       const calm = n < minSamples || was <= 0 || recent < CALM * was;
@@ -57,7 +63,10 @@ export function varianceCore({ window, ratio, alpha, minSamples }: VarianceOptio
       if (n < minSamples) return WARMING_UP;
       last.recent = recent;
       last.usual = was;
-      const r = was > 0 ? recent / was : recent > 0 ? Infinity : 1;
+      // A sensor that never moved (a setpoint, a quantised slow value) has no usual movement to
+      // compare with: its first step is not an oscillation.
+      if (!(was > 0)) return 0;
+      const r = recent / was;
       last.r = r;
       // 0 at the usual movement, 0.5 at `ratio` times it, 1 at ratio squared (log scale).
       return r <= 1 ? 0 : Math.min(1, Math.log(r) / (2 * logRatio));

@@ -57,20 +57,39 @@ const quantile = (xs: number[], q: number) => {
   return s[Math.min(s.length - 1, Math.floor(q * s.length))]!;
 };
 
+/** Windows in time order, overlapping ones joined (a fault counted once, normal time not negative). */
+function joined(spans: Array<[number, number]>): Array<[number, number]> {
+  const windows: Array<[number, number]> = [];
+  for (const [a, b] of [...spans].sort((x, y) => x[0] - y[0])) {
+    const last = windows[windows.length - 1];
+    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
+    else windows.push([a, b]);
+  }
+  return windows;
+}
+
 function unitOf(s: EventSeries): Unit {
   const n = s.ts.length;
   return {
-    windows: s.windows.map(([a, b]) => [s.ts[a]!, s.ts[b]!]),
+    windows: joined(s.windows.map(([a, b]) => [s.ts[a]!, s.ts[b]!])),
     alarms: s.alarms.map((r) => s.ts[r]!),
     from: n > 0 ? s.ts[0]! : 0,
     to: n > 0 ? s.ts[n - 1]! : 0,
   };
 }
 
-/** Events closer than NEAR_MS to the previous one are the same alarm (several sensors at once). */
-export function merged(times: number[]): number[] {
+/**
+ * Events closer than NEAR_MS to the previous one are the same alarm (several sensors at once),
+ * unless a window begins or ends between them: an alarm just before a fault must not swallow
+ * the first one inside it.
+ */
+export function merged(times: number[], windows: ReadonlyArray<readonly [number, number]> = []): number[] {
+  const which = (t: number) => windows.findIndex(([a, b]) => t >= a && t <= b);
   const out: number[] = [];
-  for (const t of [...times].sort((a, b) => a - b)) if (out.length === 0 || t - out[out.length - 1]! >= NEAR_MS) out.push(t);
+  for (const t of [...times].sort((a, b) => a - b)) {
+    const prev = out[out.length - 1];
+    if (prev === undefined || t - prev >= NEAR_MS || which(t) !== which(prev)) out.push(t);
+  }
   return out;
 }
 
@@ -129,14 +148,8 @@ export function deviceFigures(series: readonly EventSeries[], devices: ReadonlyM
 
 /** One device from its sensors' units: windows merged, the given alarm times merged (60 s). */
 export function deviceUnit(parts: readonly Unit[], alarms: number[]): Unit {
-  const spans = parts.flatMap((p) => p.windows).sort((x, y) => x[0] - y[0]);
-  const windows: Array<[number, number]> = [];
-  for (const [a, b] of spans) {
-    const last = windows[windows.length - 1];
-    if (last && a <= last[1]) last[1] = Math.max(last[1], b);
-    else windows.push([a, b]);
-  }
-  return { windows, alarms: merged(alarms), from: Math.min(...parts.map((p) => p.from)), to: Math.max(...parts.map((p) => p.to)) };
+  const windows = joined(parts.flatMap((p) => p.windows));
+  return { windows, alarms: merged(alarms, windows), from: Math.min(...parts.map((p) => p.from)), to: Math.max(...parts.map((p) => p.to)) };
 }
 
 /** A series' unit (its windows and alarms in ms). */
