@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { COMMAND_NAMES } from '../commands/command-args.js';
 import { readKey } from '../commands/command-signature.js';
+import { groupId } from '../stream/detectors/device-group.js';
 import { formatPath } from './format-path.js';
 import { cronExpression, duration, port, size, topicFilter } from './fields.js';
 import { source, simulatedSensor } from './sources-schema.js';
@@ -268,6 +269,22 @@ export const configSchema = z
         ctx.addIssue({ code: 'custom', path: ['storage', part, 'maxBytes'], message: 'must not exceed half of storage.maxBytes (the outbox needs the rest)' });
       }
     }
+    // Group (multivariate) detectors: each needs an id of its own for its events.
+    const groupIds = new Map<string, string>();
+    cfg.pipelines.forEach((p, i) =>
+      p.detectors.forEach((d, j) => {
+        if (d.type !== 'multivariate') return;
+        const path = ['pipelines', i, 'detectors', j];
+        if (d.id === undefined && !/^[^*?]+\//.test(d.group)) {
+          ctx.addIssue({ code: 'custom', path: [...path, 'id'], message: `is needed: "${d.group}" has no literal prefix to name the group's events by (e.g. id: pump1/joint)` });
+          return;
+        }
+        const id = groupId(d);
+        const first = groupIds.get(id);
+        if (first) ctx.addIssue({ code: 'custom', path: [...path, 'id'], message: `"${id}" is already the id of ${first}: give each group its own id` });
+        else groupIds.set(id, formatPath(path));
+      }),
+    );
     if (cfg.commands.publicKey !== undefined) {
       const key = readKey(cfg.commands.publicKey, 'public');
       if (typeof key === 'string') ctx.addIssue({ code: 'custom', path: ['commands', 'publicKey'], message: key });

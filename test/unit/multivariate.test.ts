@@ -9,6 +9,7 @@ import type { DetectorSpec } from '../../src/stream/detectors/create-detector.js
 import { createMultivariateModel, chiSquareLog10Tail } from '../../src/stream/detectors/multivariate.js';
 import { createDeviceGroup, type GroupSpec } from '../../src/stream/detectors/device-group.js';
 import { seededRandom } from '../../src/sources/simulated/signal.js';
+import { parseConfigText } from '../../src/config/load.js';
 
 const T0 = 1_795_000_000_000;
 const det = (raw: Record<string, unknown>) => detectorSchema.parse(raw) as DetectorSpec;
@@ -126,6 +127,17 @@ describe('multivariate (per device)', () => {
     expect(sb.slice(0, 300)).toEqual(sa.slice(0, 300));
     for (const s of [...sa, ...sb]) expect(s === -1 || (s >= 0 && s <= 1)).toBe(true);
     expect(JSON.stringify(a.save()).length).toBeLessThan(4000); // 8 means and a 8 x 8 covariance, whatever the history
+  });
+
+  it('check-config: each group needs an id of its own', () => {
+    const yaml = (detectors: string) => `device: { id: d1 }\nsources: [ { type: simulated, sensors: [ { id: pump1/a, rateHz: 1 } ] } ]\npipelines: [ { match: ["pump1/*"], window: { type: tumbling, size: 60s }, detectors: ${detectors} } ]\nuplink: { url: "mqtt://127.0.0.1:1" }\n`;
+    const problems = (d: string) => {
+      const r = parseConfigText(yaml(d));
+      return r.ok ? [] : r.problems.map((p) => `${p.path}: ${p.message}`);
+    };
+    expect(problems('[ { type: multivariate, group: "pump1/*" } ]')).toEqual([]);
+    expect(problems('[ { type: multivariate, group: "pump1/*" }, { type: multivariate, group: "pump1/**" } ]')).toEqual(['pipelines[0].detectors[1].id: "pump1/joint" is already the id of pipelines[0].detectors[0]: give each group its own id']);
+    expect(problems('[ { type: multivariate, group: "*/flow" } ]')[0]).toMatch(/^pipelines\[0\]\.detectors\[0\]\.id: is needed/);
   });
 
   it('turns T² into chi-square tail probabilities close to the exact ones', () => {
