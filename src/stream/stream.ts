@@ -102,6 +102,9 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
   const availability = createAvailability(saved?.availability);
   const events: Array<StaleEvent | AvailabilityEvent> = [];
   const routes = new Map<string, PipelineState | null>();
+  /** Group detectors of every pipeline, and those each sensor feeds (cached like routes). */
+  const allGroups = pipelines.flatMap((p) => p.groups);
+  const groupRoutes = new Map<string, PipelineState['groups']>();
   const closed: WindowResult[] = [];
 
   const route = (sensor: string): PipelineState | null => {
@@ -174,10 +177,17 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
         const verdict = d.observe(r.ts, r.value, r.receivedAt);
         if (verdict) out.push({ kind: 'anomaly', sensor: r.sensor, ts: r.ts, value: r.value, verdict });
       }
-      for (const g of p.groups) {
-        if (!g.matches(r.sensor)) continue;
-        const e = g.group.observe(r.sensor, r.ts, r.value);
-        if (e) out.push({ kind: 'anomaly', sensor: g.group.id, ts: e.ts, value: e.value, verdict: e.verdict });
+      // A group watches every sensor its glob matches, whichever pipeline the sensor is routed to.
+      if (allGroups.length > 0) {
+        let gs = groupRoutes.get(r.sensor);
+        if (!gs) {
+          gs = allGroups.filter((g) => g.matches(r.sensor));
+          groupRoutes.set(r.sensor, gs);
+        }
+        for (const g of gs) {
+          const e = g.group.observe(r.sensor, r.ts, r.value);
+          if (e) out.push({ kind: 'anomaly', sensor: g.group.id, ts: e.ts, value: e.value, verdict: e.verdict });
+        }
       }
       const onTime = p.windows.add(r, closed);
       drainClosed(p, out);
@@ -192,6 +202,7 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
           seen.delete(sensor);
           const p = route(sensor);
           routes.delete(sensor);
+          groupRoutes.delete(sensor);
           changed = true;
           if (!p) continue;
           const reported = p.windows.forget(sensor, closed);

@@ -90,6 +90,16 @@ describe('multivariate (per device)', () => {
     expect(m.save().members).toEqual(['dev/s0', 'dev/s1', 'dev/s2', 'dev/s3', 'dev/s4', 'dev/s5', 'dev/s6', 'dev/s7']);
   });
 
+  it('watches every sensor its glob matches, even one routed to an earlier pipeline', () => {
+    const first: PipelineSpec = { match: ['pump/current'], window: { type: 'tumbling', size: 3_600_000, lateness: 0 }, aggregates: ['count'], detectors: [], staleAfter: 'off' };
+    const stream = createStream([first, pipeline([multivariate])]);
+    const out: StreamOutput[] = [];
+    for (const x of readings) stream.ingest({ ...x, receivedAt: x.ts }, out);
+    const got = out.filter((o): o is Anomaly => o.kind === 'anomaly');
+    expect(got.length).toBeGreaterThanOrEqual(1);
+    expect(got[0]!.ts).toBeGreaterThanOrEqual(T0 + 6000 * 1000);
+  });
+
   it('stays quiet while the relation holds', () => {
     expect(run([multivariate], pumpReadings(20_000, Infinity, 11))).toEqual([]);
   });
