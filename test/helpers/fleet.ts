@@ -1,6 +1,6 @@
 // A stand-in fleet broker for tests: a real MQTT broker on a real TCP port that records every
 // message it accepts (recorded before its PUBACK, so "recorded" means "reached the broker").
-import { startEmbeddedBroker, type EmbeddedBroker } from '../../src/broker/embedded-broker.js';
+import { createEmbeddedBroker, type EmbeddedBroker } from '../../src/broker/embedded-broker.js';
 import { silentLogger } from '../../src/ops/logger.js';
 
 export interface Received {
@@ -24,7 +24,10 @@ export async function startFleet(port = 0): Promise<Fleet> {
   const received: Received[] = [];
   let broker: EmbeddedBroker;
   const start = async (p: number) => {
-    broker = await startEmbeddedBroker({ host: '127.0.0.1', port: p, log: silentLogger(), allowAnonymousWildcards: true });
+    // Subscribed before the port opens: a device reconnecting at once must not publish into a
+    // broker that acknowledges what nobody records yet (a race that loaded machines do hit).
+    const unopened = await createEmbeddedBroker({ host: '127.0.0.1', port: p, log: silentLogger(), allowAnonymousWildcards: true });
+    broker = unopened;
     await broker.subscribe('#', (topic, payload) => {
       const text = payload.toString();
       let json: Record<string, unknown> | undefined;
@@ -35,6 +38,7 @@ export async function startFleet(port = 0): Promise<Fleet> {
       }
       received.push({ topic, payload: text, json });
     });
+    await unopened.listen();
   };
   await start(port);
   const fleet: Fleet = {
