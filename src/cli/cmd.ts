@@ -39,7 +39,7 @@ export async function cmd(a: CmdArgs, io: Io): Promise<number> {
     return EX_CONFIG;
   }
   const http = loaded.config.http;
-  const base = a.url ?? `http://${http.host.includes(':') ? `[${http.host}]` : http.host === '0.0.0.0' ? '127.0.0.1' : http.host}:${http.port}`;
+  const base = (a.url ?? `http://${http.host.includes(':') ? `[${http.host}]` : http.host === '0.0.0.0' ? '127.0.0.1' : http.host}:${http.port}`).replace(/\/+$/, '');
   const timeoutMs = parseDuration(a.timeout);
   if (timeoutMs === undefined) {
     io.err(`--timeout ${a.timeout}: write a duration such as 30s`);
@@ -47,7 +47,9 @@ export async function cmd(a: CmdArgs, io: Io): Promise<number> {
   }
   let args: Record<string, unknown>;
   try {
-    args = { ...(a.json ? (JSON.parse(a.json) as Record<string, unknown>) : {}), ...Object.fromEntries((a.arg ?? []).map(parseArg)) };
+    const whole: unknown = a.json ? JSON.parse(a.json) : {};
+    if (whole === null || typeof whole !== 'object' || Array.isArray(whole)) throw new Error('--json: write one JSON object, e.g. \'{"from":"2026-11-22T00:00:00Z"}\'');
+    args = { ...(whole as Record<string, unknown>), ...Object.fromEntries((a.arg ?? []).map(parseArg)) };
   } catch (err) {
     io.err(`outpost cmd: ${(err as Error).message}`);
     return 64;
@@ -56,10 +58,10 @@ export async function cmd(a: CmdArgs, io: Io): Promise<number> {
   let sent: { id?: string; error?: string };
   try {
     const r = await fetch(`${base}/api/devices/${encodeURIComponent(a.device)}/commands`, { method: 'POST', headers, body: JSON.stringify({ name: a.name, args, ...(a.ttl && { ttl: a.ttl }), by: 'outpost cmd' }), signal: AbortSignal.timeout(10_000) });
-    sent = (await r.json()) as typeof sent;
+    sent = (await r.json().catch(() => ({ error: `not the fleet API (HTTP ${r.status})` }))) as typeof sent;
     if (!r.ok) {
       io.err(`outpost cmd: the fleet refused it (${r.status}): ${sent.error ?? ''}`);
-      return r.status === 404 ? 1 : 2;
+      return r.status === 404 && /no device/.test(sent.error ?? '') ? 1 : 2;
     }
   } catch (err) {
     io.err(`outpost cmd: the fleet service at ${base} did not answer (${(err as Error).message}); is outpost fleet running?`);

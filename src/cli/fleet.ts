@@ -32,6 +32,18 @@ export async function fleet(file: string, io: Io): Promise<number> {
   });
 }
 
+/** `outpost fleet check --config FILE`: validate a fleet config only (exit 0, or 78 with each problem). */
+export function check(file: string, io: Io): number {
+  const loaded = loadFleetConfig(file);
+  if (!loaded.ok) {
+    io.err(`${file}: ${loaded.problems.length} problem(s)`);
+    for (const p of loaded.problems) io.err(`${p.path}: ${p.message}`);
+    return EX_CONFIG;
+  }
+  io.out(`${file}: ok`);
+  return 0;
+}
+
 export async function rebuild(file: string, io: Io): Promise<number> {
   const loaded = loadFleetConfig(file);
   if (!loaded.ok) {

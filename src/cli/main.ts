@@ -108,6 +108,9 @@ program
   .option('--outage-for <duration>', 'how long it stays down', '10s')
   .action(async (o: { duration?: string; outageAt: string; outageFor: string }) => exit(await (await tool<typeof import('../tools/demo.js')>('demo')).demo(o, processIo)));
 
+// Positional: `outpost fleet --config F` is the service, `outpost fleet rebuild --config F` the
+// subcommand's own option (without it the parent took --config and rebuild never saw it).
+program.enablePositionalOptions();
 const fleetCmd = program
   .command('fleet')
   .description('the fleet side: consume the devices\' upstream topics into a read model, with an HTTP API and a dashboard')
@@ -119,6 +122,11 @@ const fleetCmd = program
     }
     exit(await (await import('./fleet.js')).fleet(o.config, processIo));
   });
+fleetCmd
+  .command('check')
+  .description('validate a fleet config only: exit 0, or 78 with every problem as path: message')
+  .requiredOption('-c, --config <file>', 'fleet YAML config file')
+  .action(async (o: { config: string }) => exit((await import('./fleet.js')).check(o.config, processIo)));
 fleetCmd
   .command('rebuild')
   .description('drop the projections and replay the event log into them')

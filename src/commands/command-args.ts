@@ -23,7 +23,8 @@ export const COMMANDS = {
     long: true,
     args: z
       .strictObject({ reason: z.string().min(1).max(100).optional(), ids: z.array(z.number().int().positive()).min(1).max(10_000).optional(), all: z.literal(true).optional() })
-      .refine((a) => a.reason !== undefined || a.ids !== undefined || a.all === true, { message: 'name a reason, ids, or all: true' }),
+      .refine((a) => a.reason !== undefined || a.ids !== undefined || a.all === true, { message: 'name a reason, ids, or all: true' })
+      .refine((a) => a.all === undefined || (a.reason === undefined && a.ids === undefined), { message: 'all: true replays every dead letter: it takes no reason or ids (those together select the letters with both)' }),
     summary: 'dead letters back through their sources (after a fix)',
   },
   'config.get': { long: false, args: none, summary: 'the config file as written (literal secrets redacted) and in effect (redacted)' },

@@ -32,6 +32,20 @@ http: { enabled: false }
 `;
 
 describe('outpost CLI', () => {
+  it('outpost fleet check and outpost fleet rebuild take their own --config', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'bad.yaml'), 'broker: { url: "mqtt://127.0.0.1:1" }\ncommands: { privateKey: "nope" }\n');
+    writeFileSync(join(dir, 'good.yaml'), 'broker: { url: "mqtt://127.0.0.1:1" }\nstore: { path: ./fleet.db }\n');
+    const bad = await runCli(['fleet', 'check', '--config', join(dir, 'bad.yaml')]);
+    expect(bad.code).toBe(78);
+    expect(bad.stderr).toMatch(/commands\.privateKey: not a PEM private key/);
+    expect(bad.stderr).toMatch(/commands\.privateKey: needs http\.token or http\.auth/);
+    expect((await runCli(['fleet', 'check', '--config', join(dir, 'good.yaml')])).code).toBe(0);
+    const rebuilt = await runCli(['fleet', 'rebuild', '--config', join(dir, 'good.yaml')]);
+    expect(rebuilt.code).toBe(0);
+    expect(rebuilt.stdout).toMatch(/rebuilt the projections from 0 log entries/);
+  });
+
   it('check-config prints every problem as path: message and exits 78', async () => {
     const dir = tempDir();
     writeFileSync(join(dir, 'bad.yaml'), BAD);
