@@ -45,8 +45,11 @@ schedules: { health: "* * * * * *", retention: "* * * * * *", optimize: "* * * *
     for (let i = 0; i < 20; i++) await pub.publishAsync('sensors/room/t', JSON.stringify({ value: i === 10 ? 50 : 20, ts: Date.now() }), { qos: 1 });
     await pub.publishAsync('sensors/room/t', 'not a number', { qos: 1 });
     await waitFor('every job ran', async () => Object.values((await agent.health()).schedules).every((j) => j.runs >= 1 && j.ok === true), 10_000);
-    await waitFor('a daily report', () => fleet.received.some((m) => m.topic === 'outpost/obs-01/daily'), 10_000);
-    const daily = fleet.received.filter((m) => m.topic === 'outpost/obs-01/daily').map((m) => m.json!);
+    // Reports cover consecutive spans: one made before the readings were committed counts none
+    // of them, a later one all. Wait for the reports to have counted every reading.
+    const dailies = () => fleet.received.filter((m) => m.topic === 'outpost/obs-01/daily').map((m) => m.json!);
+    await waitFor('daily reports counting the readings', () => dailies().reduce((n, d) => n + Number(d.readings), 0) >= 20 && dailies().reduce((n, d) => n + Number(d.deadLetters), 0) >= 1, 10_000);
+    const daily = dailies();
     expect(daily.reduce((n, d) => n + Number(d.readings), 0)).toBe(20);
     expect(daily.reduce((n, d) => n + Number(d.anomalies), 0)).toBe(1);
     expect(daily.reduce((n, d) => n + Number(d.deadLetters), 0)).toBe(1);
