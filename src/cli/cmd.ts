@@ -6,6 +6,7 @@ import { loadFleetConfig } from '../fleet/fleet-config.js';
 import { parseDuration } from '../config/units.js';
 import { EX_CONFIG } from '../config/problems.js';
 import type { Io } from './io.js';
+import { agentUrl } from './agent-url.js';
 
 export const CMD_EXIT: Record<string, number> = { done: 0, failed: 1, rejected: 2, expired: 3, 'timed-out': 4 };
 
@@ -39,7 +40,7 @@ export async function cmd(a: CmdArgs, io: Io): Promise<number> {
     return EX_CONFIG;
   }
   const http = loaded.config.http;
-  const base = (a.url ?? `http://${http.host.includes(':') ? `[${http.host}]` : http.host === '0.0.0.0' ? '127.0.0.1' : http.host}:${http.port}`).replace(/\/+$/, '');
+  const base = (a.url ?? agentUrl(http, '')).replace(/\/+$/, '');
   const timeoutMs = parseDuration(a.timeout);
   if (timeoutMs === undefined) {
     io.err(`--timeout ${a.timeout}: write a duration such as 30s`);

@@ -7,7 +7,6 @@
 // published again at every connect until they expire: the device answers a repeat from its
 // record, never running it twice.
 import { randomUUID, type KeyObject } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 import { COMMAND_NAMES, isCommandName, parseArgs } from '../commands/command-args.js';
 import { signedBytes, type CommandRequest } from '../wire/command-wire.js';
@@ -19,6 +18,8 @@ import type { FleetConfig } from './fleet-config.js';
 import type { FleetStore } from './fleet-store.js';
 import type { LogEntry } from './projection.js';
 import { listCommands } from './command-queries.js';
+import { fleetBrokerOptions } from './broker-options.js';
+import { refusedProtocol, sendAtOnce } from '../ops/mqtt-client.js';
 
 export interface FleetCommands {
   /** POST /api/devices/{device}/commands: the HTTP status and body to answer. */
@@ -31,7 +32,6 @@ const MAX_TTL_MS = 7 * 86_400_000;
 export function startFleetCommands(cfg: FleetConfig, store: FleetStore, log: Logger, changed: (c: Record<string, unknown>) => void): FleetCommands {
   const b = cfg.broker;
   const key = cfg.commands.privateKey === undefined ? undefined : (readKey(cfg.commands.privateKey, 'private') as KeyObject);
-  const read = (p?: string) => (p ? readFileSync(p) : undefined);
   let version: 4 | 5 = 5;
   let client: MqttClient | undefined;
   let closing = false;
@@ -60,20 +60,14 @@ export function startFleetCommands(cfg: FleetConfig, store: FleetStore, log: Log
 
   const connect = () => {
     if (closing) return;
-    const c = mqtt.connect(b.url, {
-      clientId: `${b.clientId}-commands`,
-      clean: true,
-      protocolVersion: version,
-      username: b.username,
-      password: b.password,
-      reconnectPeriod: 2000,
-      ...(b.tls && { ca: read(b.tls.ca), cert: read(b.tls.cert), key: read(b.tls.key), rejectUnauthorized: b.tls.rejectUnauthorized }),
-    });
+    const c = mqtt.connect(b.url, { ...fleetBrokerOptions(b), clientId: `${b.clientId}-commands`, clean: true, protocolVersion: version });
     client = c;
-    c.on('connect', () => (c.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true));
-    c.on('connect', () => void resend(c).catch((err: Error) => log.warn({ err: err.message }, 'fleet: pending commands not read')));
+    c.on('connect', () => {
+      sendAtOnce(c);
+      void resend(c).catch((err: Error) => log.warn({ err: err.message }, 'fleet: pending commands not read'));
+    });
     c.on('error', (err: Error & { code?: unknown }) => {
-      if (version === 5 && (err.code === 1 || err.code === 132 || /protocol version/i.test(err.message))) {
+      if (version === 5 && refusedProtocol(err)) {
         log.info({ url: redactUrl(b.url) }, 'fleet broker does not speak MQTT 5: commands go on 3.1.1 (replies correlate by id)');
         version = 4;
         c.end(true);

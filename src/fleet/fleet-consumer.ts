@@ -3,7 +3,6 @@
 // batched into one transaction (up to BATCH or every FLUSH_MS); each PUBACK waits for its
 // message's commit, so a crash of the service loses nothing the broker considers delivered.
 import mqtt, { type IClientOptions } from 'mqtt';
-import { readFileSync } from 'node:fs';
 import type { Logger } from '../ops/logger.js';
 import { holdPubacks } from '../ops/held-pubacks.js';
 import { redactUrl } from '../config/redact.js';
@@ -11,6 +10,8 @@ import type { FleetConfig } from './fleet-config.js';
 import type { FleetStore } from './fleet-store.js';
 import type { LogEntry } from './projection.js';
 import { readMessage } from './read-message.js';
+import { fleetBrokerOptions } from './broker-options.js';
+import { sendAtOnce } from '../ops/mqtt-client.js';
 
 const BATCH = 1000;
 /**
@@ -27,17 +28,7 @@ export interface FleetConsumer {
 
 export function startFleetConsumer(cfg: Pick<FleetConfig, 'broker' | 'topics'>, store: FleetStore, log: Logger, onAccepted: (fresh: LogEntry[]) => void): FleetConsumer {
   const b = cfg.broker;
-  const read = (p?: string) => (p ? readFileSync(p) : undefined);
-  const options: IClientOptions = {
-    clientId: b.clientId,
-    clean: false,
-    protocolVersion: 4,
-    username: b.username,
-    password: b.password,
-    reconnectPeriod: 2000,
-    resubscribe: false,
-    ...(b.tls && { ca: read(b.tls.ca), cert: read(b.tls.cert), key: read(b.tls.key), rejectUnauthorized: b.tls.rejectUnauthorized }),
-  };
+  const options: IClientOptions = { ...fleetBrokerOptions(b), clientId: b.clientId, clean: false, protocolVersion: 4, resubscribe: false };
   const client = mqtt.connect(b.url, options);
   const hold = holdPubacks(client, { dropOnFailure: true });
   const counts = { accepted: 0, duplicates: 0, deadLetters: 0, ignored: 0 };
@@ -69,7 +60,7 @@ export function startFleetConsumer(cfg: Pick<FleetConfig, 'broker' | 'topics'>, 
     return chain;
   };
   client.on('connect', () => {
-    (client.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true); // PUBACKs now, not after Nagle's wait
+    sendAtOnce(client); // PUBACKs now, not after Nagle's wait
     log.info({ url: redactUrl(b.url), topics: cfg.topics }, 'fleet: connected to the fleet broker');
     client.subscribe(cfg.topics.map((t) => `${t}/#`), { qos: 1 }, (err) => {
       if (err) log.error({ err: err.message }, 'fleet: subscription refused (check the broker ACL)');

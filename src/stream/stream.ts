@@ -45,17 +45,19 @@ const JUDGEMENT = new Set(['threshold', 'cooldown', 'severity', 'minSamples', 'l
  * so adding one to a pipeline keeps the pipeline's windows and per-sensor detectors.
  */
 export function pipelineFingerprint(spec: PipelineSpec): string {
-  const w = spec.window;
-  const window = w.type === undefined || w.type === 'tumbling' ? { type: 'tumbling', size: w.size, lateness: w.lateness } : w;
   const detectors = spec.detectors.filter((d) => !isGroupSpec(d)).map((d) => Object.fromEntries(Object.entries(d).filter(([k]) => !JUDGEMENT.has(k))));
-  return JSON.stringify({ match: spec.match, window, aggregates: spec.aggregates, detectors, v: 2 });
+  return JSON.stringify({ match: spec.match, window: windowOf(spec), aggregates: spec.aggregates, detectors, v: 2 });
 }
 
 /** The fingerprint checkpoints were written with before version 2 (the whole spec): still recognised. */
 function legacyFingerprint(spec: PipelineSpec): string {
+  return JSON.stringify({ match: spec.match, window: windowOf(spec), aggregates: spec.aggregates, detectors: spec.detectors });
+}
+
+/** The window as its state depends on it (a tumbling window's fields in a fixed order). */
+function windowOf(spec: PipelineSpec): unknown {
   const w = spec.window;
-  const window = w.type === undefined || w.type === 'tumbling' ? { type: 'tumbling', size: w.size, lateness: w.lateness } : w;
-  return JSON.stringify({ match: spec.match, window, aggregates: spec.aggregates, detectors: spec.detectors });
+  return w.type === undefined || w.type === 'tumbling' ? { type: 'tumbling', size: w.size, lateness: w.lateness } : w;
 }
 
 /**

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { loadCorpus, type NabFile } from './nab/corpus.js';
 import { runDetector } from './nab/run-detector.js';
 import { PROFILES, scoreCorpus } from './nab/scorer.js';
-import { deviceFigures, deviceUnit, figures, sensorFigures, unitOfSeries, type EventFigures } from './nab/event-metrics.js';
+import { deviceFigures, deviceUnit, figures, sensorFigures, unitOf, type EventFigures } from './nab/event-metrics.js';
 import { createDeviceGroup, type GroupSpec } from '../stream/detectors/device-group.js';
 import { createDetector, type SensorDetectorSpec, type DetectorType } from '../stream/detectors/create-detector.js';
 import { detector as detectorSchema } from '../config/pipelines-schema.js';
@@ -65,7 +65,7 @@ export function evaluateMultivariate(files: readonly NabFile[], devices: Readonl
       if (e) alarms.push(e.ts);
     }
     rows += readings.length;
-    units.push(deviceUnit(parts.map((f) => unitOfSeries({ name: f.name, ts: f.ts, windows: f.windows, alarms: [] })), alarms));
+    units.push(deviceUnit(parts.map((f) => unitOf({ name: f.name, ts: f.ts, windows: f.windows, alarms: [] })), alarms));
   }
   const used = process.cpuUsage(before);
   const v = figures(units);

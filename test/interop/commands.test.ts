@@ -54,6 +54,14 @@ function api(fleet: FleetService) {
   };
 }
 
+/** The fleet knows a device once it heard from it: readings until a summary of test-01 is in its device list. */
+async function fleetKnows(pub: { publishAsync: (topic: string, payload: string, o: { qos: 1 }) => Promise<unknown> }, devices: () => Promise<unknown[]>): Promise<void> {
+  await waitFor('the fleet knows test-01', async () => {
+    await pub.publishAsync('sensors/hall/temp', JSON.stringify({ value: 21, ts: Date.now() - 5000 }), { qos: 1 });
+    return (await devices()).length === 1;
+  });
+}
+
 /** A raw MQTT client on the fleet broker, recording what arrives. */
 async function listen(url: string, filters: string[], version: 4 | 5 = 5) {
   const c = await mqtt.connectAsync(url, { protocolVersion: version, clientId: `listen-${Math.random().toString(16).slice(2)}` });
@@ -75,10 +83,7 @@ describe('remote commands', () => {
     const fleet = await fleetOn(broker, tempDir());
     const a = api(fleet);
     // The device is known once the fleet has heard from it (a summary after the fleet subscribed).
-    await waitFor('the fleet knows test-01', async () => {
-      await pub.publishAsync('sensors/hall/temp', JSON.stringify({ value: 21, ts: Date.now() - 5000 }), { qos: 1 });
-      return (await a.get<unknown[]>('/api/devices')).length === 1;
-    });
+    await fleetKnows(pub, () => a.get<unknown[]>('/api/devices'));
 
     const ping = await a.send('test-01', { name: 'ping' });
     expect(ping.status).toBe(202);
@@ -150,10 +155,7 @@ describe('remote commands', () => {
     const agent = await runAgent(cleanups, baseYaml({ fleetUrl: broker.url, windowSize: '1s', extra: 'commands: { publicKey: "${file:./fleet.pub}" }' }), agentDir);
     const pub = await connectPublisher(agent.brokerPort!);
     cleanups.push(() => pub.endAsync());
-    await waitFor('the fleet knows test-01', async () => {
-      await pub.publishAsync('sensors/hall/temp', JSON.stringify({ value: 21, ts: Date.now() - 5000 }), { qos: 1 });
-      return ((await (await fetch(`http://127.0.0.1:${fleet.httpPort}/api/devices`, { headers: { authorization: 'Bearer cli-test-token-0123456789' } })).json()) as unknown[]).length === 1;
-    });
+    await fleetKnows(pub, async () => (await (await fetch(`http://127.0.0.1:${fleet.httpPort}/api/devices`, { headers: { authorization: 'Bearer cli-test-token-0123456789' } })).json()) as unknown[]);
     const cmd = (...args: string[]) => runCli(['cmd', '--fleet', join(dir, 'fleet.yaml'), '--url', `http://127.0.0.1:${fleet.httpPort}`, ...args]);
     const ping = await cmd('test-01', 'ping');
     expect(ping.code).toBe(0);
@@ -256,10 +258,7 @@ describe('remote commands', () => {
     const pub = await connectPublisher(first.brokerPort!);
     const fleet = await fleetOn(broker, tempDir());
     const a = api(fleet);
-    await waitFor('the fleet knows test-01', async () => {
-      await pub.publishAsync('sensors/hall/temp', JSON.stringify({ value: 21, ts: Date.now() - 5000 }), { qos: 1 });
-      return (await a.get<unknown[]>('/api/devices')).length === 1;
-    });
+    await fleetKnows(pub, () => a.get<unknown[]>('/api/devices'));
     await pub.endAsync();
     await first.stop();
 

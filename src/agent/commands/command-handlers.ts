@@ -6,7 +6,7 @@ import type { AgentConfig } from '../../config/load.js';
 import { parseConfigText } from '../../config/load.js';
 import { redactConfigText, redactConfigValue, unredactConfigText } from '../../config/redact-config.js';
 import { compileGlob } from '../../stream/glob.js';
-import type { Stream, StreamOutput } from '../../stream/stream.js';
+import type { Stream, StreamOutput, Summary } from '../../stream/stream.js';
 import type { GroupCommit } from '../../store/group-commit-types.js';
 import type { Database } from '../../store/sqlite.js';
 import type { Encoder } from '../../wire/render.js';
@@ -40,8 +40,9 @@ export interface HandlerDeps {
 }
 
 export function commandHandlers(d: HandlerDeps): Record<CommandName, Handler> {
-  const queue = (outputs: readonly StreamOutput[], encode: Encoder) => {
-    for (const o of outputs) d.writer.writeOutside({ kind: o.kind, sensor: o.kind === 'event' ? `${o.type}/${o.sensor}` : o.sensor, render: (seq) => ({ payload: encode(seq, o).payload }) }, d.clock());
+  /** Summaries the stream did not emit in its own course (a backfill, a flush), into the outbox. */
+  const queue = (summaries: readonly Summary[], encode: Encoder) => {
+    for (const o of summaries) d.writer.writeOutside({ kind: 'summary', sensor: o.sensor, render: (seq) => ({ payload: encode(seq, o).payload }) }, d.clock());
   };
   let levelTimer: NodeJS.Timeout | undefined;
   let replaying: Promise<unknown> = Promise.resolve();
@@ -67,14 +68,13 @@ export function commandHandlers(d: HandlerDeps): Record<CommandName, Handler> {
         throw err;
       }
       const { outputs, readings } = rerun;
-      const summaries = outputs.filter((o) => o.kind === 'summary');
+      const summaries = outputs.filter((o): o is Summary => o.kind === 'summary');
       if (summaries.length > MAX_REPLAYED) return { status: 'failed', error: `the range makes ${summaries.length} summaries, more than ${MAX_REPLAYED} at once: replay a narrower range` };
       // In commits of a bounded size, each durable before the next is queued.
       for (let i = 0; i < summaries.length; i += REPLAY_CHUNK) {
         queue(summaries.slice(i, i + REPLAY_CHUNK), d.encodeReplayed);
         await d.writer.durable();
       }
-      await d.writer.durable();
       const oldest = await d.db.get<{ t: number | null }>('SELECT MIN(first_received) AS t FROM journal');
       return { status: 'done', result: { readings, summaries: summaries.length, journalFrom: oldest?.t ? new Date(oldest.t).toISOString() : null } };
     },
@@ -82,8 +82,8 @@ export function commandHandlers(d: HandlerDeps): Record<CommandName, Handler> {
       const s = d.stream();
       if (!s) return { status: 'failed', error: 'the stream is not running' };
       const out: StreamOutput[] = [];
-      s.flush(out);
-      queue(out, d.encode);
+      s.flush(out); // partial summaries only
+      queue(out.filter((o): o is Summary => o.kind === 'summary'), d.encode);
       await d.writer.durable();
       return { status: 'done', result: { partialSummaries: out.length } };
     },

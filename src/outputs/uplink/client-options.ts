@@ -42,11 +42,6 @@ export function clientOptions(uplink: AgentConfig['uplink'], statusTopic: string
   };
 }
 
-/** The broker refused MQTT 5 (aedes and older brokers answer CONNACK code 1). */
-export function refusedProtocol(err: Error & { code?: unknown }): boolean {
-  return err.code === 1 || err.code === 132 || /unacceptable protocol version|unsupported protocol version/i.test(err.message);
-}
-
 /** Turns TLS and connection errors into a sentence that says what to check. */
 export function explainUplinkError(err: Error & { code?: unknown }, url: string): string {
   const code = typeof err.code === 'string' ? err.code : '';

@@ -3,7 +3,8 @@
 // refuses 5 (`protocol: auto`), reconnects with exponential backoff and jitter, and errors
 // explained in words. It knows nothing of the outbox: the forwarder hears onOnline/onOffline.
 import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
-import { clientOptions, explainUplinkError, refusedProtocol, type ProtocolVersion } from './client-options.js';
+import { clientOptions, explainUplinkError, type ProtocolVersion } from './client-options.js';
+import { refusedProtocol, sendAtOnce } from '../../ops/mqtt-client.js';
 import { redactUrl } from '../../config/redact.js';
 import { holdPubacks } from '../../ops/held-pubacks.js';
 import type { UplinkState } from './uplink-types.js';
@@ -116,9 +117,7 @@ export function createUplinkConnection(opts: UplinkConnectionOptions): UplinkCon
     client = c;
     c.on('connect', (connack) => {
       if (c !== client) return;
-      // Small messages (a command's reply, an anomaly) go out now, not after the previous
-      // segment's ACK (Nagle + delayed ACK cost ~40 ms a hop).
-      (c.stream as { setNoDelay?: (on: boolean) => void }).setNoDelay?.(true);
+      sendAtOnce(c); // a command's reply, an anomaly: now
       attempt = 0;
       connects++;
       lastError = null;

@@ -68,7 +68,8 @@ function joined(spans: Array<[number, number]>): Array<[number, number]> {
   return windows;
 }
 
-function unitOf(s: EventSeries): Unit {
+/** A series' unit: its windows (joined) and alarms in ms. */
+export function unitOf(s: EventSeries): Unit {
   const n = s.ts.length;
   return {
     windows: joined(s.windows.map(([a, b]) => [s.ts[a]!, s.ts[b]!])),
@@ -152,7 +153,3 @@ export function deviceUnit(parts: readonly Unit[], alarms: number[]): Unit {
   return { windows, alarms: merged(alarms, windows), from: Math.min(...parts.map((p) => p.from)), to: Math.max(...parts.map((p) => p.to)) };
 }
 
-/** A series' unit (its windows and alarms in ms). */
-export function unitOfSeries(s: EventSeries): Unit {
-  return unitOf(s);
-}
