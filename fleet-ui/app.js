@@ -127,7 +127,16 @@ function alertsTable(alerts) {
   return `<table class="alerts"><thead><tr><th>Time</th><th>Device</th><th>What</th><th>State</th><th></th></tr></thead><tbody>${alerts
     .map((a) => {
       const m = a.message;
-      const what = a.kind === 'anomaly' ? `<span class="sev-${esc(m.severity)}">${esc(m.severity)}</span> ${esc(a.subject)}: ${esc(m.message)}` : a.kind === 'stale' ? `${esc(a.subject)} silent for ${m.silentForS} s` : `${esc(a.subject)} offline`;
+      const what =
+        a.kind === 'anomaly'
+          ? `<span class="sev-${esc(m.severity)}">${esc(m.severity)}</span> ${esc(a.subject)}: ${esc(m.message)}`
+          : a.kind === 'rule'
+            ? `<span class="sev-${esc(m.severity)}">${esc(m.severity)}</span> rule ${esc(a.subject)}${m.message ? `: ${esc(m.message)}` : ''} (${Object.entries(m.values ?? {})
+                .map(([k, v]) => `${esc(k)} = ${esc(v)}`)
+                .join(', ')})`
+            : a.kind === 'stale'
+              ? `${esc(a.subject)} silent for ${m.silentForS} s`
+              : `${esc(a.subject)} offline`;
       return `<tr data-id="${esc(a.id)}"><td>${esc(a.ts.slice(0, 19).replace('T', ' '))}</td><td>${esc(a.device)}</td><td>${what}</td><td>${a.state}${a.ackedBy ? ` by ${esc(a.ackedBy)}` : ''}</td><td>${a.state === 'open' ? `<button class="ack" data-id="${esc(a.id)}">Acknowledge</button>` : ''}</td></tr>`;
     })
     .join('')}</tbody></table>`;

@@ -5,7 +5,7 @@
 // `replay` command (a backfill).
 import type { Database } from '../store/sqlite.js';
 import { replayJournal } from '../store/journal.js';
-import { createStream, type PipelineSpec, type StreamOutput } from '../stream/stream.js';
+import { createStream, type DerivedSpec, type PipelineSpec, type StreamOutput } from '../stream/stream.js';
 
 export interface Rerun {
   outputs: StreamOutput[];
@@ -15,8 +15,19 @@ export interface Rerun {
 /** More outputs than `range.maxOutputs`: the rerun stopped (the range is too wide for one go). */
 export class TooManyOutputs extends Error {}
 
-export async function rerunJournal(db: Database, pipelines: readonly PipelineSpec[], range: { from: number; to: number; matches: (sensor: string) => boolean; maxOutputs?: number }): Promise<Rerun> {
-  const stream = createStream(pipelines);
+/**
+ * With derived sensors, every reading of the range goes in (a derived sensor needs its inputs)
+ * and the outputs are those of the sensors `matches` accepts; rules are not run (a backfill
+ * is of summaries and anomalies).
+ */
+export async function rerunJournal(
+  db: Database,
+  pipelines: readonly PipelineSpec[],
+  range: { from: number; to: number; matches: (sensor: string) => boolean; maxOutputs?: number },
+  derived: readonly DerivedSpec[] = [],
+): Promise<Rerun> {
+  const stream = createStream(pipelines, undefined, { derived });
+  const all = derived.length > 0;
   const out: StreamOutput[] = [];
   const outputs: StreamOutput[] = [];
   let readings = 0;
@@ -27,16 +38,17 @@ export async function rerunJournal(db: Database, pipelines: readonly PipelineSpe
       // not a reading; availability events are not replayed
     } else if (e.sensor === null) {
       if (e.ts < range.to) stream.tick(e.ts, out); // windows open at `to` stay open: flushed as partial below
-    } else if (e.ts >= range.from && e.ts < range.to && range.matches(e.sensor)) {
-      readings++;
+    } else if (e.ts >= range.from && e.ts < range.to && (all || range.matches(e.sensor))) {
+      if (range.matches(e.sensor)) readings++;
       stream.ingest({ sensor: e.sensor, ts: e.ts, value: e.value, receivedAt: e.receivedAt }, out);
     }
     // Summaries and anomalies of the range; staleness seen by a partial replay is no news.
-    for (const o of out) if (o.kind !== 'event') outputs.push(o);
+    for (const o of out) if (o.kind !== 'event' && (!all || range.matches(o.sensor))) outputs.push(o);
     out.length = 0;
     if (range.maxOutputs !== undefined && outputs.length > range.maxOutputs) throw new TooManyOutputs(`more than ${range.maxOutputs}`);
   });
-  stream.flush(outputs); // windows the range ends in: partial
+  stream.flush(out); // windows the range ends in: partial
+  for (const o of out) if (!all || range.matches(o.sensor)) outputs.push(o);
   for (const o of outputs) if (o.kind === 'summary' && (o.start < range.from || o.end > range.to)) o.partial = true;
   return { outputs, readings };
 }

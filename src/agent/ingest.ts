@@ -3,7 +3,7 @@
 import type { SourceSink } from '../sources/source.js';
 import type { Reading } from '../stream/reading.js';
 import type { Admission } from '../stream/admission.js';
-import type { Anomaly, Stream, StreamOutput, Summary } from '../stream/stream.js';
+import type { Anomaly, Stream, StreamEvent, StreamOutput, Summary } from '../stream/stream.js';
 import type { GroupCommit } from '../store/group-commit-types.js';
 import type { Stats } from '../ops/stats.js';
 import { bump } from '../ops/stats.js';
@@ -42,6 +42,7 @@ export interface IngestOptions {
   holdReadings: number;
   /** Each anomaly as it is emitted (alarm outputs). */
   onAnomaly?: (a: Anomaly) => void;
+  onEvent?: (e: StreamEvent) => void;
   /** Each summary as it is emitted (discovery). */
   onSummary?: (s: Summary) => void;
 }
@@ -85,7 +86,10 @@ export function createIngest(o: IngestOptions): Ingest {
       } else if (x.kind === 'anomaly') {
         o.stats.anomalies++;
         o.onAnomaly?.(x);
-      } else o.stats.events++;
+      } else {
+        o.stats.events++;
+        o.onEvent?.(x);
+      }
     }
     outputs.length = 0;
   };

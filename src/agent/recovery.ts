@@ -11,7 +11,7 @@ import type { Outbox } from '../store/outbox.js';
 import type { GroupCommit } from '../store/group-commit-types.js';
 import { loadCheckpoint } from '../store/checkpoint.js';
 import { replayJournal } from '../store/journal.js';
-import { createStream, pipelineFingerprint, type PipelineSpec, type SavedStream, type Stream, type StreamOutput } from '../stream/stream.js';
+import { createStream, pipelineFingerprint, type DerivedSpec, type PipelineSpec, type RuleSpec, type SavedStream, type Stream, type StreamOutput, type StreamSpecs } from '../stream/stream.js';
 import type { Logger } from '../ops/logger.js';
 
 export interface RecoveryOptions {
@@ -19,6 +19,8 @@ export interface RecoveryOptions {
   outbox: Outbox;
   writer: GroupCommit;
   pipelines: PipelineSpec[];
+  rules?: RuleSpec[];
+  derived?: DerivedSpec[];
   journal: boolean;
   /** limits.sensorIdleTtl (ms) for the stream handed over; the replay runs with the checkpoint's own. */
   idleTtlMs: number;
@@ -33,17 +35,24 @@ export interface Recovery {
 }
 
 
+/** A checkpoint's specs: the pipelines alone (before rules), or pipelines, rules and derived sensors. */
+export function parseSpecs(text: string): StreamSpecs {
+  const specs = JSON.parse(text) as PipelineSpec[] | StreamSpecs;
+  return Array.isArray(specs) ? { pipelines: specs } : specs;
+}
+
 export async function recoverStream(o: RecoveryOptions): Promise<Recovery> {
   const cp = await loadCheckpoint(o.db);
-  if (!cp) return { stream: createStream(o.pipelines, undefined, { idleTtlMs: o.idleTtlMs }), replayed: 0, regenerated: 0 };
+  const made = { rules: o.rules ?? [], derived: o.derived ?? [] };
+  if (!cp) return { stream: createStream(o.pipelines, undefined, { idleTtlMs: o.idleTtlMs, ...made }), replayed: 0, regenerated: 0 };
 
   const committedNext = o.outbox.nextSeq();
   if (!o.journal && cp.nextSeq !== committedNext) {
     o.log.warn({ checkpointSeq: cp.nextSeq, committedSeq: committedNext }, 'storage.journal is disabled: windows open at the last crash cannot be rebuilt and start empty');
-    return { stream: createStream(o.pipelines, undefined, { idleTtlMs: o.idleTtlMs }), replayed: 0, regenerated: 0 };
+    return { stream: createStream(o.pipelines, undefined, { idleTtlMs: o.idleTtlMs, ...made }), replayed: 0, regenerated: 0 };
   }
-  const oldSpecs = JSON.parse(cp.specs) as PipelineSpec[];
-  const old = createStream(oldSpecs, JSON.parse(cp.state) as SavedStream);
+  const { pipelines: oldSpecs, rules: oldRules, derived: oldDerived } = parseSpecs(cp.specs);
+  const old = createStream(oldSpecs, JSON.parse(cp.state) as SavedStream, { rules: oldRules, derived: oldDerived });
 
   let seq = cp.nextSeq;
   let replayed = 0;
@@ -101,7 +110,14 @@ export async function recoverStream(o: RecoveryOptions): Promise<Recovery> {
     o.log.warn({ pipelines: dropped.map((s) => s.name ?? s.match.join(',')), partialSummaries: out.length }, 'pipeline config changed: its open windows were sent as partial summaries and it starts empty');
     out.length = 0;
   }
-  const stream = createStream(o.pipelines, old.save(), { idleTtlMs: o.idleTtlMs });
+  const stream = createStream(o.pipelines, old.save(), { idleTtlMs: o.idleTtlMs, ...made });
+  // Rules raised before and no longer configured (removed or changed) are cleared.
+  stream.retireRules(o.clock(), out);
+  if (out.length > 0) {
+    for (const x of out) o.writer.write(x, o.clock());
+    o.log.warn({ rules: out.map((x) => x.sensor) }, 'rules raised before the restart are no longer configured (removed or changed): cleared');
+    out.length = 0;
+  }
   if (replayed > 0 || regenerated > 0) o.log.info({ replayed, regenerated, checkpointAgeS: Math.round((o.clock() - cp.createdAt) / 1000) }, 'stream state recovered from checkpoint and journal');
   return { stream, replayed, regenerated };
 }

@@ -9,6 +9,7 @@ import { createBudget } from '../store/budget.js';
 import { lockStore, type StoreLock } from '../store/store-lock.js';
 import { upstreamEncoder } from '../wire/render.js';
 import { summaryMerger } from '../wire/merge-stored.js';
+import type { PipelineSpec, StreamSpecs } from '../stream/stream.js';
 import type { Component } from './lifecycle.js';
 import type { AgentContext, AgentParts } from './agent-parts.js';
 
@@ -75,10 +76,15 @@ export function budgetComponent({ config, log, stats }: AgentContext, parts: Age
   };
 }
 
+/** What the stream is made of, as its checkpoint records it (the pipelines alone without rules, as before them). */
+export function streamSpecs(config: Pick<AgentContext['config'], 'pipelines' | 'rules' | 'derived'>): StreamSpecs | PipelineSpec[] {
+  return config.rules.length > 0 || config.derived.length > 0 ? { pipelines: config.pipelines, rules: config.rules, derived: config.derived } : config.pipelines;
+}
+
 /** Batches readings, summaries, anomalies and dead letters into one transaction per commit. */
 export function writerComponent({ config, log, clock }: AgentContext, parts: AgentParts): Component {
-  const { storage, device, pipelines } = config;
-  const specs = JSON.stringify(pipelines);
+  const { storage, device } = config;
+  const specs = JSON.stringify(streamSpecs(config));
   return {
     name: 'writer',
     async start() {

@@ -25,6 +25,8 @@ export function streamComponent(ctx: AgentContext, parts: AgentParts): Component
         outbox: parts.outbox!,
         writer,
         pipelines: config.pipelines,
+        rules: config.rules,
+        derived: config.derived,
         journal: config.storage.journal.enabled,
         idleTtlMs: config.limits.sensorIdleTtl,
         clock,
@@ -50,11 +52,16 @@ export function streamComponent(ctx: AgentContext, parts: AgentParts): Component
         onAnomaly: (a) => {
           for (const o of parts.outputs) o.onAnomaly?.(a);
         },
+        onEvent: (e) => {
+          for (const o of parts.outputs) o.onEvent?.(e);
+        },
         onSummary: (s) => {
           for (const o of parts.outputs) o.onSummary?.(s);
         },
       });
       parts.ingest = ingest;
+      // Rules raised before a restart are still raised (no new event): the outputs hear of them.
+      for (const r of stream.rulesRaised()) for (const o of parts.outputs) o.onEvent?.({ kind: 'event', type: 'rule', sensor: r.rule, ts: r.raisedAt, state: 'raised', severity: r.severity, since: r.since, values: {} });
       if (trust.status().state !== 'trusted') log.warn({ clock: trust.status(), wall: new Date(clock()).toISOString() }, 'wall clock not trusted yet: readings without a timestamp are held until it is');
       const beat = createTicker({ clock, mono: () => system.mono(), observeClock: ctx.observeClock, stream, writer, ingest, admission, stats, log, checkpointIntervalMs: config.storage.checkpointInterval });
       parts.heartbeat = beat;

@@ -41,7 +41,7 @@ export async function replay(a: ReplayArgs, io: Io): Promise<number> {
     return 1;
   }
   const matches = a.sensor ? compileGlob(a.sensor) : () => true;
-  const rerun = (db: Database) => rerunJournal(db, cfg.pipelines, { from, to, matches });
+  const rerun = (db: Database) => rerunJournal(db, cfg.pipelines, { from, to, matches }, cfg.derived);
   const said = (readings: number, outputs: StreamOutput[]) =>
     io.err(`replayed ${readings} readings: ${outputs.filter((o) => o.kind === 'summary').length} summaries, ${outputs.filter((o) => o.kind === 'anomaly').length} anomalies${a.publish ? ' queued in the outbox' : ''}`);
 

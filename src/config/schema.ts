@@ -9,6 +9,9 @@ import { formatPath } from './format-path.js';
 import { cronExpression, duration, port, size, topicFilter } from './fields.js';
 import { source, simulatedSensor } from './sources-schema.js';
 import { pipeline } from './pipelines-schema.js';
+import { derived, rule } from './rules-schema.js';
+import { checkRules } from './rules-checks.js';
+import type { DerivedSpec, RuleSpec } from '../stream/rules/rule-types.js';
 import { idSpacesOverlap, mqttIdSpace } from './id-spaces.js';
 import { isPasswordHash } from '../ops/password-hash.js';
 
@@ -139,7 +142,8 @@ const alarm = z.strictObject({
   pin: z.number().int().min(0).max(53).describe('BCM pin number of the buzzer, relay or beacon'),
   sensors: z.array(z.string().min(1)).min(1).default(['**']).describe('sensor globs whose anomalies drive it'),
   detectors: z.array(z.string()).default([]).describe('only these detectors (default: all)'),
-  severity: z.enum(['info', 'warning', 'critical']).default('critical').describe('at least this severity'),
+  rules: z.array(z.string().min(1)).default(['*']).describe('rule id globs whose raised rules drive it (on while raised, and minOnTime after); [] for none'),
+  severity: z.enum(['info', 'warning', 'major', 'critical']).default('critical').describe('at least this severity (major: rules only, between warning and critical)'),
   minOnTime: duration('30s').default(30_000).describe('on for at least this long after the last matching anomaly'),
   activeLow: z.boolean().default(false),
 });
@@ -211,6 +215,8 @@ export const configSchema = z
     broker: broker.prefault({}),
     sources: z.array(source).min(1, 'needs at least one source'),
     pipelines: z.array(pipeline).min(1, 'needs at least one pipeline'),
+    rules: z.array(rule).max(10_000).default([]).describe('conditions across sensors, with for, sequence and count (docs/rules.md)'),
+    derived: z.array(derived).max(10_000).default([]).describe('sensors computed from others by an expression (docs/rules.md)'),
     uplink,
     storage: storage.prefault({}),
     http: http.prefault({}),
@@ -289,6 +295,7 @@ export const configSchema = z
       const key = readKey(cfg.commands.publicKey, 'public');
       if (typeof key === 'string') ctx.addIssue({ code: 'custom', path: ['commands', 'publicKey'], message: key });
     }
+    checkRules(cfg as Config, (path, message) => ctx.addIssue({ code: 'custom', path, message }));
     if (cfg.uplink.reconnect.min > cfg.uplink.reconnect.max) {
       ctx.addIssue({ code: 'custom', path: ['uplink', 'reconnect', 'min'], message: 'must not exceed uplink.reconnect.max' });
     }
@@ -304,3 +311,6 @@ export type SimulatedSensorConfig = z.output<typeof simulatedSensor>;
 export type PipelineConfig = Config['pipelines'][number];
 export type DetectorConfig = PipelineConfig['detectors'][number];
 export type UplinkConfig = Config['uplink'];
+
+// The stream takes rules and derived sensors as the config gives them (checked here, at compile time).
+export const rulesFit = (c: Config): { rules: RuleSpec[]; derived: DerivedSpec[] } => ({ rules: c.rules, derived: c.derived });

@@ -95,6 +95,9 @@ export async function project(tx: Executor, e: LogEntry, batch: Seen): Promise<v
         );
         if (stale) await openAlert(tx, e, 'stale', String(m.sensor), String(m.ts));
         else await clearAlerts(tx, e.key, device, 'stale', String(m.sensor), String(m.ts));
+      } else if (m.kind === 'rule') {
+        if (m.state === 'raised') await openAlert(tx, e, 'rule', String(m.rule), String(m.ts));
+        else await clearAlerts(tx, e.key, device, 'rule', String(m.rule), String(m.ts));
       } else if (m.kind === 'availability') {
         if (m.state === 'offline') await openAlert(tx, e, 'availability', String(m.subject), String(m.ts));
         else await clearAlerts(tx, e.key, device, 'availability', String(m.subject), String(m.ts));

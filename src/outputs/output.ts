@@ -4,7 +4,7 @@
 // replies) go in a folder of their own here. The agent wires them explicitly (no
 // self-registration by import), starts them before any input and stops them after every input
 // (as Telegraf does), so whatever got in can still get out.
-import type { Anomaly, Summary } from '../stream/stream.js';
+import type { Anomaly, StreamEvent, Summary } from '../stream/stream.js';
 
 export interface Output {
   /** For logs and health, e.g. "uplink", "gpio-alarms". */
@@ -21,10 +21,15 @@ export interface Output {
   onAnomaly?(a: Anomaly): void;
   /** Each summary as it is emitted, for outputs that follow the sensors (discovery). */
   onSummary?(s: Summary): void;
+  /** Each event (staleness, availability, rules) as it is emitted. */
+  onEvent?(e: StreamEvent): void;
 }
 
 /** start() and stop() made idempotent around an output's own open and close. */
-export function onceOutput(name: string, o: { open(): Promise<void>; close(timeoutMs: number): Promise<void>; health(): Record<string, unknown>; onAnomaly?(a: Anomaly): void; onSummary?(s: Summary): void }): Output {
+export function onceOutput(
+  name: string,
+  o: { open(): Promise<void>; close(timeoutMs: number): Promise<void>; health(): Record<string, unknown>; onAnomaly?(a: Anomaly): void; onSummary?(s: Summary): void; onEvent?(e: StreamEvent): void },
+): Output {
   let state: 'new' | 'started' | 'stopped' = 'new';
   return {
     name,
@@ -41,5 +46,6 @@ export function onceOutput(name: string, o: { open(): Promise<void>; close(timeo
     health: () => ({ ...o.health(), running: state === 'started' }),
     ...(o.onAnomaly && { onAnomaly: (a: Anomaly) => (state === 'started' ? o.onAnomaly!(a) : undefined) }),
     ...(o.onSummary && { onSummary: (s: Summary) => (state === 'started' ? o.onSummary!(s) : undefined) }),
+    ...(o.onEvent && { onEvent: (e: StreamEvent) => (state === 'started' ? o.onEvent!(e) : undefined) }),
   };
 }

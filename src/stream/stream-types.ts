@@ -8,8 +8,9 @@ import type { Verdict } from './detectors/detector.js';
 import type { DetectorSpec } from './detectors/create-detector.js';
 import type { StaleEvent, SavedPresence } from './staleness.js';
 import type { AvailabilityEvent, SavedAvailability } from './availability.js';
+import type { DerivedSpec, RuleEvent, RuleSpec, SavedRules } from './rules/rule-types.js';
 
-export type { DetectorSpec, StaleEvent, AvailabilityEvent };
+export type { DetectorSpec, StaleEvent, AvailabilityEvent, RuleEvent, RuleSpec, DerivedSpec };
 
 export interface PipelineSpec {
   name?: string;
@@ -46,7 +47,7 @@ export interface Anomaly {
 }
 
 /** Something that happened to a sensor or device rather than a measurement (event/<type>/...). */
-export type StreamEvent = StaleEvent | AvailabilityEvent;
+export type StreamEvent = StaleEvent | AvailabilityEvent | RuleEvent;
 
 export type StreamOutput = Summary | Anomaly | StreamEvent;
 
@@ -87,6 +88,13 @@ export interface Stream {
   sensorIds(limit: number): string[];
   /** Sensors stale now (at most `limit`), and devices offline. */
   presence(limit: number): { stale: string[]; staleCount: number; offline: number };
+  /** Rules raised now. */
+  rulesRaised(): Array<{ rule: string; severity: RuleSpec['severity']; since: number; raisedAt: number }>;
+  /**
+   * The hand-over after a restart: rules of the saved state that are raised and no longer
+   * configured (removed or changed) are cleared.
+   */
+  retireRules(now: number, out: StreamOutput[]): void;
 }
 
 export interface StreamOptions {
@@ -97,6 +105,17 @@ export interface StreamOptions {
    * replay evicts at the same ticks.
    */
   idleTtlMs?: number;
+  /** Rules across sensors (rules/rule-state.ts). */
+  rules?: readonly RuleSpec[];
+  /** Derived sensors, computed from others; their readings are ingested like any. */
+  derived?: readonly DerivedSpec[];
+}
+
+/** What a stream is made of: its checkpoint records it, so a replay runs what ran. */
+export interface StreamSpecs {
+  pipelines: PipelineSpec[];
+  rules?: RuleSpec[];
+  derived?: DerivedSpec[];
 }
 
 export interface SavedPipeline {
@@ -124,5 +143,7 @@ export interface SavedStream {
   presence?: SavedPresence;
   /** Last reported availability per device. */
   availability?: SavedAvailability;
+  /** Rules' state and the latest readings they and derived sensors read. */
+  rules?: SavedRules;
 }
 

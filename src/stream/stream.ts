@@ -13,6 +13,8 @@ import { createDetector, isGroupSpec, type SensorDetectorSpec } from './detector
 import { createDeviceGroup, groupKey, type DeviceGroup, type SavedGroup } from './detectors/device-group.js';
 import { createStaleness, DEFAULT_STALE, type StaleEvent, type StaleSettings } from './staleness.js';
 import { createAvailability, type AvailabilityEvent } from './availability.js';
+import { createRuleEngine, type RuleEngine } from './rules/rule-engine.js';
+import type { Reading } from './reading.js';
 import type { PipelineSpec, SavedStream, Stream, StreamOptions, StreamOutput } from './stream-types.js';
 
 export type * from './stream-types.js';
@@ -108,6 +110,10 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
   const allGroups = pipelines.flatMap((p) => p.groups);
   const groupRoutes = new Map<string, PipelineState['groups']>();
   const closed: WindowResult[] = [];
+  const rules: RuleEngine | undefined =
+    (options.rules?.length ?? 0) > 0 || (options.derived?.length ?? 0) > 0 || saved?.rules !== undefined
+      ? createRuleEngine(options.rules ?? [], options.derived ?? [], (sensor) => staleness.isRaised(sensor), saved?.rules)
+      : undefined;
 
   const route = (sensor: string): PipelineState | null => {
     let p = routes.get(sensor);
@@ -118,9 +124,10 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
     return p;
   };
 
-  const drainClosed = (p: PipelineState, out: StreamOutput[]) => {
+  /** `now`: the wall clock of complete windows (rules that test aggregates step then). */
+  const drainClosed = (p: PipelineState, out: StreamOutput[], now?: number) => {
     for (const w of closed) {
-      out.push({
+      const i = out.push({
         kind: 'summary',
         sensor: w.sensor,
         start: w.start,
@@ -131,6 +138,7 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
         partial: w.partial,
         ...(w.sketch && { sketch: w.sketch }),
       });
+      if (rules && now !== undefined && !w.partial && rules.wantsWindow(w.sensor)) rules.window(w.sensor, (out[i - 1] as { values: Record<string, number> }).values, now, out);
     }
     closed.length = 0;
   };
@@ -152,8 +160,21 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
     out.length = kept;
   };
 
-  return {
-    ingest(r, out) {
+  const derivedScratch: Reading[][] = [];
+  /** A reading through rules and derived sensors; derived readings are fed in turn (depth-bounded: the config refuses cycles). */
+  const feed = (r: Reading, out: StreamOutput[], depth: number): ReturnType<Stream['ingest']> => {
+    const outcome = route1(r, out);
+    if (!rules?.watches(r.sensor)) return outcome;
+    const derived = (derivedScratch[depth] ??= []);
+    rules.observe(r, out, derived);
+    if (derived.length > 0) {
+      const batch = derived.splice(0);
+      if (depth < 16) for (const d of batch) feed(d, out, depth + 1);
+    }
+    return outcome === 'unrouted' ? 'ok' : outcome;
+  };
+
+  const route1 = (r: Reading, out: StreamOutput[]): ReturnType<Stream['ingest']> => {
       const p = route(r.sensor);
       if (!p) return 'unrouted';
       if (tombstones.size > 0) {
@@ -192,9 +213,12 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
         }
       }
       const onTime = p.windows.add(r, closed);
-      drainClosed(p, out);
+      drainClosed(p, out, r.receivedAt);
       return onTime ? 'ok' : 'late';
-    },
+  };
+
+  return {
+    ingest: (r, out) => (rules ? feed(r, out, 0) : route1(r, out)),
     tick(now, out) {
       let changed = false;
       if (idleTtlMs > 0) {
@@ -224,7 +248,7 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
       }
       for (const p of pipelines) {
         if (p.windows.tick(now, closed)) changed = true;
-        drainClosed(p, out);
+        drainClosed(p, out, now);
         if (!p.ticking) continue;
         // Detectors that watch the wall clock (gap): a quiet sensor is an event too.
         for (const [sensor, dets] of p.detectors) {
@@ -236,7 +260,12 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
           }
         }
       }
+      if (rules?.tick(now, out)) changed = true;
       return changed;
+    },
+    rulesRaised: () => rules?.raised() ?? [],
+    retireRules(now, out) {
+      rules?.retire(now, out);
     },
     flush(out, which) {
       for (const p of pipelines) {
@@ -333,6 +362,7 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
         ...(tombstones.size > 0 && { tombstones: [...tombstones] }),
         presence: staleness.save(),
         availability: availability.save(),
+        ...(rules && { rules: rules.save() }),
       };
     },
   };

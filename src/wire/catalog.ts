@@ -88,6 +88,20 @@ export function asyncApiDocument(version: string): Record<string, unknown> {
       bindings: { mqtt: { qos: 1, retain: m.retained, bindingVersion: '0.2.0' } },
     };
   }
+  // Rule events are events with a channel of their own: one level, the rule's id.
+  channels.ruleEvent = {
+    address: '{prefix}/event/{rule}',
+    title: 'Rule event',
+    description: 'A rule (config rules:) raised or cleared: the event message with kind "rule". Drain class: event (before summaries, never merged).',
+    parameters: { prefix, rule: { description: 'the rule\'s id (config rules[].id)', examples: ['fridge-door-warm'] } },
+    messages: { event: { $ref: '#/components/messages/event' } },
+  };
+  operations.sendRuleEvent = {
+    action: 'send',
+    channel: { $ref: '#/channels/ruleEvent' },
+    messages: [{ $ref: '#/channels/ruleEvent/messages/event' }],
+    bindings: { mqtt: { qos: 1, retain: false, bindingVersion: '0.2.0' } },
+  };
   return {
     asyncapi: '3.0.0',
     info: { title: 'Outpost device (upstream)', version, description: `What an Outpost agent publishes to its fleet broker, and the commands it takes from it.\n\n${GUARANTEES}` },

@@ -18,7 +18,21 @@ function eventBody(device: string, e: StreamEvent): string {
   const body =
     e.type === 'stale'
       ? { device, kind: 'stale', ts: iso(e.ts), sensor: e.sensor, state: e.state, silentForS: seconds(e.silentForMs), limitS: seconds(e.limitMs), lastSeen: iso(e.lastSeen) }
-      : { device, kind: 'availability', ts: iso(e.ts), subject: e.sensor, state: e.state, ...(e.previousSince !== undefined && { previousSince: iso(e.previousSince) }) };
+      : e.type === 'rule'
+        ? {
+            device,
+            kind: 'rule',
+            ts: iso(e.ts),
+            rule: e.sensor,
+            state: e.state,
+            severity: e.severity,
+            since: iso(e.since),
+            heldS: seconds(e.ts - e.since),
+            ...(e.raisedAt !== undefined && { raisedAt: iso(e.raisedAt) }),
+            values: e.values,
+            ...(e.message !== undefined && { message: e.message }),
+          }
+        : { device, kind: 'availability', ts: iso(e.ts), subject: e.sensor, state: e.state, ...(e.previousSince !== undefined && { previousSince: iso(e.previousSince) }) };
   return JSON.stringify(body).slice(1, -1);
 }
 
@@ -72,6 +86,7 @@ export function upstreamEncoder(device: string, opts: { replayed?: boolean } = {
   return (seq, o) => ({
     payload: wrapBody(device, seq, renderBody(device, o) + mark),
     sketch: o.kind === 'summary' && o.sketch ? JSON.stringify(saveSketch(o.sketch)) : null,
-    ...(o.kind === 'event' && { sensor: `${o.type}/${o.sensor}` }),
+    // Rule events go on event/<rule id> (DESIGN.md "Rules"); the others on event/<type>/<subject>.
+    ...(o.kind === 'event' && { sensor: o.type === 'rule' ? o.sensor : `${o.type}/${o.sensor}` }),
   });
 }

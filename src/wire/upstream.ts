@@ -84,6 +84,22 @@ export const eventMessage = z
         replayed: z.literal(true).optional(),
       })
       .describe('<prefix>/event/availability/<subject>: a device\'s firmware said it went online or offline (first report, or a change)'),
+    z
+      .object({
+        ...eventCommon,
+        ts: isoTime.describe('when the rule was raised or cleared (the reading or tick that decided it)'),
+        kind: z.literal('rule'),
+        rule: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/).describe('the rule\'s id (config rules[].id)'),
+        state: z.enum(['raised', 'cleared']),
+        severity: z.enum(['info', 'warning', 'major', 'critical']),
+        since: isoTime.describe('when its condition began to hold (a `for` rule: the start of the hold; a sequence: its first step; a count: the first occurrence counted)'),
+        heldS: z.number().min(0).describe('seconds from `since` to `ts`'),
+        raisedAt: isoTime.optional().describe('cleared events: when it was raised'),
+        values: z.record(z.string(), z.number()).describe('the values the rule read at this moment: "<sensor>" its latest reading, "<sensor>:<aggregate>" its latest complete window\'s aggregate'),
+        message: z.string().optional(),
+        replayed: z.literal(true).optional(),
+      })
+      .describe('<prefix>/event/<rule id>: a rule (config rules:) became true (raised) or stopped being true (cleared)'),
   ])
   .describe('Something that happened to a sensor or device (class: drains before summaries, never merged)');
 

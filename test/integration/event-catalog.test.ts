@@ -29,7 +29,7 @@ describe('the event catalog', () => {
     expect(committed).toEqual(asyncApiDocument((committed.info as { version: string }).version));
     const { document, diagnostics } = await new Parser().parse(readFileSync('docs/asyncapi.json', 'utf8'));
     expect(diagnostics.filter((d) => d.severity === 0).map((d) => d.message)).toEqual([]);
-    expect(document!.channels().all().map((c) => c.address()).sort()).toEqual(['{prefix}/anomaly/{sensor}', '{prefix}/cmd-result', '{prefix}/cmd/{name}', '{prefix}/daily', '{prefix}/event/{kind}/{subject}', '{prefix}/health', '{prefix}/status', '{prefix}/summary/{sensor}']);
+    expect(document!.channels().all().map((c) => c.address()).sort()).toEqual(['{prefix}/anomaly/{sensor}', '{prefix}/cmd-result', '{prefix}/cmd/{name}', '{prefix}/daily', '{prefix}/event/{kind}/{subject}', '{prefix}/event/{rule}', '{prefix}/health', '{prefix}/status', '{prefix}/summary/{sensor}']);
   });
 
   it('every message a running agent publishes validates against its schema', async () => {
@@ -43,7 +43,10 @@ describe('the event catalog', () => {
       baseYaml({
         fleetUrl: fleet.url,
         windowSize: '1s',
-        extra: 'schedules: { health: "* * * * * *", dailySummary: "* * * * * *" }',
+        // A rule (raised at the anomalous reading, cleared at the next) and a derived sensor.
+        extra: `schedules: { health: "* * * * * *", dailySummary: "* * * * * *" }
+rules: [ { id: room-hot, when: { sensor: s/room/1, above: 90 }, severity: major, message: too hot } ]
+derived: [ { sensor: s/room/diff, expr: "s/room/1 - s/room/0" } ]`,
         // Events too: a device's availability (zigbee2mqtt) and a sensor gone stale.
         sources: '[ { type: mqtt, topic: "sensors/#", prefix: s }, { type: mqtt, preset: zigbee2mqtt, prefix: z } ]',
       })
@@ -64,7 +67,12 @@ describe('the event catalog', () => {
     await operator.endAsync();
     await waitFor('summaries, an anomaly, events, health and a daily report upstream', () => {
       const kinds = new Set(fleet.received.map((r) => r.topic.split('/')[2]));
-      return ['summary', 'anomaly', 'event', 'health', 'daily', 'status', 'cmd', 'cmd-result'].every((k) => kinds.has(k)) && fleet.received.some((r) => r.json?.kind === 'stale');
+      return (
+        ['summary', 'anomaly', 'event', 'health', 'daily', 'status', 'cmd', 'cmd-result'].every((k) => kinds.has(k)) &&
+        fleet.received.some((r) => r.json?.kind === 'stale') &&
+        fleet.received.filter((r) => r.topic === 'outpost/test-01/event/room-hot').length === 2 &&
+        fleet.received.some((r) => r.topic === 'outpost/test-01/summary/s/room/diff')
+      );
     }, 15_000);
     // A reading in the current window just before the stop: it goes out as a partial summary.
     const last = await connectPublisher(agent.brokerPort!);

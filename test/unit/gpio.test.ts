@@ -148,4 +148,27 @@ describe('alarm outputs', () => {
     expect(alarms.active()).toEqual([]);
     await alarms.close();
   });
+
+  it('a matching raised rule keeps the pin on while raised (an anomaly\'s timer does not switch it off), and minOnTime after it clears', async () => {
+    vi.useFakeTimers();
+    const f = fakeDriver();
+    const alarms = await openAlarmOutputs([{ pin: 5, sensors: ['**'], detectors: [], rules: ['fridge-*'], severity: 'major', minOnTime: 30_000, activeLow: false }], f.driver, silentLogger());
+    alarms.onRule({ sensor: 'pump-dry', state: 'raised', severity: 'critical' }); // not its rules
+    alarms.onRule({ sensor: 'fridge-warm', state: 'raised', severity: 'warning' }); // below its severity
+    expect(f.writes).toEqual([]);
+    alarms.onRule({ sensor: 'fridge-warm', state: 'raised', severity: 'major' });
+    alarms.onAnomaly(anomaly('freezer/t1', 'critical'));
+    vi.advanceTimersByTime(120_000); // the anomaly's on-time is long over; the rule is still raised
+    expect(f.writes).toEqual([[5, 1]]);
+    alarms.onRule({ sensor: 'fridge-warm', state: 'cleared', severity: 'major' });
+    vi.advanceTimersByTime(29_000);
+    expect(alarms.active()).toEqual([5]);
+    vi.advanceTimersByTime(1_000);
+    expect(f.writes).toEqual([[5, 1], [5, 0]]);
+    alarms.onRule({ sensor: 'fridge-door', state: 'raised', severity: 'critical' });
+    expect(alarms.release()).toEqual([5]); // alarm.ack: off until a rule raises again
+    vi.advanceTimersByTime(60_000);
+    expect(f.writes).toEqual([[5, 1], [5, 0], [5, 1], [5, 0]]);
+    await alarms.close();
+  });
 });

@@ -58,7 +58,7 @@ export function commandHandlers(d: HandlerDeps): Record<CommandName, Handler> {
       const a = raw as CommandArgs<'replay'>;
       const matches = a.sensors ? compileGlob(a.sensors) : () => true;
       // One replay at a time: each reads the whole journal.
-      const mine = replaying.then(() => rerunJournal(d.db, d.config.pipelines, { from: a.from, to: a.to, matches, maxOutputs: 2 * MAX_REPLAYED }));
+      const mine = replaying.then(() => rerunJournal(d.db, d.config.pipelines, { from: a.from, to: a.to, matches, maxOutputs: 2 * MAX_REPLAYED }, d.config.derived));
       replaying = mine.catch(() => undefined);
       let rerun;
       try {

@@ -1,5 +1,5 @@
-// Alarm output pins as an output: a pin goes on with a matching anomaly and off after its
-// minimum on-time without one (alarm-output.ts); off and released at stop.
+// Alarm output pins as an output: a pin goes on with a matching anomaly or raised rule and off
+// after its minimum on-time without one (alarm-output.ts); off and released at stop.
 import { onceOutput, type Output } from '../output.js';
 import { openAlarmOutputs, type AlarmOutputs, type AlarmRule } from './alarm-output.js';
 import type { GpioDriver } from '../../gpio/gpio-driver.js';
@@ -16,6 +16,7 @@ export function gpioAlarmOutput(rules: readonly AlarmRule[], driver: GpioDriver,
     close: async () => pins?.close(),
     health: () => ({ active: pins?.active() ?? [] }),
     onAnomaly: (a) => pins?.onAnomaly(a),
+    onEvent: (e) => (e.type === 'rule' ? pins?.onRule(e) : undefined),
   });
   const opened = () => {
     if (!pins) throw new Error('the alarm outputs are not open');

@@ -1,0 +1,112 @@
+// A rule's condition tree compiled into one function. Sensor conditions with `hysteresis` keep
+// a flag each (true while the condition holds): "above 8, hysteresis 0.5" becomes true above 8
+// and false again only at or below 7.5. Every leaf is evaluated at every evaluation (no
+// short-circuit), so each flag follows its sensor whatever the rest of the tree says.
+import type { AggregateName } from '../aggregate-names.js';
+import type { Condition, SensorCondition } from './rule-types.js';
+
+export interface ConditionContext {
+  /** The sensor's latest value (by event time), undefined before its first reading. */
+  value(sensor: string): number | undefined;
+  /** An aggregate of its latest complete window. */
+  aggregate(sensor: string, name: AggregateName): number | undefined;
+  stale(sensor: string): boolean;
+  raised(rule: string): boolean;
+}
+
+export interface CompiledCondition {
+  /** `leaves`: the flags, updated in place. */
+  evaluate(ctx: ConditionContext, leaves: boolean[]): boolean;
+  leafCount: number;
+}
+
+/** What a condition reads: evidence keys ("sensor" or "sensor:aggregate"), sensors and rules. */
+export interface ConditionUses {
+  values: Array<{ key: string; sensor: string; aggregate?: AggregateName }>;
+  sensors: Set<string>;
+  rules: Set<string>;
+}
+
+export function isSensorCondition(c: Condition): c is SensorCondition {
+  return 'sensor' in c;
+}
+
+export function conditionUses(c: Condition, into: ConditionUses = { values: [], sensors: new Set(), rules: new Set() }): ConditionUses {
+  if (isSensorCondition(c)) {
+    into.sensors.add(c.sensor);
+    if (c.stale === undefined || c.above !== undefined || c.below !== undefined || c.eq !== undefined || c.between !== undefined) {
+      const key = c.aggregate ? `${c.sensor}:${c.aggregate}` : c.sensor;
+      if (!into.values.some((v) => v.key === key)) into.values.push({ key, sensor: c.sensor, ...(c.aggregate && { aggregate: c.aggregate }) });
+    }
+  } else if ('rule' in c) into.rules.add(c.rule);
+  else if ('all' in c) for (const x of c.all) conditionUses(x, into);
+  else if ('any' in c) for (const x of c.any) conditionUses(x, into);
+  else conditionUses(c.not, into);
+  return into;
+}
+
+type Eval = (ctx: ConditionContext, leaves: boolean[]) => boolean;
+
+function compileSensor(c: SensorCondition, leaf: number): Eval {
+  const h = c.hysteresis ?? 0;
+  const read = c.aggregate ? (ctx: ConditionContext) => ctx.aggregate(c.sensor, c.aggregate!) : (ctx: ConditionContext) => ctx.value(c.sensor);
+  const tests: Array<(v: number, on: boolean) => boolean> = [];
+  if (c.above !== undefined) {
+    const x = c.above;
+    tests.push((v, on) => (on ? v > x - h : v > x));
+  }
+  if (c.below !== undefined) {
+    const x = c.below;
+    tests.push((v, on) => (on ? v < x + h : v < x));
+  }
+  if (c.between !== undefined) {
+    const [lo, hi] = c.between;
+    tests.push((v, on) => (on ? v >= lo - h && v <= hi + h : v >= lo && v <= hi));
+  }
+  if (c.eq !== undefined) {
+    const x = c.eq;
+    tests.push((v) => v === x);
+  }
+  const stale = c.stale;
+  return (ctx, leaves) => {
+    let ok = stale === undefined || ctx.stale(c.sensor) === stale;
+    if (ok && tests.length > 0) {
+      const v = read(ctx);
+      const on = leaves[leaf]!;
+      ok = v !== undefined && tests.every((t) => t(v, on));
+    }
+    leaves[leaf] = ok;
+    return ok;
+  };
+}
+
+export function compileCondition(root: Condition): CompiledCondition {
+  let leafCount = 0;
+  const build = (c: Condition): Eval => {
+    if (isSensorCondition(c)) return compileSensor(c, leafCount++);
+    if ('rule' in c) {
+      const id = c.rule;
+      return (ctx) => ctx.raised(id);
+    }
+    if ('all' in c) {
+      const xs = c.all.map(build);
+      return (ctx, leaves) => {
+        let ok = true;
+        for (const x of xs) if (!x(ctx, leaves)) ok = false;
+        return ok;
+      };
+    }
+    if ('any' in c) {
+      const xs = c.any.map(build);
+      return (ctx, leaves) => {
+        let ok = false;
+        for (const x of xs) if (x(ctx, leaves)) ok = true;
+        return ok;
+      };
+    }
+    const x = build(c.not);
+    return (ctx, leaves) => !x(ctx, leaves);
+  };
+  const evaluate = build(root);
+  return { evaluate, leafCount };
+}
