@@ -84,6 +84,17 @@ program
   .action(async (o: { config: string; from?: string; to?: string; sensor?: string; publish?: boolean }) => exit(await (await import('./replay.js')).replay(o, processIo)));
 
 program
+  .command('rules')
+  .description('rules across sensors (docs/rules.md)')
+  .command('test')
+  .description('backtest: run the config\'s rules and derived sensors over the journal and print when each would have raised and cleared')
+  .requiredOption('-c, --config <file>', 'YAML config file (its storage.path is read; the agent may be running)')
+  .option('--from <time>', 'ISO 8601: print events from this time (the rules still run over all the journal before it)')
+  .option('--to <time>', 'ISO 8601: stop here (exclusive)')
+  .option('--json', 'the events as they would go upstream (JSON lines)')
+  .action(async (o: { config: string; from?: string; to?: string; json?: boolean }) => exit(await (await import('./rules-test.js')).rulesTest(o, processIo)));
+
+program
   .command('simulate')
   .description('publish simulated sensor readings to a broker')
   .option('-u, --url <url>', 'broker to publish to', 'mqtt://127.0.0.1:1883')

@@ -66,7 +66,7 @@ describe('rules: for', () => {
     expect(r.states()).toEqual([]);
     r.ticks(T + 9 * M + S, T + 9 * M + 2 * S);
     expect(r.events).toHaveLength(1);
-    expect(r.events[0]).toMatchObject({ state: 'raised', since: T + 4 * M + 2, ts: T + 9 * M + S });
+    expect(r.events[0]).toMatchObject({ state: 'raised', since: T + 4 * M + 2, ts: T + 9 * M + 2 }); // the exact moment, noticed at the next tick
   });
   it('while raised, for does not apply again: a dip shorter than clearAfter keeps it raised', () => {
     const r = rig([{ ...warm, clearAfter: 30 * S }]);
@@ -81,7 +81,7 @@ describe('rules: for', () => {
     r.ticks(T + 7 * M + S, T + 7 * M + 29 * S);
     expect(r.events).toHaveLength(1);
     r.tick(T + 7 * M + 30 * S + 1);
-    expect(r.states()).toEqual(['warm:raised@300', 'warm:cleared@450.001']);
+    expect(r.states()).toEqual(['warm:raised@300', 'warm:cleared@450.001']); // false at 420.001, plus 30 s
   });
 });
 
@@ -146,7 +146,7 @@ describe('rules: count', () => {
     r.ticks(T + 4 * M + 2 * S, T + 10 * M);
     expect(r.events).toHaveLength(1);
     r.tick(T + 10 * M + 1);
-    expect(r.states()).toEqual(['door-flaps:raised@240', 'door-flaps:cleared@600.001']);
+    expect(r.states()).toEqual(['door-flaps:raised@240', 'door-flaps:cleared@600']); // when the first fell out
   });
   it('a value held true counts once', () => {
     const r = rig([{ id: 'c', when: { sensor: 'door', eq: 1 }, count: 2, within: 10 * M, severity: 'info' }]);

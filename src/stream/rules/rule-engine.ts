@@ -12,7 +12,7 @@ import type { AggregateName } from '../aggregate-names.js';
 import type { Sink } from '../staleness.js';
 import { compileCondition, conditionUses, type ConditionContext, type ConditionUses } from './conditions.js';
 import { compileExpression, type Expression } from './expression.js';
-import { clearEvent, freshRuleState, stepRule, type RuleMachine } from './rule-state.js';
+import { catchUp, clearEvent, freshRuleState, stepRule, type RuleMachine } from './rule-state.js';
 import type { DerivedSpec, RuleEvent, RuleSpec, SavedRules } from './rule-types.js';
 
 export interface RuleEngine {
@@ -162,12 +162,18 @@ export function createRuleEngine(specs: readonly RuleSpec[], derivedSpecs: reado
     return changed;
   };
   const all = machines.map((_, i) => i);
+  /** Moments due before `now` happen with the values that held then: before a new value lands. */
+  const catchUpAll = (list: readonly number[] | undefined, now: number, out: Sink<RuleEvent>) => {
+    if (list) for (const i of list) catchUp(machines[i]!, now, evidence[i]!, out);
+  };
 
   return {
     watches: (sensor) => bySensor.has(sensor) || derivedBySensor.has(sensor),
     observe(r, out, derivedOut) {
       const was = latest.get(r.sensor);
       if (was && r.ts < was.ts) return; // an older reading arriving late: the latest stands
+      const rules = bySensor.get(r.sensor);
+      catchUpAll(rules, r.receivedAt, out);
       latest.set(r.sensor, { ts: r.ts, value: r.value, at: r.receivedAt });
       const ds = derivedBySensor.get(r.sensor);
       if (ds) {
@@ -189,13 +195,13 @@ export function createRuleEngine(specs: readonly RuleSpec[], derivedSpecs: reado
           if (Number.isFinite(value)) derivedOut.push({ sensor: d.spec.sensor, ts, value, receivedAt: r.receivedAt });
         }
       }
-      const rules = bySensor.get(r.sensor);
       if (rules) step(rules, r.receivedAt, out);
     },
     wantsWindow: (sensor) => byWindow.has(sensor),
     window(sensor, values, now, out) {
       const rules = byWindow.get(sensor);
       if (!rules) return;
+      catchUpAll(rules, now, out);
       windows.set(sensor, { ...values });
       step(rules, now, out);
     },

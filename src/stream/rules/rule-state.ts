@@ -11,6 +11,13 @@
 //   the last step holds.
 // A true rule raises (unless it raised less than `cooldown` ago: then it raises when the
 // cooldown ends, if still true); a raised rule clears once it has been false for `clearAfter`.
+//
+// Times are exact, not those of the evaluation that noticed: a `for: 5m` hold raises at its
+// start + 5 minutes, a cooldown ends and a clearAfter runs out at their moments, whenever the
+// next evaluation comes (the next tick: within a second). Between two evaluations nothing a
+// rule reads changes, so each step first catches up to its time with what held since the
+// last one, then takes what holds now. Events therefore do not depend on when ticks fall,
+// which makes a backtest (`outpost rules test`) give the live run's events.
 import type { Sink } from '../staleness.js';
 import type { CompiledCondition, ConditionContext } from './conditions.js';
 import type { RuleEvent, RuleSpec, SavedRule } from './rule-types.js';
@@ -30,6 +37,7 @@ export function freshRuleState(key: string, leafCount: number, conds: number, sp
     leaves: new Array<boolean>(leafCount).fill(false),
     prev: new Array<boolean>(conds).fill(false),
     condSince: null,
+    metAt: null,
     times: spec.sequence ? new Array<number | null>(spec.sequence.length).fill(null) : [],
     fired: false,
     raised: false,
@@ -57,18 +65,79 @@ function evaluate(m: RuleMachine, i: number, ctx: ConditionContext): boolean {
 
 const before: boolean[] = [];
 
+interface Step {
+  m: RuleMachine;
+  values: () => Record<string, number>;
+  out: Sink<RuleEvent>;
+  changed: boolean;
+}
+
+/** When a rule met from `metAt` may raise: not before the cooldown since its last raise ends. */
+const gate = (s: SavedRule, cooldown: number, metAt: number) => (s.lastRaisedAt === null ? metAt : Math.max(metAt, s.lastRaisedAt + cooldown));
+
+function raise(st: Step, at: number): void {
+  const { m, out } = st;
+  const s = m.state;
+  const spec = m.spec;
+  s.raised = true;
+  s.raisedAt = at;
+  s.lastRaisedAt = at;
+  s.since = (spec.count !== undefined ? (s.times[0] ?? null) : s.condSince) ?? at;
+  s.falseSince = null;
+  st.changed = true;
+  out.push({ kind: 'event', type: 'rule', sensor: spec.id, ts: at, state: 'raised', severity: spec.severity, since: s.since, values: st.values(), ...(spec.message !== undefined && { message: spec.message }) });
+}
+
+function unmet(st: Step, at: number): void {
+  const s = st.m.state;
+  s.metAt = null;
+  if (s.raised && s.falseSince === null) s.falseSince = at;
+  st.changed = true;
+}
+
 /**
- * Steps the rule at `now`; pushes raised/cleared events. Returns whether its saved state
- * changed (a tick that changes a rule is journaled: replay must step it at the same moment).
+ * Brings the rule up to `now` with what held since its last evaluation: raises and clears due
+ * in between happen at their own moments, with the values that held then (call it before the
+ * values change). Idempotent at one `now`. Returns whether its state changed.
+ */
+export function catchUp(m: RuleMachine, now: number, values: () => Record<string, number>, out: Sink<RuleEvent>): boolean {
+  const st: Step = { m, values, out, changed: false };
+  const s = m.state;
+  const spec = m.spec;
+  const cooldown = spec.cooldown ?? 0;
+  if (spec.count !== undefined) {
+    const within = spec.within ?? Infinity;
+    while (s.times.length > 0 && now - s.times[0]! > within) {
+      const expiry = s.times[0]! + within;
+      if (s.metAt !== null && !s.raised && gate(s, cooldown, s.metAt) <= expiry) raise(st, gate(s, cooldown, s.metAt));
+      s.times.shift();
+      st.changed = true;
+      if (s.metAt !== null && s.times.length < spec.count) unmet(st, expiry);
+    }
+  }
+  if (s.metAt !== null && !s.raised && gate(s, cooldown, s.metAt) <= now) raise(st, gate(s, cooldown, s.metAt));
+  if (s.raised && s.falseSince !== null && s.falseSince + (spec.clearAfter ?? 0) <= now) {
+    out.push(clearEvent(m, s.falseSince + (spec.clearAfter ?? 0), values()));
+    st.changed = true;
+  }
+  return st.changed;
+}
+
+/**
+ * Steps the rule at `now`: catchUp, then what holds now; pushes raised/cleared events. Returns
+ * whether its saved state changed (a tick that changes a rule is journaled: replay must step
+ * it at the same moment).
  */
 export function stepRule(m: RuleMachine, now: number, ctx: ConditionContext, values: () => Record<string, number>, out: Sink<RuleEvent>): boolean {
   const s = m.state;
   const spec = m.spec;
-  let changed = false;
+  const cooldown = spec.cooldown ?? 0;
+  const clearAfter = spec.clearAfter ?? 0;
+  const st: Step = { m, values, out, changed: catchUp(m, now, values, out) };
+
+  // 2. What holds now.
   before.length = s.leaves.length;
   for (let j = 0; j < s.leaves.length; j++) before[j] = s.leaves[j]!;
-  let met: boolean;
-  let since: number | null;
   if (spec.sequence) {
     const k = m.conds.length;
     const within = spec.within ?? Infinity;
@@ -76,7 +145,7 @@ export function stepRule(m: RuleMachine, now: number, ctx: ConditionContext, val
       const t = s.times[i];
       if (t !== null && t !== undefined && now - t > within) {
         s.times[i] = null;
-        changed = true;
+        st.changed = true;
       }
     }
     const truths = m.conds.map((_, i) => evaluate(m, i, ctx));
@@ -87,86 +156,68 @@ export function stepRule(m: RuleMachine, now: number, ctx: ConditionContext, val
       if (i === 0) s.times[0] = now;
       else if (s.times[i - 1] !== null) s.times[i] = s.times[i - 1]!;
       else continue;
-      changed = true;
+      st.changed = true;
     }
     for (let i = 0; i < k; i++) {
       if (s.prev[i] !== truths[i]) {
         s.prev[i] = truths[i]!;
-        changed = true;
+        st.changed = true;
       }
     }
     if (s.times[k - 1] !== null) {
       s.condSince = s.times[k - 1]!;
       s.fired = true;
+      s.metAt = now;
       s.times.fill(null);
-      changed = true;
+      st.changed = true;
     }
     if (s.fired && !truths[k - 1]) {
       s.fired = false;
-      changed = true;
+      unmet(st, now);
     }
-    met = s.fired;
-    since = s.condSince;
   } else if (spec.count !== undefined) {
     const truth = evaluate(m, 0, ctx);
     if (truth && !s.prev[0]) {
       s.times.push(now);
       if (s.times.length > spec.count) s.times.shift();
-      changed = true;
+      if (s.times.length >= spec.count && s.metAt === null) s.metAt = now;
+      st.changed = true;
     }
     if (s.prev[0] !== truth) {
       s.prev[0] = truth;
-      changed = true;
+      st.changed = true;
     }
-    const within = spec.within ?? Infinity;
-    while (s.times.length > 0 && now - s.times[0]! > within) {
-      s.times.shift();
-      changed = true;
-    }
-    met = s.times.length >= spec.count;
-    since = met ? s.times[0]! : null;
   } else {
     const truth = evaluate(m, 0, ctx);
-    const condSince = truth ? (s.condSince ?? now) : null;
-    if (condSince !== s.condSince) {
-      s.condSince = condSince;
-      changed = true;
+    if (truth && s.condSince === null) {
+      s.condSince = now;
+      // A raised rule (false for less than clearAfter) is true again at once: `for` only delays a raise.
+      s.metAt = s.raised ? now : now + (spec.for ?? 0);
+      st.changed = true;
+    } else if (!truth && s.condSince !== null) {
+      s.condSince = null;
+      unmet(st, now);
     }
-    met = truth && (s.raised || now - condSince! >= (spec.for ?? 0));
-    since = condSince;
   }
-  for (let j = 0; j < s.leaves.length; j++) if (before[j] !== s.leaves[j]) changed = true;
+  for (let j = 0; j < s.leaves.length; j++) if (before[j] !== s.leaves[j]) st.changed = true;
 
-  if (met) {
+  if (s.metAt !== null && s.metAt <= now) {
     if (s.falseSince !== null) {
       s.falseSince = null;
-      changed = true;
+      st.changed = true;
     }
-    if (!s.raised && !(s.lastRaisedAt !== null && now - s.lastRaisedAt < (spec.cooldown ?? 0))) {
-      s.raised = true;
-      s.raisedAt = now;
-      s.lastRaisedAt = now;
-      s.since = since ?? now;
-      changed = true;
-      out.push({ kind: 'event', type: 'rule', sensor: spec.id, ts: now, state: 'raised', severity: spec.severity, since: s.since, values: values(), ...(spec.message !== undefined && { message: spec.message }) });
-    }
-  } else if (s.raised) {
-    if (s.falseSince === null) {
-      s.falseSince = now;
-      changed = true;
-    }
-    if (now - s.falseSince >= (spec.clearAfter ?? 0)) {
-      changed = true;
-      out.push(clearEvent(m, now, values()));
-    }
+    if (!s.raised && gate(s, cooldown, s.metAt) <= now) raise(st, gate(s, cooldown, s.metAt));
+  } else if (s.raised && s.falseSince !== null && s.falseSince + clearAfter <= now) {
+    out.push(clearEvent(m, s.falseSince + clearAfter, values()));
+    st.changed = true;
   }
-  return changed;
+  return st.changed;
 }
 
 /** Clears a raised rule (its condition ended, or it left the config); resets its raise. */
-export function clearEvent(m: RuleMachine, now: number, values: Record<string, number>, message?: string): RuleEvent {
+export function clearEvent(m: RuleMachine, at: number, values: Record<string, number>, message?: string): RuleEvent {
   const s = m.state;
-  const e: RuleEvent = { kind: 'event', type: 'rule', sensor: m.spec.id, ts: now, state: 'cleared', severity: m.spec.severity, since: s.since ?? now, raisedAt: s.raisedAt ?? now, values, ...((message ?? m.spec.message) !== undefined && { message: message ?? m.spec.message }) };
+  const e: RuleEvent = { kind: 'event', type: 'rule', sensor: m.spec.id, ts: at, state: 'cleared', severity: m.spec.severity, since: s.since ?? at, raisedAt: s.raisedAt ?? at, values, ...((message ?? m.spec.message) !== undefined && { message: message ?? m.spec.message }) };
   s.raised = false;
   s.raisedAt = null;
   s.since = null;

@@ -78,6 +78,8 @@ export interface SavedRule {
   /** Previous truth of `when` or of each sequence step (edges). */
   prev: boolean[];
   condSince: number | null;
+  /** The moment the rule is (or will be, for a `for` hold under way) true; null while it is not. */
+  metAt: number | null;
   /** Count rules: times the condition became true, within `within`. Sequences: each step's chain start. */
   times: Array<number | null>;
   fired: boolean;
