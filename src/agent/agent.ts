@@ -60,6 +60,12 @@ export function createAgent(opts: AgentOptions): Agent {
       sources: Object.fromEntries(parts.sources.map((s) => [s.name, s.health()])),
       presence: parts.stream?.presence(20),
       learning: parts.stream?.learning(5),
+      ...(config.rules.length > 0 && {
+        rules: {
+          rules: config.rules.length,
+          raised: (parts.stream?.rulesRaised() ?? []).slice(0, 20).map((r) => ({ rule: r.rule, severity: r.severity, since: new Date(r.since).toISOString(), raisedAt: new Date(r.raisedAt).toISOString() })),
+        },
+      }),
     });
 
   const agent: Agent = {

@@ -12,6 +12,7 @@ import { compileGlob } from '../stream/glob.js';
 import { renderBody, upstreamEncoder } from '../wire/render.js';
 import { reportProblems } from './check-config.js';
 import type { Io } from './io.js';
+import { timeRange } from './time-range.js';
 import { agentUrl } from './agent-url.js';
 
 export interface ReplayArgs {
@@ -26,12 +27,9 @@ export async function replay(a: ReplayArgs, io: Io): Promise<number> {
   const loaded = loadConfigFile(a.config);
   if (!loaded.ok) return reportProblems(a.config, loaded, io);
   const cfg = loaded.config;
-  const from = a.from === undefined ? -Infinity : Date.parse(a.from);
-  const to = a.to === undefined ? Infinity : Date.parse(a.to);
-  if (Number.isNaN(from) || Number.isNaN(to)) {
-    io.err(`--from/--to: write ISO 8601 times, e.g. 2026-11-22T10:00:00Z`);
-    return 64;
-  }
+  const range = timeRange(a, io);
+  if (!range) return 64;
+  const { from, to } = range;
   if (!existsSync(cfg.storage.path)) {
     io.err(`outpost replay: ${cfg.storage.path} does not exist: nothing was journaled yet`);
     return 1;

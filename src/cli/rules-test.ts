@@ -11,6 +11,7 @@ import { iso } from '../stream/iso-time.js';
 import type { RuleEvent } from '../stream/stream.js';
 import { reportProblems } from './report-problems.js';
 import type { Io } from './io.js';
+import { timeRange } from './time-range.js';
 
 export interface RulesTestArgs {
   config: string;
@@ -32,12 +33,9 @@ export async function rulesTest(a: RulesTestArgs, io: Io): Promise<number> {
   const loaded = loadConfigFile(a.config);
   if (!loaded.ok) return reportProblems(a.config, loaded, io);
   const cfg = loaded.config;
-  const from = a.from === undefined ? -Infinity : Date.parse(a.from);
-  const to = a.to === undefined ? Infinity : Date.parse(a.to);
-  if (Number.isNaN(from) || Number.isNaN(to)) {
-    io.err('--from/--to: write ISO 8601 times, e.g. 2026-11-22T10:00:00Z');
-    return 64;
-  }
+  const range = timeRange(a, io);
+  if (!range) return 64;
+  const { from, to } = range;
   if (cfg.rules.length === 0) {
     io.err(`outpost rules test: ${a.config} has no rules`);
     return 1;

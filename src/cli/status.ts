@@ -21,6 +21,7 @@ interface StatusDoc {
   alarms?: number[];
   presence?: { staleSensors: number; stale: string[]; offlineDevices: number };
   learning?: { detectors: number; learning: number; least: Array<{ sensor: string; detector: string; progress: number }> };
+  rules?: { rules: number; raised: Array<{ rule: string; severity: string; since: string; raisedAt: string }> };
   sources?: Record<string, { devices?: Record<string, string> }>;
   latest?: Array<{ sensor: string; start: number; end: number; count: number; values: Record<string, number> }>;
 }
@@ -86,6 +87,10 @@ export async function status(file: string, io: Io, opts: { json?: boolean } = {}
     const least = l.least.map((x) => `${x.sensor} ${x.detector} ${Math.round(x.progress * 100)}%`).join(', ');
     io.out(`  learning    ${l.learning} of ${l.detectors} detectors still warming up (no verdicts yet); least advanced: ${least}`);
   } else if (doc.learning) io.out(`  learning    all ${doc.learning.detectors} detectors past their warm-up`);
+  if (doc.rules) {
+    const raised = doc.rules.raised.map((r) => `${r.rule} (${r.severity}, since ${r.since})`).join(', ');
+    io.out(`  rules       ${doc.rules.rules} rule(s); ${raised ? `raised: ${raised}` : 'none raised'}`);
+  }
   if (doc.alarms && doc.alarms.length > 0) io.out(`  alarms      on: GPIO ${doc.alarms.join(', ')}`);
   if (doc.latest && doc.latest.length > 0) {
     io.out('  latest summaries:');

@@ -35,6 +35,7 @@ export interface HealthInputs {
   sources: Health['sources'];
   presence?: { stale: string[]; staleCount: number; offline: number };
   learning?: Health['learning'];
+  rules?: Health['rules'];
 }
 
 export function buildHealth(i: HealthInputs): Health {
@@ -47,6 +48,7 @@ export function buildHealth(i: HealthInputs): Health {
     emitted: { summaries: i.stats.summaries, anomalies: i.stats.anomalies, events: i.stats.events },
     ...(i.presence && { presence: { staleSensors: i.presence.staleCount, stale: i.presence.stale, offlineDevices: i.presence.offline } }),
     ...(i.learning && { learning: i.learning }),
+    ...(i.rules && { rules: i.rules }),
     backlog: {
       rows: i.outbox.rows,
       bytes: i.outbox.bytes,

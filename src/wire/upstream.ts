@@ -129,6 +129,13 @@ export const healthMessage = z
       })
       .optional()
       .describe('detector warm-up: a sensor whose detectors still learn is not yet protected'),
+    rules: z
+      .object({
+        rules: count.describe('rules in the config'),
+        raised: z.array(z.object({ rule: z.string(), severity: z.enum(['info', 'warning', 'major', 'critical']), since: isoTime, raisedAt: isoTime })).describe('rules raised now (up to 20)'),
+      })
+      .optional()
+      .describe('rules (config rules:), present when the config has any'),
     backlog: z.object({ rows: count, bytes: count, oldestAgeS: z.number().nullable() }),
     uplink: z.object({
       state: z.string(),

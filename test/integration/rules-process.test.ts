@@ -32,7 +32,8 @@ describe('rules in a real process', () => {
         fleetUrl: fleet.url,
         windowSize: '2s',
         detectors: '[ { type: threshold, max: 2000 } ]',
-        extra: `rules:
+        extra: `schedules: { health: "* * * * * *" }
+rules:
   - { id: fridge-warm, when: { sensor: fridge/temp, above: 8 }, for: 4s, severity: major, message: fridge too warm }
 derived:
   - { sensor: line1/power, expr: "line1/voltage * line1/current" }
@@ -86,9 +87,13 @@ derived:
     await sleep(500);
     b.agent.child.kill('SIGKILL');
     await b.agent.done;
+    const healthBefore = fleet.received.length;
     const c = await launch();
     await sleep(2500);
     expect(ruleEvents().filter((e) => e.state === 'raised').map((e) => e.id)).toEqual([raised.id]);
+    // Its health says the rule is still raised, since when.
+    const health = fleet.received.slice(healthBefore).filter((m) => m.topic === 'outpost/test-01/health').at(-1)!.json!;
+    expect(health.rules).toEqual({ rules: 1, raised: [{ rule: 'fridge-warm', severity: 'major', since: raised.since, raisedAt: raised.ts }] });
     await c.pub.publishAsync('sensors/fridge/temp', JSON.stringify({ value: 7 }), { qos: 1 });
     await waitFor('the rule cleared', () => ruleEvents().some((e) => e.state === 'cleared'), 10_000);
     c.agent.child.kill('SIGTERM');
