@@ -2,7 +2,7 @@
 import { cpus, totalmem } from 'node:os';
 import { benchIngest } from './ingest.js';
 import { benchQos1, type Qos1Result } from './qos1.js';
-import { benchStream } from './stream.js';
+import { benchRules, benchStream } from './stream.js';
 import { benchRestart } from './restart.js';
 import { benchOutboxAppend, benchDrain } from './outbox.js';
 import { benchDiskWrites } from './disk-writes.js';
@@ -21,9 +21,26 @@ if (!only || only === 'stream') {
     benchStream({ quantiles: true }),
     benchStream({ detectors: [{ type: 'novelty', threshold: 0.5, minSamples: 100, learnFor: 86_400_000, daily: true, cooldown: 20, severity: 'warning' }] }),
   ];
+  // 100 rules over the 1,000 sensors, alternated with the same stream without them (medians of 3):
+  // every sensor read by a rule of 10 (heavy), and rules of 2 sensors (a fifth of them read).
+  const heavy = benchRules(1000, 100, 10);
+  const typical = benchRules(1000, 100, 2);
+  const runs: Record<'without' | 'heavy' | 'typical', number[]> = { without: [], heavy: [], typical: [] };
+  for (let i = 0; i < 3; i++) {
+    runs.without.push(benchStream({ readings: 2_000_000 }).readingsPerS);
+    runs.heavy.push(benchStream({ readings: 2_000_000, rules: heavy }).readingsPerS);
+    runs.typical.push(benchStream({ readings: 2_000_000, rules: typical }).readingsPerS);
+  }
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1]!;
+  rows.push({ ...rows[0]!, readings: 2_000_000, rules: 100, readingsPerS: median(runs.typical) });
   console.log('\nstream stage alone (one core, parse excluded)');
-  console.log('| sensors | readings | detectors | quantiles | readings/s |\n|---|---|---|---|---|');
-  for (const r of rows) console.log(`| ${r.sensors} | ${r.readings} | ${r.detectors} | ${r.quantiles ? 'p50-p99' : 'no'} | ${r.readingsPerS.toLocaleString('en')} |`);
+  console.log('| sensors | readings | detectors | quantiles | rules | readings/s |\n|---|---|---|---|---|---|');
+  for (const r of rows) console.log(`| ${r.sensors} | ${r.readings} | ${r.detectors} | ${r.quantiles ? 'p50-p99' : 'no'} | ${r.rules} | ${r.readingsPerS.toLocaleString('en')} |`);
+  const base = median(runs.without);
+  for (const [name, xs, what] of [['typical', runs.typical, 'rules of 2 sensors, 200 of the 1,000 read'], ['heavy', runs.heavy, 'rules of 10 sensors, every sensor read']] as const) {
+    const m = median(xs);
+    console.log(`100 rules over 1,000 sensors, ${what} (alternating runs, medians of 3): ${m.toLocaleString('en')} vs ${base.toLocaleString('en')} readings/s without = ${(m / base).toFixed(3)} of the throughput (cost ${((1 - m / base) * 100).toFixed(1)}%; ${name})`);
+  }
 }
 
 if (!only || only === 'fields') {

@@ -98,7 +98,8 @@ export function createStaleness(saved: SavedPresence = []): Staleness {
       }
       // Readings of one message arrive together: that is not a cadence. The long silence that
       // just ended is not one either (it would teach the sensor that silence is normal).
-      if (gap >= 1 && !(gap > limitOf(p, settings))) {
+      // (A gap within the minimum cannot pass a limit from the cadence: no median needed then.)
+      if (gap >= 1 && ((settings.staleAfterMs === undefined && gap <= settings.minimumMs) || !(gap > limitOf(p, settings)))) {
         p.intervals[p.next] = gap;
         p.next = (p.next + 1) % RING;
         p.limit = NaN;

@@ -13,7 +13,7 @@ import { createDetector, isGroupSpec, type SensorDetectorSpec } from './detector
 import { createDeviceGroup, groupKey, type DeviceGroup, type SavedGroup } from './detectors/device-group.js';
 import { createStaleness, DEFAULT_STALE, type StaleEvent, type StaleSettings } from './staleness.js';
 import { createAvailability, type AvailabilityEvent } from './availability.js';
-import { createRuleEngine, type RuleEngine } from './rules/rule-engine.js';
+import { createRuleEngine, type RuleEngine, type Watch } from './rules/rule-engine.js';
 import type { Reading } from './reading.js';
 import type { PipelineSpec, SavedStream, Stream, StreamOptions, StreamOutput } from './stream-types.js';
 
@@ -105,7 +105,8 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
   const staleOn = saved === undefined || saved.presence !== undefined;
   const availability = createAvailability(saved?.availability);
   const events: Array<StaleEvent | AvailabilityEvent> = [];
-  const routes = new Map<string, PipelineState | null>();
+  /** Per sensor: its pipeline (null: none) and what of rules it feeds (cached together: one lookup a reading). */
+  const routes = new Map<string, { p: PipelineState | null; w: Watch | undefined }>();
   /** Group detectors of every pipeline, and those each sensor feeds (cached like routes). */
   const allGroups = pipelines.flatMap((p) => p.groups);
   const groupRoutes = new Map<string, PipelineState['groups']>();
@@ -115,16 +116,16 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
       ? createRuleEngine(options.rules ?? [], options.derived ?? [], (sensor) => staleness.isRaised(sensor), saved?.rules)
       : undefined;
 
-  const route = (sensor: string): PipelineState | null => {
-    let p = routes.get(sensor);
-    if (p === undefined) {
-      p = pipelines.find((x) => x.matches(sensor)) ?? null;
-      routes.set(sensor, p);
+  const routeOf = (sensor: string) => {
+    let x = routes.get(sensor);
+    if (x === undefined) {
+      x = { p: pipelines.find((p) => p.matches(sensor)) ?? null, w: rules?.watchOf(sensor) };
+      routes.set(sensor, x);
     }
-    return p;
+    return x;
   };
+  const route = (sensor: string): PipelineState | null => routeOf(sensor).p;
 
-  /** `now`: the wall clock of complete windows (rules that test aggregates step then). */
   const drainClosed = (p: PipelineState, out: StreamOutput[], now?: number) => {
     for (const w of closed) {
       const i = out.push({
@@ -163,10 +164,11 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
   const derivedScratch: Reading[][] = [];
   /** A reading through rules and derived sensors; derived readings are fed in turn (depth-bounded: the config refuses cycles). */
   const feed = (r: Reading, out: StreamOutput[], depth: number): ReturnType<Stream['ingest']> => {
-    const outcome = route1(r, out);
-    if (!rules?.watches(r.sensor)) return outcome;
+    const rt = routeOf(r.sensor);
+    const outcome = route1(r, out, rt.p);
+    if (!rt.w) return outcome;
     const derived = (derivedScratch[depth] ??= []);
-    rules.observe(r, out, derived);
+    rules!.observe(rt.w, r, out, derived);
     if (derived.length > 0) {
       const batch = derived.splice(0);
       if (depth < 16) for (const d of batch) feed(d, out, depth + 1);
@@ -174,8 +176,7 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
     return outcome === 'unrouted' ? 'ok' : outcome;
   };
 
-  const route1 = (r: Reading, out: StreamOutput[]): ReturnType<Stream['ingest']> => {
-      const p = route(r.sensor);
+  const route1 = (r: Reading, out: StreamOutput[], p: PipelineState | null): ReturnType<Stream['ingest']> => {
       if (!p) return 'unrouted';
       if (tombstones.size > 0) {
         const reported = tombstones.get(r.sensor);
@@ -218,7 +219,7 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
   };
 
   return {
-    ingest: (r, out) => (rules ? feed(r, out, 0) : route1(r, out)),
+    ingest: (r, out) => (rules ? feed(r, out, 0) : route1(r, out, route(r.sensor))),
     tick(now, out) {
       let changed = false;
       if (idleTtlMs > 0) {

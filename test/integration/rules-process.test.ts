@@ -72,8 +72,8 @@ derived:
     expect(raised).toMatchObject({ kind: 'rule', rule: 'fridge-warm', state: 'raised', severity: 'major', message: 'fridge too warm', values: { 'fridge/temp': 9 } });
     expect(since).toBeGreaterThanOrEqual(t0 - 5);
     expect(since).toBeLessThanOrEqual(acked + 5); // the start from before the kill
-    expect(ts - since).toBeGreaterThanOrEqual(4000);
-    expect(ts).toBeLessThanOrEqual(Math.max(since + 4000, ready) + 2500); // the first ticks after the restart
+    expect(ts - since).toBe(4000); // the moment the hold reached 4 s (the agent was down then: it held all along)
+    expect(Date.now()).toBeLessThanOrEqual(Math.max(since + 4000, ready) + 3000); // noticed at the first ticks after the restart
     expect(raised.heldS).toBe((ts - since) / 1000);
 
     // Derived: line1/power = 230 V x 10 A = 2300, past the threshold of 2000, in a window of its own.

@@ -5,18 +5,25 @@
 import type { AggregateName } from '../aggregate-names.js';
 import type { Condition, SensorCondition } from './rule-types.js';
 
+/** A place a condition reads a number from, bound once at compile time (no lookup per reading). */
+export interface Slot {
+  /** undefined before the first value. */
+  value: number | undefined;
+}
+
 export interface ConditionContext {
-  /** The sensor's latest value (by event time), undefined before its first reading. */
-  value(sensor: string): number | undefined;
+  /** The sensor's latest value (by event time). */
+  value(sensor: string): Slot;
   /** An aggregate of its latest complete window. */
-  aggregate(sensor: string, name: AggregateName): number | undefined;
+  aggregate(sensor: string, name: AggregateName): Slot;
   stale(sensor: string): boolean;
-  raised(rule: string): boolean;
+  /** Whether the rule is raised now (a getter over its state). */
+  raised(rule: string): () => boolean;
 }
 
 export interface CompiledCondition {
-  /** `leaves`: the flags, updated in place. */
-  evaluate(ctx: ConditionContext, leaves: boolean[]): boolean;
+  /** `leaves`: the rule's flags, updated in place. */
+  evaluate(leaves: boolean[]): boolean;
   leafCount: number;
 }
 
@@ -45,11 +52,11 @@ export function conditionUses(c: Condition, into: ConditionUses = { values: [], 
   return into;
 }
 
-type Eval = (ctx: ConditionContext, leaves: boolean[]) => boolean;
+type Eval = (leaves: boolean[]) => boolean;
 
-function compileSensor(c: SensorCondition, leaf: number): Eval {
+function compileSensor(c: SensorCondition, leaf: number, ctx: ConditionContext): Eval {
   const h = c.hysteresis ?? 0;
-  const read = c.aggregate ? (ctx: ConditionContext) => ctx.aggregate(c.sensor, c.aggregate!) : (ctx: ConditionContext) => ctx.value(c.sensor);
+  const slot = c.aggregate ? ctx.aggregate(c.sensor, c.aggregate) : ctx.value(c.sensor);
   const tests: Array<(v: number, on: boolean) => boolean> = [];
   if (c.above !== undefined) {
     const x = c.above;
@@ -68,10 +75,21 @@ function compileSensor(c: SensorCondition, leaf: number): Eval {
     tests.push((v) => v === x);
   }
   const stale = c.stale;
-  return (ctx, leaves) => {
-    let ok = stale === undefined || ctx.stale(c.sensor) === stale;
+  const sensor = c.sensor;
+  if (stale === undefined && tests.length === 1) {
+    // The common case, without the loop.
+    const test = tests[0]!;
+    return (leaves) => {
+      const v = slot.value;
+      const ok = v !== undefined && test(v, leaves[leaf]!);
+      leaves[leaf] = ok;
+      return ok;
+    };
+  }
+  return (leaves) => {
+    let ok = stale === undefined || ctx.stale(sensor) === stale;
     if (ok && tests.length > 0) {
-      const v = read(ctx);
+      const v = slot.value;
       const on = leaves[leaf]!;
       ok = v !== undefined && tests.every((t) => t(v, on));
     }
@@ -80,32 +98,33 @@ function compileSensor(c: SensorCondition, leaf: number): Eval {
   };
 }
 
-export function compileCondition(root: Condition): CompiledCondition {
+/** Compiles `root` with its reads bound through `ctx`; its flags are leaves[base...]. */
+export function compileCondition(root: Condition, ctx: ConditionContext, base = 0): CompiledCondition {
   let leafCount = 0;
   const build = (c: Condition): Eval => {
-    if (isSensorCondition(c)) return compileSensor(c, leafCount++);
+    if (isSensorCondition(c)) return compileSensor(c, base + leafCount++, ctx);
     if ('rule' in c) {
-      const id = c.rule;
-      return (ctx) => ctx.raised(id);
+      const raised = ctx.raised(c.rule);
+      return () => raised();
     }
     if ('all' in c) {
       const xs = c.all.map(build);
-      return (ctx, leaves) => {
+      return (leaves) => {
         let ok = true;
-        for (const x of xs) if (!x(ctx, leaves)) ok = false;
+        for (let i = 0; i < xs.length; i++) if (!xs[i]!(leaves)) ok = false;
         return ok;
       };
     }
     if ('any' in c) {
       const xs = c.any.map(build);
-      return (ctx, leaves) => {
+      return (leaves) => {
         let ok = false;
-        for (const x of xs) if (x(ctx, leaves)) ok = true;
+        for (let i = 0; i < xs.length; i++) if (xs[i]!(leaves)) ok = true;
         return ok;
       };
     }
     const x = build(c.not);
-    return (ctx, leaves) => !x(ctx, leaves);
+    return (leaves) => !x(leaves);
   };
   const evaluate = build(root);
   return { evaluate, leafCount };

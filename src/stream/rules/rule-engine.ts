@@ -10,16 +10,16 @@
 import type { Reading } from '../reading.js';
 import type { AggregateName } from '../aggregate-names.js';
 import type { Sink } from '../staleness.js';
-import { compileCondition, conditionUses, type ConditionContext, type ConditionUses } from './conditions.js';
+import { compileCondition, conditionUses, type ConditionContext, type ConditionUses, type Slot } from './conditions.js';
 import { compileExpression, type Expression } from './expression.js';
 import { catchUp, clearEvent, freshRuleState, stepRule, type RuleMachine } from './rule-state.js';
 import type { DerivedSpec, RuleEvent, RuleSpec, SavedRules } from './rule-types.js';
 
 export interface RuleEngine {
-  /** Whether readings of `sensor` matter to a rule or a derived sensor. */
-  watches(sensor: string): boolean;
-  /** A reading arrived: rules that read it step; derived readings it completes go to `derived`. */
-  observe(r: Reading, out: Sink<RuleEvent>, derived: Reading[]): void;
+  /** What readings of `sensor` matter to (rules, derived sensors), or undefined: the caller may cache it per sensor. */
+  watchOf(sensor: string): Watch | undefined;
+  /** A reading of a watched sensor arrived: rules that read it step; derived readings it completes go to `derived`. */
+  observe(w: Watch, r: Reading, out: Sink<RuleEvent>, derived: Reading[]): void;
   /** Whether a rule tests this sensor's window aggregates. */
   wantsWindow(sensor: string): boolean;
   /** A complete window of `sensor` closed at `now` (wall clock). */
@@ -73,10 +73,17 @@ export function usesOf(r: RuleSpec): ConditionUses {
   return uses;
 }
 
-interface Latest {
+/** A sensor's latest reading (value undefined before the first): conditions hold a reference. */
+interface Latest extends Slot {
   ts: number;
-  value: number;
   at: number;
+}
+
+/** What a watched sensor's reading goes to. */
+export interface Watch {
+  slot: Latest;
+  rules: number[] | undefined;
+  derived: Derived[] | undefined;
 }
 
 interface Derived {
@@ -84,29 +91,58 @@ interface Derived {
   expr: Expression;
   maxAge: number;
   scratch: number[];
+  inputs: Latest[];
 }
 
 export function createRuleEngine(specs: readonly RuleSpec[], derivedSpecs: readonly DerivedSpec[], isStale: (sensor: string) => boolean, saved?: SavedRules): RuleEngine {
   const ordered = ruleOrder(specs);
   const savedByKey = new Map((saved?.rules ?? []).map((s) => [s.key, s]));
-  const machines: RuleMachine[] = ordered.map((spec) => {
-    const conds = (spec.sequence ?? [spec.when!]).map(compileCondition);
-    const offsets: number[] = [];
+  const index = new Map(ordered.map((r, i) => [r.id, i]));
+  const machines: RuleMachine[] = [];
+
+  // Every sensor and aggregate a rule or derived sensor reads has one slot, bound into the
+  // compiled conditions (no lookup per reading).
+  const latest = new Map<string, Latest>();
+  const slot = (sensor: string): Latest => {
+    let l = latest.get(sensor);
+    if (!l) latest.set(sensor, (l = { ts: -Infinity, value: undefined, at: -Infinity }));
+    return l;
+  };
+  for (const [sensor, ts, value, at] of saved?.latest ?? []) Object.assign(slot(sensor), { ts, value, at });
+  const windows = new Map<string, Partial<Record<AggregateName, number>>>(saved?.windows ?? []);
+  const aggregates = new Map<string, Map<AggregateName, Slot>>();
+  const aggregateSlot = (sensor: string, name: AggregateName): Slot => {
+    let bySensor = aggregates.get(sensor);
+    if (!bySensor) aggregates.set(sensor, (bySensor = new Map()));
+    let x = bySensor.get(name);
+    if (!x) bySensor.set(name, (x = { value: windows.get(sensor)?.[name] }));
+    return x;
+  };
+  const ctx: ConditionContext = {
+    value: slot,
+    aggregate: aggregateSlot,
+    stale: isStale,
+    raised: (rule) => {
+      const i = index.get(rule);
+      return () => (i === undefined ? false : (machines[i]?.state.raised ?? false));
+    },
+  };
+  for (const spec of ordered) {
     let n = 0;
-    for (const c of conds) {
-      offsets.push(n);
-      n += c.leafCount;
-    }
+    const conds = (spec.sequence ?? [spec.when!]).map((c) => {
+      const compiled = compileCondition(c, ctx, n);
+      n += compiled.leafCount;
+      return compiled;
+    });
     const key = ruleKey(spec);
     const prior = savedByKey.get(key);
     savedByKey.delete(key);
     const state = prior ? structuredClone(prior) : freshRuleState(key, n, conds.length, spec);
-    return { spec, conds, offsets, state };
-  });
+    machines.push({ spec, conds, state, before: new Array<boolean>(n).fill(false), truths: new Array<boolean>(conds.length).fill(false) });
+  }
   // Saved rules no longer configured: kept until retire() clears them (the hand-over after a restart).
-  const orphans: RuleMachine[] = [...savedByKey.values()].map((state) => ({ spec: JSON.parse(state.key) as RuleSpec, conds: [], offsets: [], state: structuredClone(state) }));
+  const orphans: RuleMachine[] = [...savedByKey.values()].map((state) => ({ spec: JSON.parse(state.key) as RuleSpec, conds: [], state: structuredClone(state), before: [], truths: [] }));
   const uses = machines.map((m) => usesOf(m.spec));
-  const index = new Map(machines.map((m, i) => [m.spec.id, i]));
 
   // For each sensor: the rules to step on its reading (those that read it, and those that read
   // them), in dependency order. Likewise for window aggregates.
@@ -133,20 +169,14 @@ export function createRuleEngine(specs: readonly RuleSpec[], derivedSpecs: reado
 
   const derived: Derived[] = derivedSpecs.map((spec) => {
     const expr = compileExpression(spec.expr);
-    return { spec, expr, maxAge: spec.maxAge ?? DEFAULT_DERIVED_MAX_AGE, scratch: new Array<number>(expr.inputs.length).fill(0) };
+    return { spec, expr, maxAge: spec.maxAge ?? DEFAULT_DERIVED_MAX_AGE, scratch: new Array<number>(expr.inputs.length).fill(0), inputs: expr.inputs.map(slot) };
   });
   const derivedBySensor = new Map<string, Derived[]>();
   for (const d of derived) for (const input of d.expr.inputs) (derivedBySensor.get(input) ?? derivedBySensor.set(input, []).get(input)!).push(d);
+  /** Per watched sensor, all a reading needs: one lookup on the hot path. */
+  const watched = new Map<string, Watch>();
+  for (const sensor of new Set([...bySensor.keys(), ...derivedBySensor.keys()])) watched.set(sensor, { slot: slot(sensor), rules: bySensor.get(sensor), derived: derivedBySensor.get(sensor) });
 
-  const latest = new Map<string, Latest>((saved?.latest ?? []).map(([s, ts, value, at]) => [s, { ts, value, at }]));
-  const windows = new Map<string, Partial<Record<AggregateName, number>>>(saved?.windows ?? []);
-
-  const ctx: ConditionContext = {
-    value: (sensor) => latest.get(sensor)?.value,
-    aggregate: (sensor, name) => windows.get(sensor)?.[name],
-    stale: isStale,
-    raised: (rule) => machines[index.get(rule)!]?.state.raised ?? false,
-  };
   const valuesOf = (i: number) => () => {
     const vs: Record<string, number> = {};
     for (const v of uses[i]!.values) {
@@ -156,39 +186,41 @@ export function createRuleEngine(specs: readonly RuleSpec[], derivedSpecs: reado
     return vs;
   };
   const evidence = machines.map((_, i) => valuesOf(i));
-  const step = (list: readonly number[], now: number, out: Sink<RuleEvent>) => {
+  /** `track`: whether the caller needs to know of a change (ticks). */
+  const step = (list: readonly number[], now: number, out: Sink<RuleEvent>, track = false) => {
     let changed = false;
-    for (const i of list) if (stepRule(machines[i]!, now, ctx, evidence[i]!, out)) changed = true;
+    for (let j = 0; j < list.length; j++) if (stepRule(machines[list[j]!]!, now, evidence[list[j]!]!, out, track)) changed = true;
     return changed;
   };
   const all = machines.map((_, i) => i);
   /** Moments due before `now` happen with the values that held then: before a new value lands. */
   const catchUpAll = (list: readonly number[] | undefined, now: number, out: Sink<RuleEvent>) => {
-    if (list) for (const i of list) catchUp(machines[i]!, now, evidence[i]!, out);
+    if (list) for (let j = 0; j < list.length; j++) catchUp(machines[list[j]!]!, now, evidence[list[j]!]!, out);
   };
 
   return {
-    watches: (sensor) => bySensor.has(sensor) || derivedBySensor.has(sensor),
-    observe(r, out, derivedOut) {
-      const was = latest.get(r.sensor);
-      if (was && r.ts < was.ts) return; // an older reading arriving late: the latest stands
-      const rules = bySensor.get(r.sensor);
+    watchOf: (sensor) => watched.get(sensor),
+    observe(w, r, out, derivedOut) {
+      const l = w.slot;
+      if (r.ts < l.ts) return; // an older reading arriving late: the latest stands
+      const rules = w.rules;
       catchUpAll(rules, r.receivedAt, out);
-      latest.set(r.sensor, { ts: r.ts, value: r.value, at: r.receivedAt });
-      const ds = derivedBySensor.get(r.sensor);
+      l.ts = r.ts;
+      l.value = r.value;
+      l.at = r.receivedAt;
+      const ds = w.derived;
       if (ds) {
         for (const d of ds) {
           let ts = -Infinity;
           let fresh = true;
-          const inputs = d.expr.inputs;
-          for (let j = 0; j < inputs.length; j++) {
-            const l = latest.get(inputs[j]!);
-            if (!l || r.receivedAt - l.at > d.maxAge) {
+          for (let j = 0; j < d.inputs.length; j++) {
+            const input = d.inputs[j]!;
+            if (input.value === undefined || r.receivedAt - input.at > d.maxAge) {
               fresh = false;
               break;
             }
-            d.scratch[j] = l.value;
-            if (l.ts > ts) ts = l.ts;
+            d.scratch[j] = input.value;
+            if (input.ts > ts) ts = input.ts;
           }
           if (!fresh) continue;
           const value = d.expr.evaluate(d.scratch);
@@ -203,9 +235,10 @@ export function createRuleEngine(specs: readonly RuleSpec[], derivedSpecs: reado
       if (!rules) return;
       catchUpAll(rules, now, out);
       windows.set(sensor, { ...values });
+      for (const [name, x] of aggregates.get(sensor) ?? []) x.value = values[name];
       step(rules, now, out);
     },
-    tick: (now, out) => step(all, now, out),
+    tick: (now, out) => step(all, now, out, true),
     raised: () => machines.filter((m) => m.state.raised).map((m) => ({ rule: m.spec.id, severity: m.spec.severity, since: m.state.since ?? 0, raisedAt: m.state.raisedAt ?? 0 })),
     retire(now, out) {
       for (const m of orphans) if (m.state.raised) out.push(clearEvent(m, now, {}, 'the rule was removed or changed in the config'));
@@ -213,7 +246,7 @@ export function createRuleEngine(specs: readonly RuleSpec[], derivedSpecs: reado
     },
     keys: () => machines.map((m) => m.state.key),
     save: () => ({
-      latest: [...latest].map(([s, l]): [string, number, number, number] => [s, l.ts, l.value, l.at]),
+      latest: [...latest].filter(([, l]) => l.value !== undefined).map(([s, l]): [string, number, number, number] => [s, l.ts, l.value!, l.at]),
       windows: [...windows],
       rules: [...machines, ...orphans.filter((m) => m.state.raised)].map((m) => m.state),
     }),

@@ -19,16 +19,17 @@
 // last one, then takes what holds now. Events therefore do not depend on when ticks fall,
 // which makes a backtest (`outpost rules test`) give the live run's events.
 import type { Sink } from '../staleness.js';
-import type { CompiledCondition, ConditionContext } from './conditions.js';
+import type { CompiledCondition } from './conditions.js';
 import type { RuleEvent, RuleSpec, SavedRule } from './rule-types.js';
 
 export interface RuleMachine {
   spec: RuleSpec;
-  /** The conditions: [when], or the sequence's steps. */
+  /** The conditions: [when], or the sequence's steps (each with its own range of state.leaves). */
   conds: CompiledCondition[];
-  /** Where each condition's leaves start in state.leaves. */
-  offsets: number[];
   state: SavedRule;
+  /** Scratch: the leaves before a step, the steps' truths (no allocation per step). */
+  before: boolean[];
+  truths: boolean[];
 }
 
 export function freshRuleState(key: string, leafCount: number, conds: number, spec: RuleSpec): SavedRule {
@@ -48,28 +49,25 @@ export function freshRuleState(key: string, leafCount: number, conds: number, sp
   };
 }
 
-const scratch: boolean[] = [];
-
-/** Evaluates a condition on its slice of the leaves. */
-function evaluate(m: RuleMachine, i: number, ctx: ConditionContext): boolean {
-  const c = m.conds[i]!;
-  const off = m.offsets[i]!;
-  const leaves = m.state.leaves;
-  if (off === 0 && c.leafCount === leaves.length) return c.evaluate(ctx, leaves);
-  scratch.length = c.leafCount;
-  for (let j = 0; j < c.leafCount; j++) scratch[j] = leaves[off + j]!;
-  const ok = c.evaluate(ctx, scratch);
-  for (let j = 0; j < c.leafCount; j++) leaves[off + j] = scratch[j]!;
-  return ok;
+function evaluate(m: RuleMachine, i: number): boolean {
+  return m.conds[i]!.evaluate(m.state.leaves);
 }
-
-const before: boolean[] = [];
 
 interface Step {
   m: RuleMachine;
   values: () => Record<string, number>;
   out: Sink<RuleEvent>;
   changed: boolean;
+}
+
+/** The step under way (steps do not nest; one object, no allocation per step). */
+const current: Step = { m: undefined as unknown as RuleMachine, values: () => ({}), out: [], changed: false };
+function begin(m: RuleMachine, values: () => Record<string, number>, out: Sink<RuleEvent>, changed: boolean): Step {
+  current.m = m;
+  current.values = values;
+  current.out = out;
+  current.changed = changed;
+  return current;
 }
 
 /** When a rule met from `metAt` may raise: not before the cooldown since its last raise ends. */
@@ -101,9 +99,11 @@ function unmet(st: Step, at: number): void {
  * values change). Idempotent at one `now`. Returns whether its state changed.
  */
 export function catchUp(m: RuleMachine, now: number, values: () => Record<string, number>, out: Sink<RuleEvent>): boolean {
-  const st: Step = { m, values, out, changed: false };
   const s = m.state;
   const spec = m.spec;
+  // Nothing can be due: no pending raise, no pending clear, no occurrence to expire (most calls).
+  if ((s.metAt === null || s.raised) && s.falseSince === null && (spec.count === undefined || s.times.length === 0 || now - s.times[0]! <= (spec.within ?? Infinity))) return false;
+  const st = begin(m, values, out, false);
   const cooldown = spec.cooldown ?? 0;
   if (spec.count !== undefined) {
     const within = spec.within ?? Infinity;
@@ -128,16 +128,17 @@ export function catchUp(m: RuleMachine, now: number, values: () => Record<string
  * whether its saved state changed (a tick that changes a rule is journaled: replay must step
  * it at the same moment).
  */
-export function stepRule(m: RuleMachine, now: number, ctx: ConditionContext, values: () => Record<string, number>, out: Sink<RuleEvent>): boolean {
+export function stepRule(m: RuleMachine, now: number, values: () => Record<string, number>, out: Sink<RuleEvent>, track = true): boolean {
   const s = m.state;
   const spec = m.spec;
   const cooldown = spec.cooldown ?? 0;
   const clearAfter = spec.clearAfter ?? 0;
-  const st: Step = { m, values, out, changed: catchUp(m, now, values, out) };
+  const st = begin(m, values, out, catchUp(m, now, values, out));
 
   // 2. What holds now.
-  before.length = s.leaves.length;
-  for (let j = 0; j < s.leaves.length; j++) before[j] = s.leaves[j]!;
+  // Whether the leaves changed matters only to a tick (journaled when it changes something).
+  const before = m.before;
+  if (track) for (let j = 0; j < s.leaves.length; j++) before[j] = s.leaves[j]!;
   if (spec.sequence) {
     const k = m.conds.length;
     const within = spec.within ?? Infinity;
@@ -148,7 +149,8 @@ export function stepRule(m: RuleMachine, now: number, ctx: ConditionContext, val
         st.changed = true;
       }
     }
-    const truths = m.conds.map((_, i) => evaluate(m, i, ctx));
+    const truths = m.truths;
+    for (let i = 0; i < k; i++) truths[i] = evaluate(m, i);
     // Last step first: a step that becomes true at the same moment as the one before it does
     // not complete it.
     for (let i = k - 1; i >= 0; i--) {
@@ -176,7 +178,7 @@ export function stepRule(m: RuleMachine, now: number, ctx: ConditionContext, val
       unmet(st, now);
     }
   } else if (spec.count !== undefined) {
-    const truth = evaluate(m, 0, ctx);
+    const truth = evaluate(m, 0);
     if (truth && !s.prev[0]) {
       s.times.push(now);
       if (s.times.length > spec.count) s.times.shift();
@@ -188,7 +190,7 @@ export function stepRule(m: RuleMachine, now: number, ctx: ConditionContext, val
       st.changed = true;
     }
   } else {
-    const truth = evaluate(m, 0, ctx);
+    const truth = evaluate(m, 0);
     if (truth && s.condSince === null) {
       s.condSince = now;
       // A raised rule (false for less than clearAfter) is true again at once: `for` only delays a raise.
@@ -199,7 +201,7 @@ export function stepRule(m: RuleMachine, now: number, ctx: ConditionContext, val
       unmet(st, now);
     }
   }
-  for (let j = 0; j < s.leaves.length; j++) if (before[j] !== s.leaves[j]) st.changed = true;
+  if (track) for (let j = 0; j < s.leaves.length; j++) if (before[j] !== s.leaves[j]) st.changed = true;
 
   if (s.metAt !== null && s.metAt <= now) {
     if (s.falseSince !== null) {
