@@ -11,7 +11,7 @@ export function checkConfig(file: string, io: Io, opts: { resolveSecrets?: boole
   if (result.ok) {
     const c = result.config;
     // Never echo secrets: only shapes and destinations.
-    io.out(`${file}: ok (device ${c.device.id}, ${c.sources.length} source(s), ${c.pipelines.length} pipeline(s), uplink ${redactUrl(c.uplink.url)})`);
+    io.out(`${file}: ok (device ${c.device.id}, ${c.sources.length} source(s), ${c.pipelines.length} pipeline(s), ${c.rules.length > 0 || c.derived.length > 0 ? `${c.rules.length} rule(s), ${c.derived.length} derived sensor(s), ` : ''}uplink ${redactUrl(c.uplink.url)})`);
   }
   return code;
 }

@@ -140,7 +140,7 @@ const storage = z.strictObject({
 
 const alarm = z.strictObject({
   pin: z.number().int().min(0).max(53).describe('BCM pin number of the buzzer, relay or beacon'),
-  sensors: z.array(z.string().min(1)).min(1).default(['**']).describe('sensor globs whose anomalies drive it'),
+  sensors: z.array(z.string().min(1)).default(['**']).describe('sensor globs whose anomalies drive it; [] for none (rules only)'),
   detectors: z.array(z.string()).default([]).describe('only these detectors (default: all)'),
   rules: z.array(z.string().min(1)).default(['*']).describe('rule id globs whose raised rules drive it (on while raised, and minOnTime after); [] for none'),
   severity: z.enum(['info', 'warning', 'major', 'critical']).default('critical').describe('at least this severity (major: rules only, between warning and critical)'),

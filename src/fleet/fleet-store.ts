@@ -88,8 +88,8 @@ export async function openFleetStore(path: string): Promise<FleetStore> {
     },
     async retain(before) {
       // What is older goes from the log, except the entries that say how things stand now (the
-      // latest status of each prefix and health of each device), the events (availability and
-      // staleness: changes of state, few, and an alert's clear must stay with the alert) and the
+      // latest status of each prefix and health of each device), the events (availability,
+      // staleness, rules: changes of state, few, and an alert's clear must stay with the alert) and the
       // acknowledgements of alerts still kept; then the projection rows whose entries went. A
       // rebuild after it gives what the projections are.
       return db.transaction(async (tx) => {

@@ -12,6 +12,15 @@ describe('shipped device configs', () => {
     });
   }
 
+  it('cold-room-rules.yaml is valid: rules of every kind over zigbee2mqtt, Shelly and ESPHome ids, derived sensors, a rule-driven alarm', () => {
+    const r = loadConfigFile('device-configs/cold-room-rules.yaml', { resolveSecrets: false });
+    expect(r.ok ? [] : r.problems).toEqual([]);
+    if (!r.ok) return;
+    expect(r.config.rules.map((x) => x.id)).toEqual(['fridge-door-warm', 'pump-dry-run', 'compressor-hot', 'pump-silent']);
+    expect(r.config.derived).toHaveLength(3);
+    expect(r.config.gpio.alarms[0]).toMatchObject({ sensors: [], rules: ['fridge-*', 'pump-dry-run'] });
+  });
+
   it('pi-greenhouse.yaml is valid, and names the secrets it needs when they are missing', () => {
     const shape = loadConfigFile('device-configs/pi-greenhouse.yaml', { resolveSecrets: false });
     expect(shape.ok ? [] : shape.problems).toEqual([]);

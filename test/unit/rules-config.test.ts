@@ -1,7 +1,7 @@
 // Rules and derived sensors in the config: what check-config refuses (each with its path), the
 // expression language (functions, units, what it cannot reach), and check-config as a real
 // process refusing `process.exit()`.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseConfigText } from '../../src/config/load.js';
@@ -104,6 +104,13 @@ describe('derived expressions', () => {
     expect(compileExpression('line1/voltage * line1/current').inputs).toEqual(['line1/voltage', 'line1/current']);
     expect(Number.isNaN(run('dewpoint(t/t, t/rh)', { 't/t': 20, 't/rh': 0 }))).toBe(true); // no reading is made of NaN
   });
+  it('every expression in docs/rules.md and the shipped configs compiles', () => {
+    const texts = ['docs/rules.md', 'device-configs/cold-room-rules.yaml'].map((f) => readFileSync(f, 'utf8'));
+    const exprs = texts.flatMap((t) => [...t.matchAll(/expr: "((?:[^"\\]|\\.)*)"/g)].map((m) => m[1]!));
+    expect(exprs.length).toBeGreaterThanOrEqual(6);
+    for (const e of exprs) expect(() => compileExpression(e), e).not.toThrow();
+  });
+
   it('cannot reach anything but the named sensors and the function list', () => {
     // "a/b.constructor" and "constructor" are sensor ids (names that are no function): they read a value, nothing else.
     expect(compileExpression('a/b.constructor + constructor + globalThis + this').inputs).toEqual(['a/b.constructor', 'constructor', 'globalThis', 'this']);
