@@ -42,6 +42,13 @@ export function parseSpecs(text: string): StreamSpecs {
 }
 
 export async function recoverStream(o: RecoveryOptions): Promise<Recovery> {
+  /** Rules raised before and no longer configured (removed or changed) are cleared. */
+  const retire = (stream: Stream) => {
+    const out: StreamOutput[] = [];
+    stream.retireRules(o.clock(), out);
+    for (const x of out) o.writer.write(x, o.clock());
+    if (out.length > 0) o.log.warn({ rules: out.map((x) => x.sensor) }, 'rules raised before the restart are no longer configured (removed or changed): cleared');
+  };
   const cp = await loadCheckpoint(o.db);
   const made = { rules: o.rules ?? [], derived: o.derived ?? [] };
   if (!cp) return { stream: createStream(o.pipelines, undefined, { idleTtlMs: o.idleTtlMs, ...made }), replayed: 0, regenerated: 0 };
@@ -49,7 +56,12 @@ export async function recoverStream(o: RecoveryOptions): Promise<Recovery> {
   const committedNext = o.outbox.nextSeq();
   if (!o.journal && cp.nextSeq !== committedNext) {
     o.log.warn({ checkpointSeq: cp.nextSeq, committedSeq: committedNext }, 'storage.journal is disabled: windows open at the last crash cannot be rebuilt and start empty');
-    return { stream: createStream(o.pipelines, undefined, { idleTtlMs: o.idleTtlMs, ...made }), replayed: 0, regenerated: 0 };
+    // Rules keep their checkpointed state (a raised rule still clears one day; without the
+    // journal, an event since the checkpoint may be sent again or a clear twice).
+    const rules = (JSON.parse(cp.state) as SavedStream).rules;
+    const stream = createStream(o.pipelines, rules ? { pipelines: [], presence: [], rules } : undefined, { idleTtlMs: o.idleTtlMs, ...made });
+    retire(stream);
+    return { stream, replayed: 0, regenerated: 0 };
   }
   const { pipelines: oldSpecs, rules: oldRules, derived: oldDerived } = parseSpecs(cp.specs);
   const old = createStream(oldSpecs, JSON.parse(cp.state) as SavedStream, { rules: oldRules, derived: oldDerived });
@@ -111,13 +123,7 @@ export async function recoverStream(o: RecoveryOptions): Promise<Recovery> {
     out.length = 0;
   }
   const stream = createStream(o.pipelines, old.save(), { idleTtlMs: o.idleTtlMs, ...made });
-  // Rules raised before and no longer configured (removed or changed) are cleared.
-  stream.retireRules(o.clock(), out);
-  if (out.length > 0) {
-    for (const x of out) o.writer.write(x, o.clock());
-    o.log.warn({ rules: out.map((x) => x.sensor) }, 'rules raised before the restart are no longer configured (removed or changed): cleared');
-    out.length = 0;
-  }
+  retire(stream);
   if (replayed > 0 || regenerated > 0) o.log.info({ replayed, regenerated, checkpointAgeS: Math.round((o.clock() - cp.createdAt) / 1000) }, 'stream state recovered from checkpoint and journal');
   return { stream, replayed, regenerated };
 }

@@ -161,18 +161,17 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
     out.length = kept;
   };
 
-  const derivedScratch: Reading[][] = [];
-  /** A reading through rules and derived sensors; derived readings are fed in turn (depth-bounded: the config refuses cycles). */
-  const feed = (r: Reading, out: StreamOutput[], depth: number): ReturnType<Stream['ingest']> => {
+  const derived: Reading[] = [];
+  /**
+   * A reading through routing, then rules and derived sensors; the derived readings it makes
+   * (each computed once, in dependency order) are routed in turn, not observed again.
+   */
+  const feed = (r: Reading, out: StreamOutput[]): ReturnType<Stream['ingest']> => {
     const rt = routeOf(r.sensor);
     const outcome = route1(r, out, rt.p);
     if (!rt.w) return outcome;
-    const derived = (derivedScratch[depth] ??= []);
     rules!.observe(rt.w, r, out, derived);
-    if (derived.length > 0) {
-      const batch = derived.splice(0);
-      if (depth < 16) for (const d of batch) feed(d, out, depth + 1);
-    }
+    if (derived.length > 0) for (const d of derived.splice(0)) route1(d, out, route(d.sensor));
     return outcome === 'unrouted' ? 'ok' : outcome;
   };
 
@@ -219,7 +218,7 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
   };
 
   return {
-    ingest: (r, out) => (rules ? feed(r, out, 0) : route1(r, out, route(r.sensor))),
+    ingest: (r, out) => (rules ? feed(r, out) : route1(r, out, route(r.sensor))),
     tick(now, out) {
       let changed = false;
       if (idleTtlMs > 0) {
@@ -282,6 +281,7 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
       for (const p of pipelines) p.windows.shiftArrivals(deltaMs);
       for (const [sensor, last] of seen) seen.set(sensor, last + deltaMs);
       staleness.shift(deltaMs);
+      rules?.shift(deltaMs);
     },
     availability(device, online, at, out) {
       const changed = availability.report(device, online, at, events);

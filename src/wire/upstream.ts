@@ -95,7 +95,7 @@ export const eventMessage = z
         since: isoTime.describe('when its condition began to hold (a `for` rule: the start of the hold; a sequence: its first step; a count: the first occurrence counted)'),
         heldS: z.number().min(0).describe('seconds from `since` to `ts`'),
         raisedAt: isoTime.optional().describe('cleared events: when it was raised'),
-        values: z.record(z.string(), z.number()).describe('the values the rule read at this moment: "<sensor>" its latest reading, "<sensor>:<aggregate>" its latest complete window\'s aggregate'),
+        values: z.record(z.string(), z.number()).describe('the values the rule read at this moment: "<sensor>" its latest reading, "<aggregate>(<sensor>)" (e.g. "mean(fridge/temp)") its latest complete window\'s aggregate'),
         message: z.string().optional(),
         replayed: z.literal(true).optional(),
       })

@@ -101,6 +101,8 @@ describe('derived expressions', () => {
     expect(run('gh/t > 25 ? 1 : 0', { 'gh/t': 30 })).toBe(1);
     expect(run('max(a/b, c/d, 3) + pi * 0', { 'a/b': 1, 'c/d': 2 })).toBe(3);
     expect(run('door', { door: 1 })).toBe(1); // an id with no "/" (a GPIO sensor)
+    expect(run('a/b > 1 == true ? 10 : false', { 'a/b': 2 })).toBe(10);
+    expect(run('`min` + 1', { min: 1 })).toBe(2); // a sensor named like a function, in backquotes
     expect(compileExpression('line1/voltage * line1/current').inputs).toEqual(['line1/voltage', 'line1/current']);
     expect(Number.isNaN(run('dewpoint(t/t, t/rh)', { 't/t': 20, 't/rh': 0 }))).toBe(true); // no reading is made of NaN
   });
@@ -114,6 +116,8 @@ describe('derived expressions', () => {
   it('cannot reach anything but the named sensors and the function list', () => {
     // "a/b.constructor" and "constructor" are sensor ids (names that are no function): they read a value, nothing else.
     expect(compileExpression('a/b.constructor + constructor + globalThis + this').inputs).toEqual(['a/b.constructor', 'constructor', 'globalThis', 'this']);
+    expect(() => compileExpression('min + a/b')).toThrow(/min is a function: write min\(\.\.\.\)/);
+    expect(() => compileExpression('$0 + a/b')).toThrow(/"\$" at 1/);
     for (const bad of ['process.exit()', 'x/y["__proto__"]', '"text"', 'eval("1")', 'Function("return 1")()', 'a/b; c/d', 'a/b = 3', 'toString(a/b)', 'hasOwnProperty(a/b)']) {
       expect(() => compileExpression(bad), bad).toThrow(ExpressionError);
     }

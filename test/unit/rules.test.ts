@@ -188,7 +188,7 @@ describe('rules: cooldown, staleness, aggregates, rule on rule', () => {
     r.read(T + 10 * S, 't', 20); // open window: mean 12.5, not judged yet
     expect(r.events).toEqual([]);
     r.read(T + M + S, 't', 0, T + M + S); // closes [T, T+60s)
-    expect(r.events[0]).toMatchObject({ state: 'raised', values: { 't:mean': 12.5 } });
+    expect(r.events[0]).toMatchObject({ state: 'raised', values: { 'mean(t)': 12.5 } });
   });
   it('rule on rule: true while the other is raised, stepped right after it', () => {
     const r = rig([
@@ -251,5 +251,75 @@ describe('rules: state', () => {
     s2.retireRules(T + 6 * M, out);
     expect(out).toEqual([expect.objectContaining({ type: 'rule', sensor: 'warm', state: 'cleared', raisedAt: T + 5 * M, message: 'the rule was removed or changed in the config' })]);
     expect(s2.rulesRaised()).toEqual([]);
+  });
+});
+
+describe('rules and derived sensors: hostile cases', () => {
+  it('a derived sensor reading another is computed once per reading, never from a new and an old input', () => {
+    const derived = [
+      { sensor: 't/diff', expr: 't/f - t/c' }, // reads t/f, which is derived from t/c
+      { sensor: 't/f', expr: 'c_to_f(t/c)' },
+    ];
+    const odd: RuleSpec = { id: 'odd', when: { all: [{ sensor: 't/c', above: 30 }, { sensor: 't/f', below: 80 }] }, severity: 'critical' };
+    const stream = createStream([PIPE], undefined, { rules: [odd], derived });
+    const out: StreamOutput[] = [];
+    stream.ingest({ sensor: 't/c', ts: T, value: 20, receivedAt: T }, out);
+    stream.ingest({ sensor: 't/c', ts: T + S, value: 31, receivedAt: T + S }, out);
+    stream.flush(out);
+    const diffs = out.filter((o) => o.kind === 'summary' && o.sensor === 't/diff');
+    expect(diffs).toEqual([expect.objectContaining({ count: 2, values: expect.objectContaining({ max: 56.8 }) })]); // 68 - 20 = 48, then 87.8 - 31 = 56.8
+    expect(out.filter((o) => o.kind === 'event' && o.type === 'rule')).toEqual([]); // 31 °C is 87.8 °F: the rule can never hold
+  });
+
+  it('a wide, deep grid of derived sensors costs one computation each per reading', () => {
+    const derived = [{ sensor: 'g/0/0', expr: 's/in + 1' }, { sensor: 'g/0/1', expr: 's/in * 2' }, { sensor: 'g/0/2', expr: 's/in - 1' }];
+    for (let level = 1; level < 15; level++) for (let k = 0; k < 3; k++) derived.push({ sensor: `g/${level}/${k}`, expr: `g/${level - 1}/0 + g/${level - 1}/1 + g/${level - 1}/2` });
+    const stream = createStream([PIPE], undefined, { derived });
+    const out: StreamOutput[] = [];
+    stream.ingest({ sensor: 's/in', ts: T, value: 1, receivedAt: T }, out);
+    stream.ingest({ sensor: 's/in', ts: T + S, value: 2, receivedAt: T + S }, out);
+    stream.flush(out);
+    const counts = out.filter((o) => o.kind === 'summary' && o.sensor.startsWith('g/')).map((o) => (o as { count: number }).count);
+    expect(counts).toHaveLength(45);
+    expect(new Set(counts)).toEqual(new Set([2]));
+  });
+
+  it('derived values beyond what a sensor could send make no reading', () => {
+    const stream = createStream([PIPE], undefined, { derived: [{ sensor: 'p/x', expr: 'pow(raw/v, 101)' }] });
+    const out: StreamOutput[] = [];
+    stream.ingest({ sensor: 'raw/v', ts: T, value: 10, receivedAt: T }, out);
+    stream.ingest({ sensor: 'raw/v', ts: T + S, value: 2, receivedAt: T + S }, out);
+    stream.flush(out);
+    expect(out.filter((o) => o.kind === 'summary' && o.sensor === 'p/x').map((o) => (o as { count: number }).count)).toEqual([1]);
+  });
+
+  it('a clock step back keeps agent-stamped readings counting; holds keep their length through a step', () => {
+    const r = rig([{ id: 'hot', when: { sensor: 't', above: 80 }, clearAfter: 2 * M, severity: 'warning' }]);
+    const stream = createStream([PIPE], undefined, { rules: [warm] });
+    const out: StreamOutput[] = [];
+    stream.ingest({ sensor: 'fridge/temp', ts: T, value: 9, receivedAt: T }, out);
+    stream.tick(T + 2 * M, out);
+    stream.shiftArrivals(-3_600_000); // the clock stepped back an hour after 2 minutes of the hold
+    const back = T + 2 * M - 3_600_000;
+    stream.ingest({ sensor: 'fridge/temp', ts: back + S, value: 9.5, receivedAt: back + S }, out); // stamped by the agent: older than the latest
+    stream.tick(back + 3 * M - S, out);
+    expect(out.filter((o) => o.kind === 'event' && o.type === 'rule')).toEqual([]);
+    stream.tick(back + 3 * M, out); // 5 minutes of hold in all
+    expect(out.filter((o) => o.kind === 'event' && o.type === 'rule')).toEqual([expect.objectContaining({ state: 'raised', ts: back + 3 * M, since: T - 3_600_000, values: { 'fridge/temp': 9.5 } })]);
+    void r;
+  });
+
+  it('stale conditions are false for a sensor never heard; changing only message or severity keeps a hold', () => {
+    const never = rig([{ id: 'n', when: { sensor: 'never/seen', stale: false }, severity: 'info' }]);
+    never.ticks(T, T + 10 * S);
+    expect(never.events).toEqual([]);
+    const a = createStream([PIPE], undefined, { rules: [warm] });
+    const out: StreamOutput[] = [];
+    a.ingest({ sensor: 'fridge/temp', ts: T, value: 9, receivedAt: T }, out);
+    a.tick(T + 2 * M, out);
+    const b = createStream([PIPE], JSON.parse(JSON.stringify(a.save())), { rules: [{ ...warm, severity: 'critical', message: 'reworded' }] });
+    b.retireRules(T + 2 * M, out);
+    b.tick(T + 5 * M, out);
+    expect(out.filter((o) => o.kind === 'event' && o.type === 'rule')).toEqual([expect.objectContaining({ state: 'raised', since: T, severity: 'critical', message: 'reworded' })]);
   });
 });

@@ -27,7 +27,7 @@ export interface CompiledCondition {
   leafCount: number;
 }
 
-/** What a condition reads: evidence keys ("sensor" or "sensor:aggregate"), sensors and rules. */
+/** What a condition reads: evidence keys ("sensor", or "mean(sensor)" for an aggregate), sensors and rules. */
 export interface ConditionUses {
   values: Array<{ key: string; sensor: string; aggregate?: AggregateName }>;
   sensors: Set<string>;
@@ -42,7 +42,7 @@ export function conditionUses(c: Condition, into: ConditionUses = { values: [], 
   if (isSensorCondition(c)) {
     into.sensors.add(c.sensor);
     if (c.stale === undefined || c.above !== undefined || c.below !== undefined || c.eq !== undefined || c.between !== undefined) {
-      const key = c.aggregate ? `${c.sensor}:${c.aggregate}` : c.sensor;
+      const key = c.aggregate ? `${c.aggregate}(${c.sensor})` : c.sensor;
       if (!into.values.some((v) => v.key === key)) into.values.push({ key, sensor: c.sensor, ...(c.aggregate && { aggregate: c.aggregate }) });
     }
   } else if ('rule' in c) into.rules.add(c.rule);
@@ -86,8 +86,10 @@ function compileSensor(c: SensorCondition, leaf: number, ctx: ConditionContext):
       return ok;
     };
   }
+  // Staleness is judged on a sensor that has reported: one never heard is neither stale nor fresh.
+  const heard = ctx.value(sensor);
   return (leaves) => {
-    let ok = stale === undefined || ctx.stale(sensor) === stale;
+    let ok = stale === undefined || (heard.value !== undefined && ctx.stale(sensor) === stale);
     if (ok && tests.length > 0) {
       const v = slot.value;
       const on = leaves[leaf]!;

@@ -47,7 +47,7 @@ export const FUNCTIONS: Readonly<Record<string, readonly [Fn, number, number]>> 
   c_to_k: [(c: number) => c + 273.15, 1, 1],
 });
 
-export const CONSTANTS: Readonly<Record<string, number>> = Object.freeze({ pi: Math.PI, e: Math.E });
+export const CONSTANTS: Readonly<Record<string, number>> = Object.freeze({ pi: Math.PI, e: Math.E, true: 1, false: 0 });
 
 const BINARY: Readonly<Record<string, (a: number, b: number) => number>> = Object.freeze({
   '+': (a, b) => a + b,
@@ -99,8 +99,11 @@ function extractSensors(expr: string): { text: string; inputs: string[] } {
       while (k < expr.length && /\s/.test(expr[k]!)) k++;
       const isCall = expr[k] === '(';
       if (isCall || (!word.includes('/') && has(CONSTANTS, word))) text += word;
+      else if (has(FUNCTIONS, word)) throw new ExpressionError(`${word} is a function: write ${word}(...) (a sensor of that name goes in backquotes: \`${word}\`)`);
       else text += ref(word);
       i = j;
+    } else if (c === '$') {
+      throw new ExpressionError(`"$" at ${i + 1}: not part of the language (an id with it goes in backquotes)`);
     } else {
       text += c;
       i++;

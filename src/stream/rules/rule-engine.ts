@@ -11,14 +11,14 @@ import type { Reading } from '../reading.js';
 import type { AggregateName } from '../aggregate-names.js';
 import type { Sink } from '../staleness.js';
 import { compileCondition, conditionUses, type ConditionContext, type ConditionUses, type Slot } from './conditions.js';
-import { compileExpression, type Expression } from './expression.js';
-import { catchUp, clearEvent, freshRuleState, stepRule, type RuleMachine } from './rule-state.js';
+import { computeDerived, createDerivedSet, type DerivedSensor, type Latest } from './derived-sensors.js';
+import { catchUp, clearEvent, freshRuleState, shiftRuleState, stepRule, type RuleMachine } from './rule-state.js';
 import type { DerivedSpec, RuleEvent, RuleSpec, SavedRules } from './rule-types.js';
 
 export interface RuleEngine {
   /** What readings of `sensor` matter to (rules, derived sensors), or undefined: the caller may cache it per sensor. */
   watchOf(sensor: string): Watch | undefined;
-  /** A reading of a watched sensor arrived: rules that read it step; derived readings it completes go to `derived`. */
+  /** A reading of a watched sensor arrived: the derived readings it makes go to `derived` (for the stream to route; not to observe again). */
   observe(w: Watch, r: Reading, out: Sink<RuleEvent>, derived: Reading[]): void;
   /** Whether a rule tests this sensor's window aggregates. */
   wantsWindow(sensor: string): boolean;
@@ -33,15 +33,20 @@ export interface RuleEngine {
    * changed): the hand-over after a restart. Until then they are kept in save().
    */
   retire(now: number, out: Sink<RuleEvent>): void;
-  /** Each rule's key (its spec): a changed rule starts afresh. */
-  keys(): string[];
+  /** The wall clock jumped by `deltaMs` (journaled): times move with it, so holds keep their length. */
+  shift(deltaMs: number): void;
   save(): SavedRules;
 }
 
-export const DEFAULT_DERIVED_MAX_AGE = 300_000;
+export { DEFAULT_DERIVED_MAX_AGE } from './derived-sensors.js';
 
+/**
+ * What a rule's state belongs to: its spec but what it says (message) and how loud (severity),
+ * so changing those keeps a hold under way.
+ */
 export function ruleKey(spec: RuleSpec): string {
-  return JSON.stringify(spec);
+  const { message: _m, severity: _s, ...rest } = spec;
+  return JSON.stringify(rest);
 }
 
 /** Rules in an order where each comes after the rules it reads; throws on a cycle or an unknown rule. */
@@ -73,26 +78,16 @@ export function usesOf(r: RuleSpec): ConditionUses {
   return uses;
 }
 
-/** A sensor's latest reading (value undefined before the first): conditions hold a reference. */
-interface Latest extends Slot {
-  ts: number;
-  at: number;
-}
-
 /** What a watched sensor's reading goes to. */
 export interface Watch {
   slot: Latest;
+  /** The rules to bring up to date and step: those reading it or a derived sensor it changes (and their readers), in order. */
   rules: number[] | undefined;
-  derived: Derived[] | undefined;
+  /** The derived sensors it changes, in dependency order. */
+  derived: readonly DerivedSensor[] | undefined;
 }
 
-interface Derived {
-  spec: DerivedSpec;
-  expr: Expression;
-  maxAge: number;
-  scratch: number[];
-  inputs: Latest[];
-}
+const EMPTY: never[] = [];
 
 export function createRuleEngine(specs: readonly RuleSpec[], derivedSpecs: readonly DerivedSpec[], isStale: (sensor: string) => boolean, saved?: SavedRules): RuleEngine {
   const ordered = ruleOrder(specs);
@@ -101,7 +96,7 @@ export function createRuleEngine(specs: readonly RuleSpec[], derivedSpecs: reado
   const machines: RuleMachine[] = [];
 
   // Every sensor and aggregate a rule or derived sensor reads has one slot, bound into the
-  // compiled conditions (no lookup per reading).
+  // compiled conditions and expressions (no lookup per reading).
   const latest = new Map<string, Latest>();
   const slot = (sensor: string): Latest => {
     let l = latest.get(sensor);
@@ -141,11 +136,18 @@ export function createRuleEngine(specs: readonly RuleSpec[], derivedSpecs: reado
     machines.push({ spec, conds, state, before: new Array<boolean>(n).fill(false), truths: new Array<boolean>(conds.length).fill(false) });
   }
   // Saved rules no longer configured: kept until retire() clears them (the hand-over after a restart).
-  const orphans: RuleMachine[] = [...savedByKey.values()].map((state) => ({ spec: JSON.parse(state.key) as RuleSpec, conds: [], state: structuredClone(state), before: [], truths: [] }));
+  const orphans: RuleMachine[] = [...savedByKey.values()].map((state) => ({
+    spec: { ...(JSON.parse(state.key) as RuleSpec), severity: state.severity ?? 'warning' },
+    conds: [],
+    state: structuredClone(state),
+    before: [],
+    truths: [],
+  }));
   const uses = machines.map((m) => usesOf(m.spec));
+  const derived = createDerivedSet(derivedSpecs, slot);
 
-  // For each sensor: the rules to step on its reading (those that read it, and those that read
-  // them), in dependency order. Likewise for window aggregates.
+  // For each sensor: the rules to step on its reading (those that read it or a derived sensor
+  // it changes, and those that read them), in dependency order. Likewise for window aggregates.
   const closure = (direct: Set<number>): number[] => {
     const all = new Set(direct);
     for (let i = 0; i < machines.length; i++) {
@@ -154,34 +156,26 @@ export function createRuleEngine(specs: readonly RuleSpec[], derivedSpecs: reado
     }
     return [...all].sort((a, b) => a - b);
   };
-  const bySensor = new Map<string, number[]>();
-  const byWindow = new Map<string, number[]>();
-  {
-    const direct = new Map<string, Set<number>>();
-    const directWindow = new Map<string, Set<number>>();
-    uses.forEach((u, i) => {
-      for (const sensor of u.sensors) (direct.get(sensor) ?? direct.set(sensor, new Set()).get(sensor)!).add(i);
-      for (const v of u.values) if (v.aggregate) (directWindow.get(v.sensor) ?? directWindow.set(v.sensor, new Set()).get(v.sensor)!).add(i);
-    });
-    for (const [sensor, set] of direct) bySensor.set(sensor, closure(set));
-    for (const [sensor, set] of directWindow) byWindow.set(sensor, closure(set));
-  }
-
-  const derived: Derived[] = derivedSpecs.map((spec) => {
-    const expr = compileExpression(spec.expr);
-    return { spec, expr, maxAge: spec.maxAge ?? DEFAULT_DERIVED_MAX_AGE, scratch: new Array<number>(expr.inputs.length).fill(0), inputs: expr.inputs.map(slot) };
+  const readers = new Map<string, Set<number>>();
+  const windowReaders = new Map<string, Set<number>>();
+  uses.forEach((u, i) => {
+    for (const sensor of u.sensors) (readers.get(sensor) ?? readers.set(sensor, new Set()).get(sensor)!).add(i);
+    for (const v of u.values) if (v.aggregate) (windowReaders.get(v.sensor) ?? windowReaders.set(v.sensor, new Set()).get(v.sensor)!).add(i);
   });
-  const derivedBySensor = new Map<string, Derived[]>();
-  for (const d of derived) for (const input of d.expr.inputs) (derivedBySensor.get(input) ?? derivedBySensor.set(input, []).get(input)!).push(d);
+  const byWindow = new Map([...windowReaders].map(([sensor, set]) => [sensor, closure(set)]));
   /** Per watched sensor, all a reading needs: one lookup on the hot path. */
   const watched = new Map<string, Watch>();
-  for (const sensor of new Set([...bySensor.keys(), ...derivedBySensor.keys()])) watched.set(sensor, { slot: slot(sensor), rules: bySensor.get(sensor), derived: derivedBySensor.get(sensor) });
+  for (const sensor of new Set([...readers.keys(), ...derived.sensors()])) {
+    const changes = derived.affected(sensor);
+    const direct = new Set([sensor, ...(changes ?? EMPTY).map((d) => d.spec.sensor)].flatMap((x) => [...(readers.get(x) ?? EMPTY)]));
+    watched.set(sensor, { slot: slot(sensor), rules: direct.size > 0 ? closure(direct) : undefined, derived: changes });
+  }
 
   const valuesOf = (i: number) => () => {
     const vs: Record<string, number> = {};
     for (const v of uses[i]!.values) {
-      const x = v.aggregate ? windows.get(v.sensor)?.[v.aggregate] : latest.get(v.sensor)?.value;
-      if (x !== undefined) vs[v.key] = x;
+      const x = v.aggregate ? aggregateSlot(v.sensor, v.aggregate).value : latest.get(v.sensor)?.value;
+      if (x !== undefined && Number.isFinite(x)) vs[v.key] = x;
     }
     return vs;
   };
@@ -210,21 +204,9 @@ export function createRuleEngine(specs: readonly RuleSpec[], derivedSpecs: reado
       l.at = r.receivedAt;
       const ds = w.derived;
       if (ds) {
-        for (const d of ds) {
-          let ts = -Infinity;
-          let fresh = true;
-          for (let j = 0; j < d.inputs.length; j++) {
-            const input = d.inputs[j]!;
-            if (input.value === undefined || r.receivedAt - input.at > d.maxAge) {
-              fresh = false;
-              break;
-            }
-            d.scratch[j] = input.value;
-            if (input.ts > ts) ts = input.ts;
-          }
-          if (!fresh) continue;
-          const value = d.expr.evaluate(d.scratch);
-          if (Number.isFinite(value)) derivedOut.push({ sensor: d.spec.sensor, ts, value, receivedAt: r.receivedAt });
+        for (let j = 0; j < ds.length; j++) {
+          const d = computeDerived(ds[j]!, r.receivedAt);
+          if (d) derivedOut.push(d);
         }
       }
       if (rules) step(rules, r.receivedAt, out);
@@ -234,8 +216,10 @@ export function createRuleEngine(specs: readonly RuleSpec[], derivedSpecs: reado
       const rules = byWindow.get(sensor);
       if (!rules) return;
       catchUpAll(rules, now, out);
-      windows.set(sensor, { ...values });
-      for (const [name, x] of aggregates.get(sensor) ?? []) x.value = values[name];
+      // A non-finite aggregate (it cannot arise from admitted readings) is absent, not null in a checkpoint.
+      const kept = Object.fromEntries(Object.entries(values).filter(([, v]) => Number.isFinite(v)));
+      windows.set(sensor, kept);
+      for (const [name, x] of aggregates.get(sensor) ?? []) x.value = kept[name];
       step(rules, now, out);
     },
     tick: (now, out) => step(all, now, out, true),
@@ -244,7 +228,15 @@ export function createRuleEngine(specs: readonly RuleSpec[], derivedSpecs: reado
       for (const m of orphans) if (m.state.raised) out.push(clearEvent(m, now, {}, 'the rule was removed or changed in the config'));
       orphans.length = 0;
     },
-    keys: () => machines.map((m) => m.state.key),
+    shift(deltaMs) {
+      for (const m of [...machines, ...orphans]) shiftRuleState(m.state, deltaMs);
+      // Arrivals move; event times only back (a reading the agent stamps after a step back must
+      // not look older than the latest; a step forward needs nothing).
+      for (const l of latest.values()) {
+        l.at += deltaMs;
+        l.ts += Math.min(0, deltaMs);
+      }
+    },
     save: () => ({
       latest: [...latest].filter(([, l]) => l.value !== undefined).map(([s, l]): [string, number, number, number] => [s, l.ts, l.value!, l.at]),
       windows: [...windows],

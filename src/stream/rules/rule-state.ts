@@ -81,6 +81,7 @@ function raise(st: Step, at: number): void {
   s.raisedAt = at;
   s.lastRaisedAt = at;
   s.since = (spec.count !== undefined ? (s.times[0] ?? null) : s.condSince) ?? at;
+  s.severity = spec.severity;
   s.falseSince = null;
   st.changed = true;
   out.push({ kind: 'event', type: 'rule', sensor: spec.id, ts: at, state: 'raised', severity: spec.severity, since: s.since, values: st.values(), ...(spec.message !== undefined && { message: spec.message }) });
@@ -214,6 +215,18 @@ export function stepRule(m: RuleMachine, now: number, values: () => Record<strin
     st.changed = true;
   }
   return st.changed;
+}
+
+/** Moves every time in a rule's state by `deltaMs` (the wall clock jumped). */
+export function shiftRuleState(s: SavedRule, deltaMs: number): void {
+  const by = (t: number | null) => (t === null ? null : t + deltaMs);
+  s.condSince = by(s.condSince);
+  s.metAt = by(s.metAt);
+  s.since = by(s.since);
+  s.raisedAt = by(s.raisedAt);
+  s.falseSince = by(s.falseSince);
+  s.lastRaisedAt = by(s.lastRaisedAt);
+  s.times = s.times.map(by);
 }
 
 /** Clears a raised rule (its condition ended, or it left the config); resets its raise. */

@@ -66,7 +66,7 @@ export interface RuleEvent {
   since: number;
   /** When it was raised (cleared events). */
   raisedAt?: number;
-  /** The values it used at this moment: sensor -> latest value, "sensor:aggregate" -> aggregate. */
+  /** The values it used at this moment: sensor -> latest value, "mean(sensor)" -> an aggregate. */
   values: Record<string, number>;
   message?: string;
 }
@@ -88,6 +88,8 @@ export interface SavedRule {
   raisedAt: number | null;
   falseSince: number | null;
   lastRaisedAt: number | null;
+  /** The severity it was raised with (for a clear after the rule left the config). */
+  severity?: RuleSeverity;
 }
 
 export interface SavedRules {
