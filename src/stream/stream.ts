@@ -15,6 +15,7 @@ import { createStaleness, DEFAULT_STALE, type StaleEvent, type StaleSettings } f
 import { createAvailability, type AvailabilityEvent } from './availability.js';
 import { createRuleEngine, type RuleEngine, type Watch } from './rules/rule-engine.js';
 import type { Reading } from './reading.js';
+import { learningReport } from './learning-report.js';
 import type { PipelineSpec, SavedStream, Stream, StreamOptions, StreamOutput } from './stream-types.js';
 
 export type * from './stream-types.js';
@@ -289,35 +290,17 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
       return changed;
     },
     learning(limit) {
-      // Runs with every health report: no allocation per detector, the least advanced kept in
-      // a small sorted list (ties: sensor, then detector type).
-      let detectors = 0;
-      let learning = 0;
-      const least: Array<{ sensor: string; detector: string; progress: number }> = [];
-      const before = (a: { sensor: string; detector: string; progress: number }, b: typeof a) => a.progress < b.progress || (a.progress === b.progress && (a.sensor < b.sensor || (a.sensor === b.sensor && a.detector < b.detector)));
-      const consider = (sensor: string, detector: string, learned: number) => {
-        detectors++;
-        if (learned >= 1) return;
-        learning++;
-        if (limit <= 0) return;
-        const progress = Math.floor(learned * 100) / 100;
-        if (least.length >= limit && !before({ sensor, detector, progress }, least[least.length - 1]!)) return;
-        const item = { sensor, detector, progress };
-        let i = least.length;
-        while (i > 0 && before(item, least[i - 1]!)) i--;
-        least.splice(i, 0, item);
-        if (least.length > limit) least.pop();
-      };
+      const report = learningReport(limit);
       for (const p of pipelines) {
         for (const [sensor, dets] of p.detectors) {
           for (let j = 0; j < dets.length; j++) {
             const d = dets[j]!;
-            if (d.learned) consider(sensor, p.sensorSpecs[j]!.type, d.learned());
+            if (d.learned) report.consider(sensor, p.sensorSpecs[j]!.type, d.learned());
           }
         }
-        for (const g of p.groups) consider(g.group.id, 'multivariate', g.group.learned());
+        for (const g of p.groups) report.consider(g.group.id, 'multivariate', g.group.learned());
       }
-      return { detectors, learning, least };
+      return report.result();
     },
     resetDetectors(matches) {
       let n = 0;
