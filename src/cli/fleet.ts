@@ -50,7 +50,7 @@ export async function rebuild(file: string, io: Io): Promise<number> {
     for (const p of loaded.problems) io.err(`${p.path}: ${p.message}`);
     return EX_CONFIG;
   }
-  const store = await openFleetStore(loaded.config.store.path);
+  const store = await openFleetStore(loaded.config.store);
   try {
     const n = await store.rebuild();
     io.out(`rebuilt the projections from ${n} log entries`);

@@ -30,7 +30,7 @@ export async function listCommands(db: Database, q: { device?: string; id?: stri
     where.push(`${column} = ?`);
     params.push(value);
   }
-  const rows = await db.all<Row>(`SELECT * FROM commands ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY coalesce(issued_at, updated_at) DESC LIMIT ?`, [...params, Math.max(1, Math.min(1000, q.limit ?? 200))]);
+  const rows = await db.all<Row>(`SELECT * FROM commands ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY coalesce(issued_at, updated_at) DESC, device, id LIMIT ?`, [...params, Math.max(1, Math.min(1000, q.limit ?? 200))]);
   return rows.map((r) => ({
     id: r.id,
     device: r.device,

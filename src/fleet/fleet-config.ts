@@ -8,6 +8,7 @@ import type { ConfigProblem } from '../config/problems.js';
 import { readKey } from '../commands/command-signature.js';
 
 const LOOPBACK = ['127.0.0.1', 'localhost', '::1'];
+const retention = duration('30d').default(30 * 86_400_000).describe('summaries, anomalies and the log older than this are deleted');
 
 export const fleetConfigSchema = z
   .strictObject({
@@ -15,7 +16,12 @@ export const fleetConfigSchema = z
       url: z.string().regex(/^(mqtts?|tcp|ssl):\/\//, 'must start with mqtt:// or mqtts://'),
       username: z.string().optional(),
       password: z.string().optional(),
-      clientId: z.string().min(1).max(128).default('outpost-fleet').describe('the persistent session: keep it stable, or messages sent while the service was down are lost'),
+      clientId: z.string().min(1).max(128).default('outpost-fleet').describe('the persistent session: keep it stable, or messages sent while the service was down are lost (with shareGroup: each instance needs its own)'),
+      shareGroup: z
+        .string()
+        .regex(/^[^/+#]{1,64}$/, 'a name without "/", "+" or "#"')
+        .optional()
+        .describe('several instances split the feed: each subscribes with $share/<shareGroup>/..., so each message goes to one of them (needs store.type postgres)'),
       tls: z.strictObject({ ca: z.string().optional(), cert: z.string().optional(), key: z.string().optional(), rejectUnauthorized: z.boolean().default(true) }).optional(),
     }),
     topics: z
@@ -24,12 +30,20 @@ export const fleetConfigSchema = z
       .default(['outpost/+'])
       .describe('device prefixes to follow (each device publishes under one)'),
     store: z
-      .strictObject({
-        type: z.literal('sqlite').default('sqlite'),
-        path: z.string().min(1).default('./fleet.db').describe('relative to the config file'),
-        retention: duration('30d').default(30 * 86_400_000).describe('summaries, anomalies and the log older than this are deleted'),
-      })
-      .prefault({}),
+      .union([
+        z.strictObject({
+          type: z.literal('postgres'),
+          url: z.string().regex(/^postgres(ql)?:\/\//, 'must start with postgres:// (e.g. postgres://outpost:${env:PGPASSWORD}@db.example.com/outpost)'),
+          retention,
+        }),
+        z.strictObject({
+          type: z.literal('sqlite').default('sqlite'),
+          path: z.string().min(1).default('./fleet.db').describe('relative to the config file'),
+          retention,
+        }),
+      ])
+      .prefault({})
+      .describe('sqlite (one instance, default) or postgres (several instances on shared subscriptions: docs/fleet.md)'),
     http: z
       .strictObject({
         host: z.string().default('127.0.0.1'),
@@ -55,6 +69,9 @@ export const fleetConfigSchema = z
     log: z.strictObject({ level: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal']).default('info') }).prefault({}),
   })
   .superRefine((c, ctx) => {
+    if (c.broker.shareGroup !== undefined && c.store.type !== 'postgres') {
+      ctx.addIssue({ code: 'custom', path: ['broker', 'shareGroup'], message: 'needs store.type: postgres (instances that split the feed must share one read model)' });
+    }
     if (c.commands.privateKey !== undefined) {
       const key = readKey(c.commands.privateKey, 'private');
       if (typeof key === 'string') ctx.addIssue({ code: 'custom', path: ['commands', 'privateKey'], message: key });
@@ -78,5 +95,6 @@ export function loadFleetConfig(file: string): { ok: true; config: FleetConfig }
   const dir = resolve(file, '..');
   const r = parseWithSchema(fleetConfigSchema, text, { dir, label: file });
   if (!r.ok) return r;
-  return { ok: true, config: { ...r.value, store: { ...r.value.store, path: resolve(dir, r.value.store.path) } } };
+  const store = r.value.store;
+  return { ok: true, config: { ...r.value, store: store.type === 'sqlite' ? { ...store, path: resolve(dir, store.path) } : store } };
 }

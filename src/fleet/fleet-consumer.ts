@@ -62,7 +62,9 @@ export function startFleetConsumer(cfg: Pick<FleetConfig, 'broker' | 'topics'>, 
   client.on('connect', () => {
     sendAtOnce(client); // PUBACKs now, not after Nagle's wait
     log.info({ url: redactUrl(b.url), topics: cfg.topics }, 'fleet: connected to the fleet broker');
-    client.subscribe(cfg.topics.map((t) => `${t}/#`), { qos: 1 }, (err) => {
+    // With a share group, each message goes to one instance of the group (MQTT shared subscriptions).
+    const share = b.shareGroup === undefined ? '' : `$share/${b.shareGroup}/`;
+    client.subscribe(cfg.topics.map((t) => `${share}${t}/#`), { qos: 1 }, (err) => {
       if (err) log.error({ err: err.message }, 'fleet: subscription refused (check the broker ACL)');
     });
   });

@@ -20,7 +20,7 @@ export async function gapsOf(db: Database, device: string): Promise<Gaps> {
   const health = await db.get<{ health: string | null }>('SELECT health FROM devices WHERE device = ?', [device]);
   const firstSeq = Number((health?.health ? (JSON.parse(health.health) as { uplink?: { firstSeq?: unknown } }) : undefined)?.uplink?.firstSeq ?? 0) || 0;
   const rows = await db.all<{ seq: number; next: number }>(
-    'SELECT seq, next FROM (SELECT seq, lead(seq) OVER (ORDER BY seq) AS next FROM log WHERE device = ? AND seq >= ?) WHERE next > seq + 1',
+    'SELECT seq, next FROM (SELECT seq, lead(seq) OVER (ORDER BY seq) AS next FROM log WHERE device = ? AND seq >= ?) AS s WHERE next > seq + 1',
     [device, firstSeq],
   );
   // Ranges a replay backfilled (a command sent to close them, answered done) are no gap any more.
@@ -102,7 +102,7 @@ export async function sensorSummaries(db: Database, device: string, sensor: stri
 
 export async function listAlerts(db: Database, state: string | undefined, device: string | undefined) {
   const rows = await db.all<{ id: string; device: string; kind: string; subject: string; ts: string; state: string; payload: string; acked_by: string | null; acked_at: number | null }>(
-    `SELECT * FROM alerts WHERE (? IS NULL OR state = ?) AND (? IS NULL OR device = ?) ORDER BY ts DESC LIMIT 500`,
+    `SELECT * FROM alerts WHERE (CAST(? AS TEXT) IS NULL OR state = ?) AND (CAST(? AS TEXT) IS NULL OR device = ?) ORDER BY ts DESC, id LIMIT 500`,
     [state ?? null, state ?? null, device ?? null, device ?? null],
   );
   return rows.map((r) => ({ id: r.id, device: r.device, kind: r.kind, subject: r.subject, ts: r.ts, state: r.state, ackedBy: r.acked_by, ackedAt: iso(r.acked_at), message: JSON.parse(r.payload) as unknown }));

@@ -1,9 +1,14 @@
-// The fleet's SQLite store: the append-only log and the projections built from it. Accepting a
-// batch is one transaction: each entry is appended unless its key is there already (a
-// redelivery), and only a new entry is projected. Rebuild replays the log in append order.
+// The fleet's store: the append-only log and the projections built from it, in SQLite (one
+// instance) or PostgreSQL (several instances, pg-database.ts), with the same SQL (pg-sql.ts)
+// and the same contract (test/integration/fleet-store-contract.test.ts). Accepting a batch is one
+// transaction: each entry is appended unless its key is there already (a redelivery), and only
+// a new entry is projected. Rebuild replays the log in append order.
 import { openDatabase, type Database, type Executor } from '../store/sqlite.js';
 import { LOG_SCHEMA, PROJECTION_SCHEMA, PROJECTION_TABLES, PROJECTION_VERSION } from './fleet-schema.js';
 import { flushSeen, projectBatch, type LogEntry, type Seen } from './projection.js';
+import { openPgDatabase } from './pg-database.js';
+import { PG_COMPAT, postgresSchema } from './pg-sql.js';
+import type { FleetConfig } from './fleet-config.js';
 
 export interface FleetStore {
   readonly db: Database;
@@ -15,8 +20,17 @@ export interface FleetStore {
   rebuild(): Promise<number>;
   /** Deletes log entries, summaries and alerts older than `before` (epoch ms). */
   retain(before: number): Promise<number>;
+  /**
+   * Changes made by any instance on this store, for the dashboard's live view: `publish` sends
+   * them to every subscriber (PostgreSQL: NOTIFY to every instance; SQLite: this process).
+   */
+  changes: { publish(changes: ReadonlyArray<Record<string, unknown>>): Promise<void>; subscribe(fn: (change: Record<string, unknown>) => void): Promise<() => Promise<void>> };
   close(): Promise<void>;
 }
+
+/** NOTIFY payloads stay under PostgreSQL's 8,000 bytes. */
+const NOTIFY_BYTES = 7000;
+const CHANNEL = 'outpost_fleet_changes';
 
 const BATCH = 2000;
 
@@ -25,11 +39,53 @@ const LOG_COLUMNS = 'key, kind, device, seq, prefix, payload, received_at';
 const entryOf = (r: LogRow): LogEntry => ({ key: r.key, kind: r.kind, device: r.device, seq: r.seq, prefix: r.prefix, payload: r.payload, receivedAt: r.received_at });
 const LOG_ROWS = 100; // 8 parameters each
 
-export async function openFleetStore(path: string): Promise<FleetStore> {
-  const db = await openDatabase(path);
-  await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
-  await db.exec(LOG_SCHEMA);
-  await db.exec(PROJECTION_SCHEMA);
+export async function openFleetStore(where: FleetConfig['store'] | string): Promise<FleetStore> {
+  const cfg = typeof where === 'string' ? { type: 'sqlite' as const, path: where } : where;
+  let db: Database;
+  let changes: FleetStore['changes'];
+  if (cfg.type === 'postgres') {
+    const pg = await openPgDatabase(cfg.url);
+    db = pg;
+    // One instance at a time creates the schema (a transaction-scoped advisory lock).
+    await pg.transaction(async (tx) => {
+      await tx.exec(`SELECT pg_advisory_xact_lock(7217001)`);
+      await tx.exec(PG_COMPAT + postgresSchema(LOG_SCHEMA) + postgresSchema(PROJECTION_SCHEMA));
+    });
+    changes = {
+      async publish(list) {
+        let chunk: string[] = [];
+        let bytes = 0;
+        const send = async () => {
+          if (chunk.length > 0) await pg.notify(CHANNEL, `[${chunk.join(',')}]`);
+          chunk = [];
+          bytes = 0;
+        };
+        for (const c of list) {
+          const text = JSON.stringify(c);
+          if (bytes + text.length > NOTIFY_BYTES) await send();
+          chunk.push(text);
+          bytes += text.length + 1;
+        }
+        await send();
+      },
+      subscribe: (fn) => pg.listen(CHANNEL, (payload) => (JSON.parse(payload) as Array<Record<string, unknown>>).forEach(fn)),
+    };
+  } else {
+    db = await openDatabase(cfg.path);
+    await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+    await db.exec(LOG_SCHEMA);
+    await db.exec(PROJECTION_SCHEMA);
+    const listeners = new Set<(change: Record<string, unknown>) => void>();
+    changes = {
+      async publish(list) {
+        for (const c of list) for (const fn of listeners) fn(c);
+      },
+      async subscribe(fn) {
+        listeners.add(fn);
+        return async () => void listeners.delete(fn);
+      },
+    };
+  }
   /** Appends what is new (by key); returns those entries, in order. */
   const append = async (tx: Executor, entries: readonly LogEntry[]): Promise<LogEntry[]> => {
     const fresh: LogEntry[] = [];
@@ -47,6 +103,7 @@ export async function openFleetStore(path: string): Promise<FleetStore> {
   };
   const store: FleetStore = {
     db,
+    changes,
     accept: (entries) =>
       db.transaction(async (tx) => {
         const fresh = await append(tx, entries);
@@ -97,7 +154,7 @@ export async function openFleetStore(path: string): Promise<FleetStore> {
           await tx.run(
             `DELETE FROM log WHERE received_at < ? AND kind NOT IN ('ack', 'event') AND rowid NOT IN (
                SELECT max(rowid) FROM log WHERE kind = 'status' GROUP BY prefix
-               UNION SELECT rowid FROM (SELECT rowid, row_number() OVER (PARTITION BY device ORDER BY json_extract(payload, '$.ts') DESC) AS n FROM log WHERE kind = 'health') WHERE n = 1)`,
+               UNION SELECT rowid FROM (SELECT rowid, row_number() OVER (PARTITION BY device ORDER BY json_extract(payload, '$.ts') DESC) AS n FROM log WHERE kind = 'health') AS latest WHERE n = 1)`,
             [before],
           )
         ).changes;

@@ -45,7 +45,7 @@ export async function flushSeen(tx: Executor, batch: Seen): Promise<void> {
   for (const [device, { prefix, at }] of batch) {
     await tx.run(
       `INSERT INTO devices (device, prefix, last_seen) VALUES (?, ?, ?)
-       ON CONFLICT (device) DO UPDATE SET prefix = excluded.prefix, last_seen = max(coalesce(last_seen, 0), coalesce(excluded.last_seen, 0))`,
+       ON CONFLICT (device) DO UPDATE SET prefix = excluded.prefix, last_seen = max(coalesce(devices.last_seen, 0), coalesce(excluded.last_seen, 0))`,
       [device, prefix, at > 0 ? at : null],
     );
     await tx.run('INSERT INTO prefixes (prefix, device) VALUES (?, ?) ON CONFLICT (prefix) DO UPDATE SET device = excluded.device', [prefix, device]);
@@ -140,7 +140,10 @@ const SUMMARY_ROWS = 100; // 7 parameters each: well under SQLite's limit
  */
 export async function projectBatch(tx: Executor, entries: readonly LogEntry[], batch: Seen): Promise<void> {
   let rows: unknown[][] = [];
+  // One statement never upserts a window twice (PostgreSQL refuses that; SQLite would apply both in order).
+  const windows = new Set<string>();
   const flush = async () => {
+    windows.clear();
     if (rows.length === 0) return;
     await tx.run(
       `INSERT INTO summaries (device, sensor, start, end, seq, partial, payload) VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}
@@ -158,6 +161,9 @@ export async function projectBatch(tx: Executor, entries: readonly LogEntry[], b
     const m = JSON.parse(e.payload) as Json;
     const w = m.window as { start: string; end: string };
     seen(batch, e.device!, e.prefix, ms(w.end));
+    const key = JSON.stringify([e.device, m.sensor, w.start, w.end]);
+    if (windows.has(key)) await flush();
+    windows.add(key);
     rows.push([e.device, m.sensor, ms(w.start), ms(w.end), e.seq, m.partial === true ? 1 : 0, e.payload]);
     if (rows.length >= SUMMARY_ROWS) await flush();
   }
