@@ -53,6 +53,8 @@ function crossSite(req: IncomingMessage): { status: 403; message: string } | und
 export interface FleetActions {
   ack(id: string, who: string): Promise<boolean>;
   command(device: string, body: Record<string, unknown>, who: string): Promise<{ status: number; body: unknown }>;
+  /** This instance's feed: connected, and what it accepted (for /healthz: a load balancer's check, and an operator's). */
+  feed?(): Record<string, unknown>;
 }
 
 /** Largest POST body (a command's config.apply carries a whole YAML file). */
@@ -89,7 +91,7 @@ export async function startFleetHttp(cfg: FleetConfig['http'], store: FleetStore
       res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'no-cache', 'x-content-type-options': 'nosniff', 'x-frame-options': 'DENY' });
       return res.end(readFileSync(asset.file));
     }
-    if (url.pathname === '/healthz') return json(res, 200, { ok: true });
+    if (url.pathname === '/healthz') return json(res, 200, { ok: true, ...(actions.feed && { feed: actions.feed() }) });
     if (!url.pathname.startsWith('/api/')) return json(res, 404, { error: 'not found' });
     // Logging in and out (http.auth): JSON bodies, refused cross-site like every write.
     if (req.method === 'POST' && (url.pathname === '/api/login' || url.pathname === '/api/logout')) {

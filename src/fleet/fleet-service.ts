@@ -44,7 +44,7 @@ export async function startFleetService(cfg: FleetConfig, log: Logger): Promise<
     };
     commands = startFleetCommands(cfg, store, log, (c) => void store.changes.publish([c]).catch(() => undefined));
     const cmds = commands;
-    http = await startFleetHttp(cfg.http, store, { ack, command: (device, body, who) => cmds.send(device, body, who) }, log);
+    http = await startFleetHttp(cfg.http, store, { ack, command: (device, body, who) => cmds.send(device, body, who), feed: () => consumer?.status() ?? { connected: false } }, log);
     // The live view hears every change, whichever instance made it (PostgreSQL: LISTEN/NOTIFY).
     const h = http;
     unsubscribe = await store.changes.subscribe((c) => h.broadcast(c));
