@@ -12,30 +12,11 @@ import { getDevice, listAlerts, listDeadLetters, listDevices, sensorSummaries } 
 import { listCommands } from '../../src/fleet/command-queries.js';
 import { tempDir } from '../helpers/agent-config.js';
 import { startPostgres, type Postgres } from '../helpers/postgres.js';
+import { healthMessage } from '../helpers/fleet-fixtures.js';
 
 const T = Date.parse('2026-11-29T10:00:00.000Z');
 const iso = (ms: number) => new Date(ms).toISOString();
 const NOW = T + 3_600_000;
-
-function health(device: string, ts: number, rows: number): Record<string, unknown> {
-  const zero = { summaries: 0, anomalies: 0 };
-  return {
-    v: 1, device, ts: iso(ts), uptimeS: 60,
-    ingest: { readings: 10, ratePerS: 1, late: 0, unrouted: 0, sensors: 2, openWindows: 2 },
-    emitted: zero,
-    backlog: { rows, bytes: rows * 100, oldestAgeS: null },
-    uplink: { state: 'online', since: iso(T), lastError: null, delivered: 10, inflight: 0, protocol: '5', lastSeqSent: 100, firstSeq: 1 },
-    deadLetters: { total: 0, byReason: {} }, evictions: 0, merges: 0, journalTrimmed: 0,
-    clock: { state: 'trusted', synchronized: true, unsyncedFallback: false, jumps: 0, lastJumpMs: null, held: 0 },
-    schedules: {}, alarms: [], sources: {},
-    store: {
-      writable: true, problem: null, error: null, since: null, waiting: 0, heldMessages: 0, heldBatches: 0,
-      shed: { journalReadings: 0, summaries: 0, anomalies: 0, deadLetters: 0 },
-      budget: { maxBytes: 1, fileBytes: 1, usedBytes: 1, limitBytes: 1, diskFull: false },
-      evicted: zero, deadLettersTrimmed: 0, salvage: null,
-    },
-  };
-}
 
 /** A device's hour: what real agents send, as the fleet reads it off the topics. */
 function messages(): LogEntry[] {
@@ -62,7 +43,7 @@ function messages(): LogEntry[] {
     add(`${p}/event/fridge-warm`, { v: 1, id: `${d}:${seq++}`, device: d, kind: 'rule', ts: iso(T + 400_000), rule: 'fridge-warm', state: 'raised', severity: 'major', since: iso(T + 100_000), heldS: 300, values: { 'a/t': 9 } });
     add(`${p}/event/fridge-warm`, { v: 1, id: `${d}:${seq++}`, device: d, kind: 'rule', ts: iso(T + 500_000), rule: 'fridge-warm', state: 'cleared', severity: 'major', since: iso(T + 100_000), heldS: 400, raisedAt: iso(T + 400_000), values: { 'a/t': 7 } });
     // Two health reports, the older one arriving last.
-    for (const [i, rows] of [[1, 7], [0, 5]] as const) add(`${p}/health`, health(d, T + i * 15_000, rows));
+    for (const [i, rows] of [[1, 7], [0, 5]] as const) add(`${p}/health`, healthMessage(d, T + i * 15_000, rows));
     add(`${p}/status`, 'online');
     add(`${p}/cmd-result`, { v: 1, id: `c-${d}`, msgId: `${d}:${seq++}`, device: d, name: 'ping', status: 'done', result: { pong: true }, ts: iso(T + 60_000) });
     out.push({ key: `cmd:c-${d}`, kind: 'command', device: d, seq: null, prefix: p, payload: JSON.stringify({ id: `c-${d}`, name: 'ping', args: {}, expiresAt: iso(NOW + 600_000), issuedBy: 'ops', at: iso(T + 50_000) }), receivedAt: T + 50_000 });
