@@ -18,7 +18,7 @@ import { genericDecoder, type DecodeSettings, type TopicDecoder } from '../sourc
 import { stateWords } from '../sources/mqtt/scalar-value.js';
 import { DEFAULT_TIME_FIELDS } from '../sources/mqtt/fields-format.js';
 import { compileGlobs } from '../stream/glob.js';
-import { compareSpecificity, topicMatches } from '../stream/topic-filter.js';
+import { cachedByTopic, compareSpecificity, topicMatches } from '../stream/topic-filter.js';
 
 /** The slice of the config the sources are built from. */
 export type SourcesConfig = Pick<AgentConfig, 'sources' | 'device' | 'limits' | 'gpio'> & { storage: Pick<AgentConfig['storage'], 'ackAfterCommit'> };
@@ -61,7 +61,8 @@ export function buildSources({ config, localFeed, clock, log, gpioDriver }: Sour
           decoder,
           prefix: s.prefix,
           reserved,
-          claimedElsewhere: rivals.length > 0 ? (topic) => claimedByRival(topic, i, decoder.filters, rivals) : undefined,
+          // Decided once per distinct topic (bounded cache): the same topics come again and again.
+          claimedElsewhere: rivals.length > 0 ? cachedByTopic((topic) => claimedByRival(topic, i, decoder.filters, rivals)) : undefined,
           maxPayloadBytes: config.limits.maxPayloadBytes,
           feed,
           clock,

@@ -6,7 +6,7 @@
 // 10th, 100th, ... of each reason, and otherwise at most one line a second per reason, so a
 // flood cannot fill the journal but a steady trickle stays visible.
 import type { AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
-import { topicMatches } from '../stream/topic-filter.js';
+import { compileTopicFilters, type TopicFilterSet } from '../stream/topic-filter.js';
 import type { Logger } from '../ops/logger.js';
 import { createPasswordChecker, isPasswordHash } from '../ops/password-hash.js';
 import { filterCovers } from './topic-acl.js';
@@ -78,6 +78,13 @@ export function createBrokerPolicy(o: PolicyOptions) {
   const throttleLogins = createLoginThrottle();
   const retained = createRetainedCap(o.maxRetained ?? 1000, o.maxRetainedBytes ?? 1_000_000);
   const userOf = new WeakMap<Client, BrokerUser>();
+  // Each user's ACL filters compiled once (a cached answer per topic): checked on every message.
+  const acl = new WeakMap<BrokerUser, { publish: TopicFilterSet; subscribe: TopicFilterSet }>();
+  const aclOf = (u: BrokerUser) => {
+    let a = acl.get(u);
+    if (!a) acl.set(u, (a = { publish: compileTopicFilters(u.publish), subscribe: compileTopicFilters(u.subscribe) }));
+    return a;
+  };
   const subscriptions = new WeakMap<Client, Set<string>>();
   const dueAt = new WeakMap<Client, number>();
   const slowed = new WeakSet<Client>();
@@ -170,7 +177,7 @@ export function createBrokerPolicy(o: PolicyOptions) {
     /** undefined: allowed; an Error: refused (aedes closes the connection). */
     publish(client: Client, packet: PublishPacket): Error | undefined {
       const user = userOf.get(client);
-      if (authRequired && (!user || !user.publish.some((f) => topicMatches(f, packet.topic)))) {
+      if (authRequired && (!user || !aclOf(user).publish(packet.topic))) {
         refuse('publish-acl', { clientId: label(client.id), username: label(user?.username), topic: packet.topic.slice(0, 200) }, 'publish refused by ACL; client disconnected');
         return new Error(`publish to ${packet.topic.slice(0, 200)} not allowed`);
       }
@@ -203,7 +210,7 @@ export function createBrokerPolicy(o: PolicyOptions) {
     mayPublish(client: Client, topic: string): boolean {
       if (!authRequired) return true;
       const user = userOf.get(client);
-      return user !== undefined && user.publish.some((f) => topicMatches(f, topic));
+      return user !== undefined && aclOf(user).publish(topic);
     },
 
     /** The subscription as granted, or null (refused: SUBACK 0x80). */
@@ -233,7 +240,7 @@ export function createBrokerPolicy(o: PolicyOptions) {
     forward<P extends { topic: string }>(client: Client, packet: P): P | null {
       if (!authRequired) return packet;
       const user = userOf.get(client);
-      if (user && user.subscribe.some((f) => topicMatches(f, packet.topic))) return packet;
+      if (user && aclOf(user).subscribe(packet.topic)) return packet;
       refuse('forward-acl', { clientId: label(client.id), username: label(user?.username), topic: packet.topic.slice(0, 200) }, 'message not delivered: the session\'s current user may not read its topic');
       return null;
     },

@@ -9,7 +9,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createServer as createTlsServer } from 'node:tls';
 import { Aedes, type Client } from 'aedes';
-import { topicMatches } from '../stream/topic-filter.js';
+import { compileTopicFilters, type TopicFilterSet } from '../stream/topic-filter.js';
 import { createFrameGuard } from './frame-guard.js';
 import { createPendingSockets } from './pending-sockets.js';
 import { createBrokerPolicy, type BrokerRejection, type BrokerUser } from './broker-policy.js';
@@ -22,7 +22,8 @@ import type { EmbeddedBroker, EmbeddedBrokerOptions } from './broker-types.js';
 const MAX_QOS2_OPEN = 2_000;
 
 type Tap = {
-  filters: readonly string[];
+  /** Its filters, compiled (a cached answer per topic). */
+  matches: TopicFilterSet;
   onMessage: (topic: string, payload: Buffer, qos: 0 | 1 | 2) => void | Promise<void>;
   onRefused?: (topic: string, detail: string) => void;
 };
@@ -66,7 +67,7 @@ export async function createEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise
   const deliver = (topic: string, payload: Buffer, qos: 0 | 1 | 2): Promise<void> | undefined => {
     let wait: Promise<void> | undefined;
     for (const tap of taps) {
-      if (!tap.filters.some((f) => topicMatches(f, topic))) continue;
+      if (!tap.matches(topic)) continue;
       try {
         const w = tap.onMessage(topic, payload, qos);
         if (w instanceof Promise) wait = w;
@@ -159,7 +160,7 @@ export async function createEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise
           if (badTopicSeen || !client.connected || !policy.mayPublish(client, topic)) return;
           badTopicSeen = true;
           refuse('bad-topic', { clientId: policy.label(client.id), topic: topic.slice(0, 200), problem }, 'PUBLISH with a topic MQTT does not allow: dead-lettered, and the connection closed as MQTT requires');
-          for (const tap of taps) if (tap.filters.some((f) => topicMatches(f, topic))) tap.onRefused?.(topic, `${problem}; the broker closed the sender's connection`);
+          for (const tap of taps) if (tap.matches(topic)) tap.onRefused?.(topic, `${problem}; the broker closed the sender's connection`);
         },
       });
       // The guard sees every chunk before aedes' parser buffers it. (aedes reads its socket with
@@ -279,7 +280,7 @@ export async function createEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise
     },
     listen: openListeners,
     async subscribe(filter, onMessage, onRefused) {
-      const tap = { filters: typeof filter === 'string' ? [filter] : filter, onMessage, onRefused };
+      const tap = { matches: compileTopicFilters(typeof filter === 'string' ? [filter] : filter), onMessage, onRefused };
       taps.add(tap);
       return async () => {
         taps.delete(tap);

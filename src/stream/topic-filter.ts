@@ -1,15 +1,66 @@
 // MQTT topic filters ("+" one level, "#" the rest), used for source subscriptions and broker ACLs.
+// On the hot path (every message) filters are compiled once (compileTopicFilters) and each
+// distinct topic's answer is cached, with a bound: a device's topics repeat, so a message costs
+// one lookup instead of splitting and comparing every filter again.
 
-export function topicMatches(filter: string, topic: string): boolean {
+/** Distinct topics remembered per compiled filter set; past this the cache starts over. */
+export const TOPIC_CACHE_SIZE = 4096;
+
+export interface TopicFilterSet {
+  /** Whether any filter matches `topic`. */
+  (topic: string): boolean;
+  /** Topics parsed (cache misses) so far: for tests and profiles. */
+  readonly parsed: number;
+}
+
+/** One filter, split into levels once. */
+function compileOne(filter: string): (levels: readonly string[]) => boolean {
   const f = filter.split('/');
-  const t = topic.split('/');
-  for (let i = 0; i < f.length; i++) {
-    const part = f[i]!;
-    if (part === '#') return true;
-    if (i >= t.length) return false;
-    if (part !== '+' && part !== t[i]) return false;
-  }
-  return f.length === t.length;
+  return (t) => {
+    for (let i = 0; i < f.length; i++) {
+      const part = f[i]!;
+      if (part === '#') return true;
+      if (i >= t.length) return false;
+      if (part !== '+' && part !== t[i]) return false;
+    }
+    return f.length === t.length;
+  };
+}
+
+/** Filters compiled once, with a bounded per-topic cache of the answer. */
+export function compileTopicFilters(filters: readonly string[]): TopicFilterSet {
+  const compiled = filters.map(compileOne);
+  const cache = new Map<string, boolean>();
+  let parsed = 0;
+  const matches = ((topic: string) => {
+    const hit = cache.get(topic);
+    if (hit !== undefined) return hit;
+    parsed++;
+    const levels = topic.split('/');
+    const ok = compiled.some((m) => m(levels));
+    if (cache.size >= TOPIC_CACHE_SIZE) cache.clear();
+    cache.set(topic, ok);
+    return ok;
+  }) as TopicFilterSet;
+  Object.defineProperty(matches, 'parsed', { get: () => parsed });
+  return matches;
+}
+
+/** A per-topic cache of any function of the topic, bounded like compileTopicFilters'. */
+export function cachedByTopic<T>(fn: (topic: string) => T): (topic: string) => T {
+  const cache = new Map<string, T>();
+  return (topic) => {
+    if (cache.has(topic)) return cache.get(topic)!;
+    const v = fn(topic);
+    if (cache.size >= TOPIC_CACHE_SIZE) cache.clear();
+    cache.set(topic, v);
+    return v;
+  };
+}
+
+/** One filter against one topic (off the hot path; there, compileTopicFilters). */
+export function topicMatches(filter: string, topic: string): boolean {
+  return compileOne(filter)(topic.split('/'));
 }
 
 /** The literal levels before the first wildcard, with its trailing "/": "sensors/#" -> "sensors/". */
@@ -22,8 +73,13 @@ export function literalPrefix(filter: string): string {
 
 /** Sensor id for a topic received through `filter`: the topic minus the filter's literal prefix. */
 export function sensorIdFromTopic(filter: string, topic: string): string {
+  return sensorIdsFor(filter)(topic);
+}
+
+/** sensorIdFromTopic with the filter's prefix computed once. */
+export function sensorIdsFor(filter: string): (topic: string) => string {
   const prefix = literalPrefix(filter);
-  return prefix !== '' && topic.startsWith(prefix) ? topic.slice(prefix.length) : topic;
+  return (topic) => (prefix !== '' && topic.startsWith(prefix) ? topic.slice(prefix.length) : topic);
 }
 
 /**

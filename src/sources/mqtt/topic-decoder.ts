@@ -5,7 +5,7 @@
 import type { ParseResult, ParseContext, PayloadFormat } from './payload.js';
 import { DEFAULT_TIME, parsePayload, readDocument, readText } from './payload.js';
 import { parseFields } from './fields-format.js';
-import { sensorIdFromTopic } from '../../stream/topic-filter.js';
+import { sensorIdsFor } from '../../stream/topic-filter.js';
 import type { FieldsOptions } from './fields-format.js';
 import type { StateWords } from './scalar-value.js';
 
@@ -52,9 +52,10 @@ export function fieldsOf(s: DecodeSettings, doc: unknown, base: string, received
 export const isObject = (doc: unknown): doc is object => doc !== null && typeof doc === 'object';
 
 export function genericDecoder(filter: string, format: PayloadFormat, s: DecodeSettings): TopicDecoder {
+  const idOf = sensorIdsFor(filter);
   return {
     filters: [filter],
-    decode: (topic, payload, receivedAt) => parsePayload(payload, contextFor(s, sensorIdFromTopic(filter, topic), receivedAt, format)),
+    decode: (topic, payload, receivedAt) => parsePayload(payload, contextFor(s, idOf(topic), receivedAt, format)),
   };
 }
 
