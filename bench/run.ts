@@ -10,6 +10,7 @@ import { benchDetector, benchMultivariate } from './detectors.js';
 import { benchFields } from './fields.js';
 import { benchFleet } from './fleet.js';
 import { benchFleetScale } from './fleet-scale.js';
+import { benchProfile } from './profile.js';
 import { benchCommands } from './commands.js';
 
 const only = process.argv[2];
@@ -49,6 +50,12 @@ if (!only || only === 'fields') {
   const m = runs[1]!;
   console.log('\nformat: fields, zigbee2mqtt preset + stream stage (one core, no I/O; median of 3)');
   console.log(`| devices | fields/message | messages/s | readings/s |\n|---|---|---|---|\n| ${m.devices} | 5 (+ linkquality, left out) | ${m.messagesPerS.toLocaleString('en')} | ${m.readingsPerS.toLocaleString('en')} |`);
+}
+
+if (only === 'profile') {
+  const r = await benchProfile();
+  console.log(`\nCPU profile of the agent: ${r.file} (summary beside it: summary.md)`);
+  console.log(r.summary);
 }
 
 if (only === 'fleet-scale') {

@@ -9,6 +9,7 @@ import { buildSources } from './build-sources.js';
 import { createStats } from '../ops/stats.js';
 import { buildHealth, type Health } from '../ops/health.js';
 import { systemClock } from '../ops/system-clock.js';
+import { createWriteRate } from '../ops/write-rate.js';
 import { BUILD_FLOOR } from '../ops/build-info.js';
 import { createClockTrust } from '../stream/clock-trust.js';
 import { redactUrl } from '../config/redact.js';
@@ -36,6 +37,7 @@ export function createAgent(opts: AgentOptions): Agent {
   const observeClock = () => trust.observe({ wall: system.wall(), mono: system.mono(), synchronized: system.synchronized() });
   observeClock();
   const stats = createStats(clock());
+  const writeRate = createWriteRate();
   const ctx: AgentContext = { config, log, clock, system, trust, observeClock, stats, opts };
   const parts = emptyParts();
   let stopping: Promise<void> | undefined;
@@ -52,6 +54,7 @@ export function createAgent(opts: AgentOptions): Agent {
       uplink: parts.forwarder?.status() ?? STOPPED_UPLINK(stats.startedAt),
       firstSeq: parts.firstSeq,
       store: parts.writer?.health() ?? NOT_OPEN,
+      writes: writeRate.sample(system.mono()), // monotonic: a clock step is no burst of writes
       budget: parts.budget?.status() ?? unbudgeted(config.storage.maxBytes),
       salvage: parts.salvage,
       clock: { ...trust.status(), held: parts.ingest?.held() ?? 0 },

@@ -16,7 +16,15 @@ interface StatusDoc {
   deadLetters: { total: number; byReason: Record<string, number> };
   merges?: number;
   evictions?: number;
-  store?: { writable: boolean; problem: string | null; error: string | null; heldMessages: number; budget: { maxBytes: number; fileBytes: number }; salvage: { asideAs: string } | null };
+  store?: {
+    writable: boolean;
+    problem: string | null;
+    error: string | null;
+    heldMessages: number;
+    budget: { maxBytes: number; fileBytes: number };
+    salvage: { asideAs: string } | null;
+    writes?: { bytesPerHour: number | null; projectedGBPerDay: number | null };
+  };
   schedules?: Record<string, { lastRun: string | null; ok: boolean | null; error: string | null }>;
   alarms?: number[];
   presence?: { staleSensors: number; stale: string[]; offlineDevices: number };
@@ -71,6 +79,8 @@ export async function status(file: string, io: Io, opts: { json?: boolean } = {}
     const st = doc.store;
     const mb = (n: number) => `${(n / 1e6).toFixed(1)} MB`;
     io.out(`  store       ${st.writable ? 'writable' : `NOT WRITABLE (${st.problem}: ${st.error}; ${st.heldMessages} messages held in memory)`}, ${mb(st.budget.fileBytes)} of ${mb(st.budget.maxBytes)}, ${doc.merges ?? 0} merges, ${doc.evictions ?? 0} evictions`);
+    const w = st.writes;
+    if (w) io.out(`  disk writes ${w.bytesPerHour === null ? 'measuring (a minute of samples first)' : `${mb(w.bytesPerHour)} an hour, ${w.projectedGBPerDay} GB a day at this rate (this process, /proc/self/io)`}`);
     if (st.salvage) io.out(`  salvage     a damaged database was set aside as ${st.salvage.asideAs}`);
   }
   if (doc.schedules) {

@@ -9,6 +9,7 @@ import type { StoreHealth } from '../store/group-commit-types.js';
 import type { BudgetStatus } from '../store/budget.js';
 import { basename } from 'node:path';
 import type { SalvageReport } from '../store/salvage.js';
+import type { WriteRate } from './write-rate.js';
 import type { JobStatus } from './schedules.js';
 import type { HealthMessage } from '../wire/upstream.js';
 
@@ -27,6 +28,8 @@ export interface HealthInputs {
   /** The first seq of this database (seq-seed.ts): ids jump to it from an earlier database's, which is not loss. */
   firstSeq: number;
   store: StoreHealth;
+  /** This process's disk writes (write-rate.ts). */
+  writes?: WriteRate;
   budget: BudgetStatus;
   salvage: SalvageReport | undefined;
   clock: ClockStatus & { held: number };
@@ -66,6 +69,7 @@ export function buildHealth(i: HealthInputs): Health {
     store: {
       ...i.store,
       since: i.store.since === null ? null : new Date(i.store.since).toISOString(),
+      ...(i.writes && { writes: i.writes }),
       budget: i.budget,
       evicted: { summaries: i.stats.evictedSummaries, anomalies: i.stats.evictedAnomalies, events: i.stats.evictedEvents },
       deadLettersTrimmed: i.stats.deadLettersTrimmed,

@@ -176,6 +176,12 @@ export const healthMessage = z
       budget: z.object({ maxBytes: count, fileBytes: count, usedBytes: count, limitBytes: count, diskFull: z.boolean() }),
       evicted: z.object({ summaries: count, anomalies: count, events: count.optional() }),
       deadLettersTrimmed: count,
+      writes: z
+        .object({
+          bytesPerHour: z.number().nullable().describe('this process\'s disk writes (/proc/self/io write_bytes) over the last hour of samples; null for the first minute or without /proc'),
+          projectedGBPerDay: z.number().nullable().describe('the same as GB a day: what the SD card takes'),
+        })
+        .optional(),
       salvage: z
         .object({
           asideAs: z.string(),
