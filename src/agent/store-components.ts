@@ -94,6 +94,7 @@ export function writerComponent({ config, log, clock }: AgentContext, parts: Age
         device: device.id,
         encode: upstreamEncoder(device.id),
         commitIntervalMs: storage.commitInterval,
+        quietCommitIntervalMs: storage.quietCommitInterval,
         commitReadings: storage.commitReadings,
         journal: storage.journal.enabled,
         // The byte budget may ask for a checkpoint before recovery has built the stream.

@@ -113,6 +113,9 @@ const storage = z.strictObject({
   commitInterval: duration('100ms')
     .default(100)
     .describe('group commit: the longest a reading waits to be written (and, with ackAfterCommit, acknowledged); commits run back to back while acknowledgements wait'),
+  quietCommitInterval: duration('5s')
+    .default(5_000)
+    .describe('when nothing urgent waits (no acknowledgement, anomaly, event or reply: readings nobody waits for, summaries, ticks), commits are this far apart at most: far fewer SD-card writes; a crash or power cut may lose that much of QoS 0, simulated and GPIO readings (never an acknowledged one)'),
   commitReadings: z.number().int().min(1).max(100_000).default(500).describe('commit sooner once this many readings wait'),
   ackAfterCommit: z
     .boolean()

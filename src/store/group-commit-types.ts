@@ -32,6 +32,12 @@ export interface GroupCommitOptions {
   /** Turns an output into the row's payload and sketch: the store never renders one itself (wire/render.ts). */
   encode: (seq: number, output: StreamOutput) => { payload: string; sketch: string | null; sensor?: string };
   commitIntervalMs: number;
+  /**
+   * When nothing urgent waits (no acknowledgement, no anomaly, event or reply: readings nobody
+   * waits for, summaries, dead letters, ticks), commits are this far apart at most (ms), not
+   * commitIntervalMs: far fewer writes when sensors are sparse. Default: commitIntervalMs.
+   */
+  quietCommitIntervalMs?: number;
   /** Commit early once this many journal entries wait. */
   commitReadings: number;
   /** false: readings are not journaled (no replay; windows open at a crash are lost). */

@@ -56,13 +56,24 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
   const waiting = () => entries.count + pending.drafts.length + pending.rejections.length + held.waiting();
   const checkPressure = () => pressure.check(waiting(), failure !== undefined);
 
-  const schedule = () => {
-    if (timer || closed) return;
+  let timerDue = Infinity;
+  /**
+   * A commit at most commitIntervalMs from now when `urgent`, else at most the quiet interval
+   * (an earlier one already set stands; an urgent one brings a quiet one forward).
+   */
+  const schedule = (urgent = true) => {
+    if (closed) return;
     // While the store fails, retry once a second at most: each attempt cuts a batch to hold.
+    const delay = failure ? Math.max(opts.commitIntervalMs, FAILING_RETRY_MS) : urgent ? opts.commitIntervalMs : Math.max(opts.commitIntervalMs, opts.quietCommitIntervalMs ?? opts.commitIntervalMs);
+    const due = performance.now() + delay;
+    if (timer && timerDue <= due) return;
+    clearTimeout(timer);
+    timerDue = due;
     timer = setTimeout(() => {
       timer = undefined;
+      timerDue = Infinity;
       void flush();
-    }, failure ? Math.max(opts.commitIntervalMs, FAILING_RETRY_MS) : opts.commitIntervalMs);
+    }, delay);
   };
 
   const cut = (): Batch => {
@@ -211,35 +222,36 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
     );
   };
 
-  const grew = () => {
+  const grew = (urgent: boolean) => {
     // One flush in flight or queued is enough: it takes everything pending when its turn comes.
     if (!failure && (entries.count >= opts.commitReadings || pending.drafts.length >= MAX_DRAFTS) && !running) void flush();
-    else schedule();
+    else schedule(urgent);
   };
 
   /** A journal entry that is not a reading (a tick, a clock jump, an availability). */
   const journaled = (add: () => void) => {
     if (!opts.journal) return;
     add();
-    schedule();
+    schedule(false);
   };
 
   return {
     reading(sensor, ts, value, receivedAt, late) {
       if (!opts.journal) return;
       entries.reading(sensor, ts, value, receivedAt, late);
-      grew();
+      grew(false); // a reading someone waits for asks through durable()
     },
     tick: (now) => journaled(() => entries.tick(now)),
     shift: (deltaMs, now) => journaled(() => entries.shift(deltaMs, now)),
     availability: (device, online, at) => journaled(() => entries.availability(device, online, at)),
     write(output, createdAt) {
       pending.drafts.push({ output, createdAt });
-      grew();
+      // Anomalies and events go upstream first: committed soon. Summaries can wait for the quiet commit.
+      grew(output.kind !== 'summary');
     },
     writeOutside(outside, createdAt) {
       pending.drafts.push({ outside, createdAt });
-      grew();
+      grew(true); // a command's reply
     },
     reject(rejection) {
       const bytes = rejectionBytes(rejection);
@@ -250,11 +262,11 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       }
       pendingRejectionBytes += bytes;
       pending.rejections.push(rejection);
-      schedule();
+      schedule(false);
     },
     requestCheckpoint() {
       checkpointWanted = true;
-      schedule();
+      schedule(false);
     },
     flush,
     // Once: a second close (the agent's, after its stream's) commits nothing more.

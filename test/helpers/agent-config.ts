@@ -26,7 +26,7 @@ pipelines:
     aggregates: [count, min, max, mean, stddev, first, last]
     detectors: ${o.detectors ?? '[ { type: threshold, max: 45 } ]'}
 uplink: { url: "${o.fleetUrl}", reconnect: { min: 100ms, max: 500ms } }
-storage: { path: ./outpost.db, commitInterval: 20ms }
+storage: { path: ./outpost.db, commitInterval: 20ms, quietCommitInterval: 20ms }
 http: { enabled: true, host: 127.0.0.1, port: 0 }
 ${o.extra ?? ''}
 `;
