@@ -193,12 +193,14 @@ if (!only || only === 'outbox') {
 }
 
 if (!only || only === 'disk') {
-  // Agent process with --max-semi-space-size=2 (as systemd/outpost.service), 60 s tumbling windows, z-score.
+  // Agent process with --max-semi-space-size=2 (as systemd/outpost.service), simulated sensors (no acknowledgements), z-score.
   const rows = [
-    await benchDiskWrites({ label: 'idle: 10 sensors at 1 Hz, defaults', sensors: 10, rateHz: 1, measureS: 60 }),
-    await benchDiskWrites({ label: '10 sensors at 1 Hz, commitInterval 1s', sensors: 10, rateHz: 1, storage: 'commitInterval: 1s' }),
-    await benchDiskWrites({ label: '100 sensors at 10 Hz, defaults (commitInterval 100ms, synchronous full)', sensors: 100, rateHz: 10 }),
-    await benchDiskWrites({ label: '100 sensors at 10 Hz, commitInterval 1s', sensors: 100, rateHz: 10, storage: 'commitInterval: 1s' }),
+    await benchDiskWrites({ label: 'idle: 10 sensors at 1 Hz, 1 s windows, defaults (quietCommitInterval 5s)', sensors: 10, rateHz: 1, window: '1s', measureS: 60 }),
+    await benchDiskWrites({ label: 'idle: 10 sensors at 1 Hz, 1 s windows, quietCommitInterval 100ms (as before)', sensors: 10, rateHz: 1, window: '1s', measureS: 60, storage: 'quietCommitInterval: 100ms' }),
+    await benchDiskWrites({ label: 'idle: 10 sensors at 1 Hz, 60 s windows, defaults', sensors: 10, rateHz: 1, measureS: 60 }),
+    await benchDiskWrites({ label: '10 sensors at 1 Hz, 60 s windows, quietCommitInterval 100ms (as before)', sensors: 10, rateHz: 1, measureS: 60, storage: 'quietCommitInterval: 100ms' }),
+    await benchDiskWrites({ label: '100 sensors at 10 Hz, defaults', sensors: 100, rateHz: 10 }),
+    await benchDiskWrites({ label: '100 sensors at 10 Hz, quietCommitInterval 100ms (as before)', sensors: 100, rateHz: 10, storage: 'quietCommitInterval: 100ms' }),
     await benchDiskWrites({ label: '100 sensors at 10 Hz, synchronous normal', sensors: 100, rateHz: 10, storage: 'synchronous: normal' }),
     await benchDiskWrites({ label: '100 sensors at 10 Hz, journal off', sensors: 100, rateHz: 10, storage: 'journal: { enabled: false }' }),
   ];

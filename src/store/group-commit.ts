@@ -57,6 +57,7 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
   const checkPressure = () => pressure.check(waiting(), failure !== undefined);
 
   let timerDue = Infinity;
+  let firstSummary = true;
   /**
    * A commit at most commitIntervalMs from now when `urgent`, else at most the quiet interval
    * (an earlier one already set stands; an urgent one brings a quiet one forward).
@@ -246,8 +247,10 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
     availability: (device, online, at) => journaled(() => entries.availability(device, online, at)),
     write(output, createdAt) {
       pending.drafts.push({ output, createdAt });
-      // Anomalies and events go upstream first: committed soon. Summaries can wait for the quiet commit.
-      grew(output.kind !== 'summary');
+      // Anomalies and events go upstream first: committed soon. Summaries can wait for the quiet
+      // commit, except the first after a start (a restarted agent shows it is back at once).
+      grew(output.kind !== 'summary' || firstSummary);
+      if (output.kind === 'summary') firstSummary = false;
     },
     writeOutside(outside, createdAt) {
       pending.drafts.push({ outside, createdAt });

@@ -57,4 +57,28 @@ http: { enabled: false }
     expect(anomalyMs).toBeLessThan(1_500);
     console.log(`quiet commits: ${quiet} commits in 6 s of 15 readings/s; QoS 1 acknowledged in ${ackMs} ms; an anomaly upstream in ${anomalyMs} ms`);
   }, 30_000);
+
+  it('send the first summary after a start at once, the next ones with the quiet commit', async () => {
+    const fleet = await runFleet(cleanups);
+    const started = Date.now();
+    await runAgent(
+      cleanups,
+      `
+device: { id: quiet-02 }
+broker: { enabled: false }
+sources: [ { type: simulated, sensors: [ { id: sim/a, rateHz: 10 } ] } ]
+pipelines: [ { match: ["**"], window: { type: tumbling, size: 1s } } ]
+uplink: { url: "${fleet.url}" }
+storage: { path: ./outpost.db }
+http: { enabled: false }
+`,
+      tempDir(),
+    );
+    const summaries = () => fleet.received.filter((m) => m.topic === 'outpost/quiet-02/summary/sim/a');
+    await waitFor('the first summary', () => summaries().length > 0, 5_000);
+    const first = Date.now() - started;
+    expect(first).toBeLessThan(2_500); // its window (up to 1 s) and one timed commit
+    await waitFor('later summaries, together', () => summaries().length >= 4, 15_000);
+    console.log(`quiet commits: first summary ${first} ms after the start`);
+  }, 30_000);
 });
