@@ -72,15 +72,34 @@ export async function openPgDatabase(url: string): Promise<PgDatabase> {
       }
     },
     async listen(channel, onMessage) {
-      const client = new pg.Client({ connectionString: url });
-      client.on('error', () => undefined);
-      await client.connect();
-      client.on('notification', (n) => {
-        if (n.channel === channel && n.payload !== undefined) onMessage(n.payload);
-      });
-      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+      // Its own connection, re-made when it drops (a PostgreSQL restart): notifications sent
+      // while it is down are missed (the live view only; the read model has everything).
+      let client: pg.Client | undefined;
+      let stopped = false;
+      let timer: NodeJS.Timeout | undefined;
+      const retry = () => {
+        if (!stopped) timer = setTimeout(() => void connect().catch(retry), 2000);
+      };
+      const connect = async (): Promise<void> => {
+        const c = new pg.Client({ connectionString: url });
+        c.on('error', () => undefined); // followed by 'end'
+        c.on('end', () => {
+          if (client !== c) return;
+          client = undefined;
+          retry();
+        });
+        c.on('notification', (n) => {
+          if (n.channel === channel && n.payload !== undefined) onMessage(n.payload);
+        });
+        await c.connect();
+        await c.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+        client = c;
+      };
+      await connect();
       return async () => {
-        await client.end().catch(() => undefined);
+        stopped = true;
+        clearTimeout(timer);
+        await client?.end().catch(() => undefined);
       };
     },
     async notify(channel, payload) {
