@@ -55,3 +55,15 @@ export async function startPostgres(): Promise<Postgres> {
     },
   };
 }
+
+/** One cluster for a test file: started before its tests, stopped after; `get()` inside a test. */
+export function usePostgres(hooks: { beforeAll: (fn: () => Promise<void>, timeout?: number) => void; afterAll: (fn: () => Promise<void>) => void }): { get(): Postgres } {
+  let server: Postgres | undefined;
+  hooks.beforeAll(async () => {
+    server = await startPostgres();
+  }, 120_000);
+  hooks.afterAll(async () => {
+    await server?.stop();
+  });
+  return { get: () => server! };
+}

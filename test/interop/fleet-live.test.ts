@@ -4,20 +4,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { openFleetStore } from '../../src/fleet/fleet-store.js';
-import { startPostgres, type Postgres } from '../helpers/postgres.js';
+import { usePostgres } from '../helpers/postgres.js';
 import { waitFor } from '../helpers/wait.js';
 
-let postgres: Postgres;
-beforeAll(async () => {
-  postgres = await startPostgres();
-}, 120_000);
-afterAll(async () => {
-  await postgres?.stop();
-});
+const cluster = usePostgres({ beforeAll, afterAll });
 
 describe('fleet changes on PostgreSQL', () => {
   it('reach every instance, large batches included, and survive a dropped connection', async () => {
-    const url = await postgres.database('live');
+    const url = await cluster.get().database('live');
     const a = await openFleetStore({ type: 'postgres', url, retention: 0 });
     const b = await openFleetStore({ type: 'postgres', url, retention: 0 });
     const heard: Array<Record<string, unknown>> = [];

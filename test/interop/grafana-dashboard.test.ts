@@ -7,16 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { openFleetStore } from '../../src/fleet/fleet-store.js';
 import { readMessage } from '../../src/fleet/read-message.js';
-import { startPostgres, type Postgres } from '../helpers/postgres.js';
+import { usePostgres } from '../helpers/postgres.js';
 import { healthMessage } from '../helpers/fleet-fixtures.js';
 
-let postgres: Postgres;
-beforeAll(async () => {
-  postgres = await startPostgres();
-}, 120_000);
-afterAll(async () => {
-  await postgres?.stop();
-});
+const cluster = usePostgres({ beforeAll, afterAll });
 
 interface Target {
   rawSql: string;
@@ -34,7 +28,7 @@ describe('the Grafana dashboard', () => {
     const dash = JSON.parse(readFileSync('docs/grafana/outpost-fleet.json', 'utf8')) as Dashboard;
     expect(dash.title).toBe('Outpost fleet');
     expect(dash.panels.length).toBeGreaterThanOrEqual(5);
-    const url = await postgres.database('grafana');
+    const url = await cluster.get().database('grafana');
     const store = await openFleetStore({ type: 'postgres', url, retention: 0 });
     const now = Date.now();
     const at = (ms: number) => new Date(ms).toISOString();
