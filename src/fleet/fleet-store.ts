@@ -62,13 +62,24 @@ export async function openFleetStore(where: FleetConfig['store'] | string): Prom
         };
         for (const c of list) {
           const text = JSON.stringify(c);
-          if (bytes + text.length > NOTIFY_BYTES) await send();
+          const size = Buffer.byteLength(text);
+          if (size > NOTIFY_BYTES) continue; // a change that large is not a live-view change (none is)
+          if (bytes + size > NOTIFY_BYTES) await send();
           chunk.push(text);
-          bytes += text.length + 1;
+          bytes += size + 1;
         }
         await send();
       },
-      subscribe: (fn) => pg.listen(CHANNEL, (payload) => (JSON.parse(payload) as Array<Record<string, unknown>>).forEach(fn)),
+      subscribe: (fn) =>
+        pg.listen(CHANNEL, (payload) => {
+          let list: unknown;
+          try {
+            list = JSON.parse(payload);
+          } catch {
+            return; // not ours (anyone may NOTIFY on the channel)
+          }
+          if (Array.isArray(list)) for (const c of list) if (c && typeof c === 'object') fn(c as Record<string, unknown>);
+        }),
     };
   } else {
     db = await openDatabase(cfg.path);
@@ -106,7 +117,12 @@ export async function openFleetStore(where: FleetConfig['store'] | string): Prom
     changes,
     accept: (entries) =>
       db.transaction(async (tx) => {
-        const fresh = await append(tx, entries);
+        // By device (stable: a device's order kept): concurrent instances lock device rows in
+        // one order, so their batches never deadlock (PostgreSQL notices one only after a second).
+        // Entries of no device (statuses, acknowledgements) stay after the rest: an acknowledgement
+        // comes after the alert it acknowledges.
+        const key = (e: LogEntry) => e.device ?? '\uffff';
+        const fresh = await append(tx, [...entries].sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0)));
         const seen: Seen = new Map();
         await projectBatch(tx, fresh, seen);
         await flushSeen(tx, seen);
@@ -150,6 +166,8 @@ export async function openFleetStore(where: FleetConfig['store'] | string): Prom
       // acknowledgements of alerts still kept; then the projection rows whose entries went. A
       // rebuild after it gives what the projections are.
       return db.transaction(async (tx) => {
+        // Several instances on one PostgreSQL: one retains at a time, the others skip this round.
+        if (cfg.type === 'postgres' && !(await tx.get<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(7217002) AS ok'))?.ok) return 0;
         const gone = (
           await tx.run(
             `DELETE FROM log WHERE received_at < ? AND kind NOT IN ('ack', 'event') AND rowid NOT IN (

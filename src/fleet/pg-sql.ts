@@ -1,6 +1,6 @@
 // The fleet's SQL is written once, in the SQLite dialect the single-machine store runs; for
 // PostgreSQL it is translated here, and the few SQLite functions it uses (json_extract,
-// json_array_length, json_insert, json_array, json) are defined in the database (PG_COMPAT). What changes:
+// json_array_length, json_insert; json and json_array as outpost_json and outpost_json_array, their names being keywords in PostgreSQL 16+) are defined in the database (PG_COMPAT). What changes:
 // `?` placeholders become `$n`; `INSERT OR IGNORE` becomes `ON CONFLICT DO NOTHING`; the
 // scalar max(a, b) and min(a, b) become GREATEST and LEAST; the column `end` (a reserved word
 // there) is quoted; in table definitions INTEGER becomes BIGINT (epoch milliseconds) and
@@ -72,7 +72,10 @@ export function toPostgres(sql: string): string {
         .replace(/\?/g, () => `$${++n}`)
         .replace(/\bend\b/g, '"end"')
         .replace(/\bINTEGER PRIMARY KEY\b/g, 'BIGSERIAL PRIMARY KEY')
-        .replace(/\bINTEGER\b/g, 'BIGINT');
+        .replace(/\bINTEGER\b/g, 'BIGINT')
+        // json and json_array are keywords since PostgreSQL 16/17: the compat functions have names of their own.
+        .replace(/\bjson_array\(/g, 'outpost_json_array(')
+        .replace(/\bjson\(/g, 'outpost_json(');
     })
     .join('');
   if (ignore) text = /\sRETURNING\s/.test(text) ? text.replace(/\sRETURNING\s/, ' ON CONFLICT DO NOTHING RETURNING ') : `${text.trimEnd()} ON CONFLICT DO NOTHING`;
@@ -91,9 +94,9 @@ CREATE OR REPLACE FUNCTION json_extract(doc text, path text) RETURNS text
   LANGUAGE sql IMMUTABLE AS $f$ SELECT (doc::jsonb) #>> string_to_array(substr(path, 3), '.') $f$;
 CREATE OR REPLACE FUNCTION json_array_length(doc text) RETURNS integer
   LANGUAGE sql IMMUTABLE AS $f$ SELECT jsonb_array_length(doc::jsonb) $f$;
-CREATE OR REPLACE FUNCTION json(doc text) RETURNS json
+CREATE OR REPLACE FUNCTION outpost_json(doc text) RETURNS json
   LANGUAGE sql IMMUTABLE AS $f$ SELECT doc::json $f$;
-CREATE OR REPLACE FUNCTION json_array(val json) RETURNS text
+CREATE OR REPLACE FUNCTION outpost_json_array(val json) RETURNS text
   LANGUAGE sql IMMUTABLE AS $f$ SELECT jsonb_build_array(val::jsonb)::text $f$;
 CREATE OR REPLACE FUNCTION json_insert(doc text, path text, val json) RETURNS text
   LANGUAGE sql IMMUTABLE AS $f$ SELECT CASE WHEN path = '$[#]' THEN (doc::jsonb || jsonb_build_array(val::jsonb))::text ELSE NULL END $f$;

@@ -42,7 +42,8 @@ function seen(batch: Seen, device: string, prefix: string, at: number): void {
 }
 
 export async function flushSeen(tx: Executor, batch: Seen): Promise<void> {
-  for (const [device, { prefix, at }] of batch) {
+  // In device order, like the batch (no deadlock between instances).
+  for (const [device, { prefix, at }] of [...batch].sort(([a], [b]) => a.localeCompare(b))) {
     await tx.run(
       `INSERT INTO devices (device, prefix, last_seen) VALUES (?, ?, ?)
        ON CONFLICT (device) DO UPDATE SET prefix = excluded.prefix, last_seen = max(coalesce(devices.last_seen, 0), coalesce(excluded.last_seen, 0))`,

@@ -13,6 +13,8 @@ const SCHEMAS = new Map<string, z.ZodType>([['summary', summaryMessage], ['anoma
 /** What an agent's device.id may be (src/config/schema.ts): no ":", so no id can pass for a key of ours. */
 const DEVICE_ID = /^[A-Za-z0-9_.-]{1,64}$/;
 const MAX_DEPTH = 32;
+/** Longer sensor ids than any agent sends (limits.maxSensorIdLength is at most 1,024) do not fit a PostgreSQL index row. */
+const MAX_SENSOR_CHARS = 1024;
 
 export type Read = { entry: LogEntry } | { ignored: true } | { dead: { reason: string; detail: string } };
 
@@ -42,6 +44,9 @@ export function readMessage(filters: readonly string[], topic: string, payload: 
   const schema = SCHEMAS.get(kind);
   if (!schema) return { ignored: true }; // commands (ours, echoed), health of other tools
   if (jsonDeeperThan(payload, MAX_DEPTH)) return { dead: { reason: 'bad-json', detail: `nested deeper than ${MAX_DEPTH}` } };
+  // What no store can keep as text (PostgreSQL refuses NUL in text and in jsonb): a dead letter,
+  // never a batch that fails again at every redelivery.
+  if (payload.includes('\u0000') || payload.includes('\\u0000')) return { dead: { reason: 'bad-json', detail: 'contains a NUL character' } };
   let doc: unknown;
   try {
     doc = JSON.parse(payload);
@@ -63,7 +68,11 @@ export function readMessage(filters: readonly string[], topic: string, payload: 
     const colon = m.id.lastIndexOf(':');
     const device = m.id.slice(0, colon);
     if (device !== m.device) return { dead: { reason: 'schema', detail: `id ${m.id} is not of device ${m.device}` } };
-    return { entry: { key: m.id, kind, device, seq: Number(m.id.slice(colon + 1)), prefix: at.prefix, payload, receivedAt } };
+    const seq = Number(m.id.slice(colon + 1));
+    if (!Number.isSafeInteger(seq)) return { dead: { reason: 'schema', detail: `id ${m.id.slice(0, 80)}: the seq is beyond 2^53` } };
+    const sensor = (m as { sensor?: unknown }).sensor;
+    if (typeof sensor === 'string' && sensor.length > MAX_SENSOR_CHARS) return { dead: { reason: 'schema', detail: `sensor id longer than ${MAX_SENSOR_CHARS} characters` } };
+    return { entry: { key: m.id, kind, device, seq, prefix: at.prefix, payload, receivedAt } };
   }
   const key = kind === 'health' ? `health:${m.device}:${m.ts}` : `${kind}:${m.device}:${(m as { from?: string }).from ?? receivedAt}`;
   return { entry: { key, kind, device: m.device, seq: null, prefix: at.prefix, payload, receivedAt } };

@@ -23,4 +23,9 @@ describe('fleet: reading a message', () => {
     expect(readMessage(['outpost/+'], 'outpost/x/anomaly/s', anomaly({ score: 7 }), at)).toMatchObject({ dead: { reason: 'schema', detail: expect.stringContaining('score') } });
     expect(readMessage(['outpost/+'], 'other/x/anomaly/s', anomaly(), at)).toEqual({ ignored: true });
   });
+  it('dead-letters what no store could keep (found on PostgreSQL: a batch with it failed at every redelivery)', () => {
+    expect(readMessage(['outpost/+'], 'outpost/x/anomaly/s', anomaly({ message: 'a\u0000b' }), at)).toMatchObject({ dead: { reason: 'bad-json', detail: 'contains a NUL character' } });
+    expect(readMessage(['outpost/+'], 'outpost/x/anomaly/s', anomaly({ id: 'pi:12345678901234567890' }), at)).toMatchObject({ dead: { reason: 'schema', detail: expect.stringContaining('2^53') } });
+    expect(readMessage(['outpost/+'], 'outpost/x/anomaly/s', anomaly({ sensor: 's'.repeat(3200) }), at)).toMatchObject({ dead: { reason: 'schema', detail: expect.stringContaining('longer than 1024') } });
+  });
 });
