@@ -2,38 +2,25 @@
 // journaled readings through the config's pipelines, e.g. to backfill after a config change.
 // Prints the summaries and anomalies as JSON lines; with --publish, queues them in the outbox
 // (marked "replayed": true) for the agent to send when it next runs.
-import { existsSync } from 'node:fs';
-import { loadConfigFile } from '../config/load.js';
 import { appendReplayed, readingStore, stoppedStore } from '../store/cli-store.js';
 import type { Database } from '../store/sqlite.js';
 import type { StreamOutput } from '../stream/stream.js';
 import { rerunJournal } from '../agent/backfill.js';
 import { compileGlob } from '../stream/glob.js';
 import { renderBody, upstreamEncoder } from '../wire/render.js';
-import { reportProblems } from './check-config.js';
 import type { Io } from './io.js';
-import { timeRange } from './time-range.js';
+import { journalCommand, type JournalArgs } from './journal-command.js';
 import { agentUrl } from './agent-url.js';
 
-export interface ReplayArgs {
-  config: string;
-  from?: string;
-  to?: string;
+export interface ReplayArgs extends JournalArgs {
   sensor?: string;
   publish?: boolean;
 }
 
 export async function replay(a: ReplayArgs, io: Io): Promise<number> {
-  const loaded = loadConfigFile(a.config);
-  if (!loaded.ok) return reportProblems(a.config, loaded, io);
-  const cfg = loaded.config;
-  const range = timeRange(a, io);
-  if (!range) return 64;
-  const { from, to } = range;
-  if (!existsSync(cfg.storage.path)) {
-    io.err(`outpost replay: ${cfg.storage.path} does not exist: nothing was journaled yet`);
-    return 1;
-  }
+  const opened = journalCommand(a, io, 'replay');
+  if (typeof opened === 'number') return opened;
+  const { cfg, from, to } = opened;
   if (a.publish && (await agentAnswers(cfg.http))) {
     io.err('outpost replay --publish: the agent is running; stop it first (it owns the outbox seq counter)');
     return 1;

@@ -2,21 +2,15 @@
 // rule. Runs the config's rules and derived sensors over the journal's history (agent/backtest.ts)
 // and prints when each would have raised and cleared: one line each, or with --json the event
 // as it would go upstream. Only reads the database: fine while the agent runs.
-import { existsSync } from 'node:fs';
-import { loadConfigFile } from '../config/load.js';
 import { readingStore } from '../store/cli-store.js';
 import { backtestRules } from '../agent/backtest.js';
 import { renderBody } from '../wire/render.js';
 import { iso } from '../stream/iso-time.js';
 import type { RuleEvent } from '../stream/stream.js';
-import { reportProblems } from './report-problems.js';
 import type { Io } from './io.js';
-import { timeRange } from './time-range.js';
+import { journalCommand, type JournalArgs } from './journal-command.js';
 
-export interface RulesTestArgs {
-  config: string;
-  from?: string;
-  to?: string;
+export interface RulesTestArgs extends JournalArgs {
   json?: boolean;
 }
 
@@ -30,20 +24,9 @@ function line(e: RuleEvent): string {
 }
 
 export async function rulesTest(a: RulesTestArgs, io: Io): Promise<number> {
-  const loaded = loadConfigFile(a.config);
-  if (!loaded.ok) return reportProblems(a.config, loaded, io);
-  const cfg = loaded.config;
-  const range = timeRange(a, io);
-  if (!range) return 64;
-  const { from, to } = range;
-  if (cfg.rules.length === 0) {
-    io.err(`outpost rules test: ${a.config} has no rules`);
-    return 1;
-  }
-  if (!existsSync(cfg.storage.path)) {
-    io.err(`outpost rules test: ${cfg.storage.path} does not exist: nothing was journaled yet`);
-    return 1;
-  }
+  const opened = journalCommand(a, io, 'rules test', (cfg) => (cfg.rules.length === 0 ? `${a.config} has no rules` : undefined));
+  if (typeof opened === 'number') return opened;
+  const { cfg, from, to } = opened;
   if (!cfg.storage.journal.enabled) io.err('outpost rules test: storage.journal is disabled in this config; the database may hold no readings');
   const r = await readingStore(cfg.storage.path, (db) => backtestRules(db, cfg, { from, to }));
   for (const e of r.events) io.out(a.json ? `{${renderBody(cfg.device.id, e)}}` : line(e));

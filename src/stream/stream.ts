@@ -169,57 +169,58 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
    */
   const feed = (r: Reading, out: StreamOutput[]): ReturnType<Stream['ingest']> => {
     const rt = routeOf(r.sensor);
-    const outcome = route1(r, out, rt.p);
+    const outcome = intoPipeline(r, out, rt.p);
     if (!rt.w) return outcome;
     rules!.observe(rt.w, r, out, derived);
-    if (derived.length > 0) for (const d of derived.splice(0)) route1(d, out, route(d.sensor));
+    if (derived.length > 0) for (const d of derived.splice(0)) intoPipeline(d, out, route(d.sensor));
     return outcome === 'unrouted' ? 'ok' : outcome;
   };
 
-  const route1 = (r: Reading, out: StreamOutput[], p: PipelineState | null): ReturnType<Stream['ingest']> => {
-      if (!p) return 'unrouted';
-      if (tombstones.size > 0) {
-        const reported = tombstones.get(r.sensor);
-        if (reported !== undefined) {
-          if (r.ts < reported) return 'late';
-          tombstones.delete(r.sensor);
-        }
+  /** A reading into its pipeline (null: none): staleness, detectors, group detectors, windows. */
+  const intoPipeline = (r: Reading, out: StreamOutput[], p: PipelineState | null): ReturnType<Stream['ingest']> => {
+    if (!p) return 'unrouted';
+    if (tombstones.size > 0) {
+      const reported = tombstones.get(r.sensor);
+      if (reported !== undefined) {
+        if (r.ts < reported) return 'late';
+        tombstones.delete(r.sensor);
       }
-      if (flushed.size > 0) flushed.delete(r.sensor); // a new reading: a later flush reports something new
-      if (idleTtlMs > 0) seen.set(r.sensor, r.receivedAt); // no re-insertion per reading: tick scans them all
-      // A raised sensor whose pipeline has staleness off now (a config change) still clears.
-      if (staleOn && (p.stale || staleness.isRaised(r.sensor))) {
-        staleness.observe(r.sensor, r.receivedAt, p.stale ?? DEFAULT_STALE, events);
-        if (events.length > 0) out.push(...events.splice(0));
+    }
+    if (flushed.size > 0) flushed.delete(r.sensor); // a new reading: a later flush reports something new
+    if (idleTtlMs > 0) seen.set(r.sensor, r.receivedAt); // no re-insertion per reading: tick scans them all
+    // A raised sensor whose pipeline has staleness off now (a config change) still clears.
+    if (staleOn && (p.stale || staleness.isRaised(r.sensor))) {
+      staleness.observe(r.sensor, r.receivedAt, p.stale ?? DEFAULT_STALE, events);
+      if (events.length > 0) out.push(...events.splice(0));
+    }
+    let dets = p.detectors.get(r.sensor);
+    if (!dets) {
+      dets = p.sensorSpecs.map((d) => createDetector(d));
+      p.detectors.set(r.sensor, dets);
+    }
+    for (const d of dets) {
+      const verdict = d.observe(r.ts, r.value, r.receivedAt);
+      if (verdict) out.push({ kind: 'anomaly', sensor: r.sensor, ts: r.ts, value: r.value, verdict });
+    }
+    // A group watches every sensor its glob matches, whichever pipeline the sensor is routed to.
+    if (allGroups.length > 0) {
+      let gs = groupRoutes.get(r.sensor);
+      if (!gs) {
+        gs = allGroups.filter((g) => g.matches(r.sensor));
+        groupRoutes.set(r.sensor, gs);
       }
-      let dets = p.detectors.get(r.sensor);
-      if (!dets) {
-        dets = p.sensorSpecs.map((d) => createDetector(d));
-        p.detectors.set(r.sensor, dets);
+      for (const g of gs) {
+        const e = g.group.observe(r.sensor, r.ts, r.value);
+        if (e) out.push({ kind: 'anomaly', sensor: g.group.id, ts: e.ts, value: e.value, verdict: e.verdict });
       }
-      for (const d of dets) {
-        const verdict = d.observe(r.ts, r.value, r.receivedAt);
-        if (verdict) out.push({ kind: 'anomaly', sensor: r.sensor, ts: r.ts, value: r.value, verdict });
-      }
-      // A group watches every sensor its glob matches, whichever pipeline the sensor is routed to.
-      if (allGroups.length > 0) {
-        let gs = groupRoutes.get(r.sensor);
-        if (!gs) {
-          gs = allGroups.filter((g) => g.matches(r.sensor));
-          groupRoutes.set(r.sensor, gs);
-        }
-        for (const g of gs) {
-          const e = g.group.observe(r.sensor, r.ts, r.value);
-          if (e) out.push({ kind: 'anomaly', sensor: g.group.id, ts: e.ts, value: e.value, verdict: e.verdict });
-        }
-      }
-      const onTime = p.windows.add(r, closed);
-      drainClosed(p, out, r.receivedAt);
-      return onTime ? 'ok' : 'late';
+    }
+    const onTime = p.windows.add(r, closed);
+    drainClosed(p, out, r.receivedAt);
+    return onTime ? 'ok' : 'late';
   };
 
   return {
-    ingest: (r, out) => (rules ? feed(r, out) : route1(r, out, route(r.sensor))),
+    ingest: (r, out) => (rules ? feed(r, out) : intoPipeline(r, out, route(r.sensor))),
     tick(now, out) {
       let changed = false;
       if (idleTtlMs > 0) {

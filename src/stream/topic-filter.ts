@@ -27,26 +27,7 @@ function compileOne(filter: string): (levels: readonly string[]) => boolean {
   };
 }
 
-/** Filters compiled once, with a bounded per-topic cache of the answer. */
-export function compileTopicFilters(filters: readonly string[]): TopicFilterSet {
-  const compiled = filters.map(compileOne);
-  const cache = new Map<string, boolean>();
-  let parsed = 0;
-  const matches = ((topic: string) => {
-    const hit = cache.get(topic);
-    if (hit !== undefined) return hit;
-    parsed++;
-    const levels = topic.split('/');
-    const ok = compiled.some((m) => m(levels));
-    if (cache.size >= TOPIC_CACHE_SIZE) cache.clear();
-    cache.set(topic, ok);
-    return ok;
-  }) as TopicFilterSet;
-  Object.defineProperty(matches, 'parsed', { get: () => parsed });
-  return matches;
-}
-
-/** A per-topic cache of any function of the topic, bounded like compileTopicFilters'. */
+/** A per-topic cache of any function of the topic, bounded (past TOPIC_CACHE_SIZE it starts over). */
 export function cachedByTopic<T>(fn: (topic: string) => T): (topic: string) => T {
   const cache = new Map<string, T>();
   return (topic) => {
@@ -58,7 +39,19 @@ export function cachedByTopic<T>(fn: (topic: string) => T): (topic: string) => T
   };
 }
 
-/** One filter against one topic (off the hot path; there, compileTopicFilters). */
+/** Filters compiled once, with a bounded per-topic cache of the answer. */
+export function compileTopicFilters(filters: readonly string[]): TopicFilterSet {
+  const compiled = filters.map(compileOne);
+  let parsed = 0;
+  const matches = cachedByTopic((topic) => {
+    parsed++;
+    const levels = topic.split('/');
+    return compiled.some((m) => m(levels));
+  }) as TopicFilterSet;
+  Object.defineProperty(matches, 'parsed', { get: () => parsed });
+  return matches;
+}
+
 export function topicMatches(filter: string, topic: string): boolean {
   return compileOne(filter)(topic.split('/'));
 }

@@ -60,21 +60,18 @@ export function createDerivedSet(specs: readonly DerivedSpec[], slot: (sensor: s
     const expr = exprs.get(spec.sensor)!;
     return { spec, expr, maxAge: spec.maxAge ?? DEFAULT_DERIVED_MAX_AGE, inputs: expr.inputs.map(slot), latest: slot(spec.sensor), scratch: new Array<number>(expr.inputs.length).fill(0) };
   });
+  // For each input: the derived sensors it changes, directly or through others. `all` is in
+  // dependency order, so one pass collects them, in that order.
   const affected = new Map<string, DerivedSensor[]>();
-  for (const d of all) {
-    for (const input of d.expr.inputs) {
-      // Whatever changes `input` changes d; d's own readers come later in `all`, so a pass in order collects them.
-      const list = affected.get(input) ?? [];
-      if (!list.includes(d)) list.push(d);
-      affected.set(input, list);
+  for (const sensor of new Set(all.flatMap((d) => d.expr.inputs))) {
+    const changed = new Set([sensor]);
+    const list: DerivedSensor[] = [];
+    for (const d of all) {
+      if (!d.expr.inputs.some((i) => changed.has(i))) continue;
+      list.push(d);
+      changed.add(d.spec.sensor);
     }
-  }
-  // Transitive closure, kept in dependency order.
-  const rank = new Map(all.map((d, i) => [d, i]));
-  for (const [sensor, direct] of affected) {
-    const set = new Set(direct);
-    for (const d of all) if (!set.has(d) && d.expr.inputs.some((i) => [...set].some((x) => x.spec.sensor === i))) set.add(d);
-    affected.set(sensor, [...set].sort((a, b) => rank.get(a)! - rank.get(b)!));
+    affected.set(sensor, list);
   }
   return {
     affected: (sensor) => affected.get(sensor),
