@@ -118,6 +118,8 @@ describe('derived expressions', () => {
     expect(compileExpression('a/b.constructor + constructor + globalThis + this').inputs).toEqual(['a/b.constructor', 'constructor', 'globalThis', 'this']);
     expect(() => compileExpression('min + a/b')).toThrow(/min is a function: write min\(\.\.\.\)/);
     expect(() => compileExpression('$0 + a/b')).toThrow(/"\$" at 1/);
+    // A backquoted id right before a number is two values, not one name (the fuzz test found "`q r`1").
+    expect(() => compileExpression('`q r`1')).toThrow(ExpressionError);
     for (const bad of ['process.exit()', 'x/y["__proto__"]', '"text"', 'eval("1")', 'Function("return 1")()', 'a/b; c/d', 'a/b = 3', 'toString(a/b)', 'hasOwnProperty(a/b)']) {
       expect(() => compileExpression(bad), bad).toThrow(ExpressionError);
     }

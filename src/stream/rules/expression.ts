@@ -78,7 +78,7 @@ function extractSensors(expr: string): { text: string; inputs: string[] } {
   const ref = (id: string) => {
     let i = inputs.indexOf(id);
     if (i < 0) i = inputs.push(id) - 1;
-    return `$${i}`;
+    return ` $${i} `; // spaced: "`a b`1" must not read as placeholder $01
   };
   let text = '';
   let i = 0;
