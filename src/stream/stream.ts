@@ -140,7 +140,7 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
         partial: w.partial,
         ...(w.sketch && { sketch: w.sketch }),
       });
-      if (rules && now !== undefined && !w.partial && rules.wantsWindow(w.sensor)) rules.window(w.sensor, (out[i - 1] as { values: Record<string, number> }).values, now, out);
+      if (rules && now !== undefined && !w.partial) rules.window(w.sensor, (out[i - 1] as { values: Record<string, number> }).values, now, out);
     }
     closed.length = 0;
   };

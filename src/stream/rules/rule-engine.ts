@@ -20,9 +20,7 @@ export interface RuleEngine {
   watchOf(sensor: string): Watch | undefined;
   /** A reading of a watched sensor arrived: the derived readings it makes go to `derived` (for the stream to route; not to observe again). */
   observe(w: Watch, r: Reading, out: Sink<RuleEvent>, derived: Reading[]): void;
-  /** Whether a rule tests this sensor's window aggregates. */
-  wantsWindow(sensor: string): boolean;
-  /** A complete window of `sensor` closed at `now` (wall clock). */
+  /** A complete window of `sensor` closed at `now` (wall clock); nothing when no rule tests its aggregates. */
   window(sensor: string, values: Partial<Record<AggregateName, number>>, now: number, out: Sink<RuleEvent>): void;
   /** Steps every rule; returns whether any state changed. */
   tick(now: number, out: Sink<RuleEvent>): boolean;
@@ -211,7 +209,6 @@ export function createRuleEngine(specs: readonly RuleSpec[], derivedSpecs: reado
       }
       if (rules) step(rules, r.receivedAt, out);
     },
-    wantsWindow: (sensor) => byWindow.has(sensor),
     window(sensor, values, now, out) {
       const rules = byWindow.get(sensor);
       if (!rules) return;
