@@ -21,7 +21,7 @@ if (!only || only === 'stream') {
     benchStream(),
     benchStream({ detectors: [{ type: 'threshold', min: -1, max: 100, severity: 'critical' }, { type: 'zscore', threshold: 6, window: 60, minSamples: 10, cooldown: 1, severity: 'warning' }] }),
     benchStream({ quantiles: true }),
-    benchStream({ detectors: [{ type: 'novelty', threshold: 0.5, minSamples: 100, learnFor: 86_400_000, daily: true, cooldown: 20, severity: 'warning' }] }),
+    benchStream({ detectors: [{ type: 'novelty', threshold: 0.5, minSamples: 100, learnFor: 86_400_000, daily: true, halfLife: 86_400, rareWeight: 1, extremeMargin: 0.2, cooldown: 20, severity: 'warning' }] }),
   ];
   // 100 rules over the 1,000 sensors, alternated with the same stream without them (medians of 3):
   // every sensor read by a rule of 10 (heavy), and rules of 2 sensors (a fifth of them read).

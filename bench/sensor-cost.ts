@@ -44,7 +44,7 @@ if (process.argv[2] === 'child') {
     benchSensorCost('moments, no detector', moments, []),
     benchSensorCost('moments + p50..p99', [...moments, 'p50', 'p90', 'p95', 'p99'], []),
     benchSensorCost('moments + threshold + zscore', moments, [{ type: 'threshold', min: -1, max: 100, severity: 'critical' }, { type: 'zscore', threshold: 6, window: 60, minSamples: 10, cooldown: 1, severity: 'warning' }]),
-    benchSensorCost('moments + novelty (shipped default)', moments, [{ type: 'novelty', threshold: 0.5, minSamples: 100, learnFor: 86_400_000, daily: true, cooldown: 20, severity: 'warning' }]),
+    benchSensorCost('moments + novelty (shipped default)', moments, [{ type: 'novelty', threshold: 0.5, minSamples: 100, learnFor: 86_400_000, daily: true, halfLife: 86_400, rareWeight: 1, extremeMargin: 0.2, cooldown: 20, severity: 'warning' }]),
   ];
   console.log(JSON.stringify(rows));
 }

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { duration, sensorId } from './fields.js';
 import { AGGREGATES } from '../stream/aggregate-names.js';
+import { MAX_HALF_LIFE } from '../stream/detectors/tail-counter.js';
 
 const severity = z.enum(['info', 'warning', 'critical']);
 const minSamples = (n: number) => z.number().int().min(2).max(1_000_000).default(n).describe('no verdicts before this many readings (warm-up)');
@@ -31,9 +32,10 @@ const zscoreDetector = z.strictObject({
 
 const ewmaDetector = z.strictObject({
   type: z.literal('ewma'),
-  lambda: z.number().gt(0).max(1).default(0.2).describe('weight of each reading in the charted average (small: small sustained shifts)'),
-  limit: z.number().positive().default(3.5).describe('control limit, in baseline deviations (L)'),
+  lambda: z.number().gt(0).max(1).default(0.1).describe('weight of each reading in the charted average (small: small sustained shifts)'),
+  limit: z.number().positive().default(4.5).describe('control limit, in deviations of the residuals (L): 4.5 keeps noise under one false alarm a day at 1 Hz'),
   alpha,
+  detrend: z.boolean().default(true).describe('the baseline follows a drift (level and trend), not a level alone'),
   minSamples: minSamples(30),
   cooldown: cooldown(10),
   severity: severity.default('warning'),
@@ -42,8 +44,9 @@ const ewmaDetector = z.strictObject({
 const cusumDetector = z.strictObject({
   type: z.literal('cusum'),
   k: z.number().min(0).default(0.5).describe('allowance: drift smaller than this many deviations is ignored'),
-  h: z.number().positive().default(8).describe('decision interval, in baseline deviations'),
+  h: z.number().positive().default(13).describe('decision interval, in deviations of the residuals: 13 keeps noise under one false alarm a day at 1 Hz'),
   alpha,
+  detrend: z.boolean().default(true).describe('the baseline follows a drift (level and trend), not a level alone'),
   minSamples: minSamples(30),
   cooldown: cooldown(10),
   severity: severity.default('warning'),
@@ -108,6 +111,9 @@ const noveltyDetector = z.strictObject({
   minSamples: minSamples(200).describe('readings before the first verdict: 200 s at 1 Hz, about 17 h at one reading every 5 minutes'),
   learnFor: duration('1d').default(0).describe('history (event time) also needed before the first verdict (0: the readings alone decide; 1d waits for a daily signal\'s range)'),
   daily: z.boolean().default(true).describe('also compare with the usual value at this time of day'),
+  halfLife: z.number().int().refine((v) => v === 0 || (v >= 1000 && v <= MAX_HALF_LIFE), { message: 'must be 0 (never fades) or 1000 to 10000000 readings' }).default(86_400).describe('readings after which a reading counts half in history: a day at 1 Hz, 60 days at one a minute (0: history never fades)'),
+  extremeMargin: z.number().min(0).max(100).default(0.2).describe('how far past the lowest or highest reading seen, as a share of their range, a value is the rarest there is (one in 10 n); just past them it is one in n'),
+  rareWeight: z.number().min(0).max(1).default(1).describe('weight with which an anomalous reading joins history: below 1, a fault that comes back still looks rare'),
   cooldown: cooldown(20),
   severity: severity.default('warning'),
 });

@@ -37,10 +37,11 @@ interface PipelineState {
 }
 
 /**
- * Options that decide when a detector speaks, not what it has learned: changing them (or their
- * defaults, in an upgrade) keeps a pipeline's state, history included.
+ * Options that decide when a detector speaks, or how it learns from now on, not the form of what
+ * it has learned: changing them (or their defaults, in an upgrade) keeps a pipeline's state,
+ * history included.
  */
-const JUDGEMENT = new Set(['threshold', 'cooldown', 'severity', 'minSamples', 'learnFor', 'limit', 'ratio']);
+const JUDGEMENT = new Set(['threshold', 'cooldown', 'severity', 'minSamples', 'learnFor', 'limit', 'ratio', 'h', 'k', 'lambda', 'extremeMargin', 'detrend', 'halfLife', 'rareWeight']);
 
 /**
  * What a pipeline's state depends on: two pipelines with equal fingerprints can share state.

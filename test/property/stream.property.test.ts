@@ -20,8 +20,8 @@ const SPECS: PipelineSpec[] = [
       { type: 'zscore', threshold: 3, window: 20, minSamples: 5, cooldown: 1, severity: 'warning' },
     ],
   },
-  { match: ['b'], window: { type: 'count', size: 5 }, aggregates: ['count', 'mean', 'min', 'max'], detectors: [{ type: 'cusum', k: 0.5, h: 8, alpha: 0.01, minSamples: 5, cooldown: 3, severity: 'warning' }] },
-  { match: ['c'], window: { type: 'session', gap: 500, lateness: 100 }, aggregates: ['count', 'mean', 'stddev'], detectors: [{ type: 'novelty', threshold: 0.5, minSamples: 10, learnFor: 60_000, daily: true, cooldown: 5, severity: 'warning' }] },
+  { match: ['b'], window: { type: 'count', size: 5 }, aggregates: ['count', 'mean', 'min', 'max'], detectors: [{ type: 'cusum', k: 0.5, h: 8, alpha: 0.01, minSamples: 5, detrend: true, cooldown: 3, severity: 'warning' }] },
+  { match: ['c'], window: { type: 'session', gap: 500, lateness: 100 }, aggregates: ['count', 'mean', 'stddev'], detectors: [{ type: 'novelty', threshold: 0.5, minSamples: 10, learnFor: 60_000, daily: true, halfLife: 1000, rareWeight: 0.5, extremeMargin: 0.2, cooldown: 5, severity: 'warning' }] },
 ];
 
 // Admitted values: finite and within ±MAX_ABS_VALUE, with the extremes well represented.

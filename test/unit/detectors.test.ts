@@ -26,14 +26,16 @@ const series = (n: number, f: (i: number) => number, stepMs = MIN): Array<[numbe
 const SPECS: SensorDetectorSpec[] = [
   { type: 'threshold', min: 0, max: 45, hysteresis: 2, severity: 'critical' },
   { type: 'zscore', threshold: 4, window: 60, minSamples: 10, cooldown: 1, severity: 'warning' },
-  { type: 'ewma', lambda: 0.2, limit: 3.5, alpha: 0.01, minSamples: 30, cooldown: 10, severity: 'warning' },
-  { type: 'cusum', k: 0.5, h: 8, alpha: 0.01, minSamples: 30, cooldown: 10, severity: 'warning' },
+  { type: 'ewma', lambda: 0.1, limit: 4.5, alpha: 0.01, minSamples: 30, detrend: true, cooldown: 10, severity: 'warning' },
+  { type: 'cusum', k: 0.5, h: 13, alpha: 0.01, minSamples: 30, detrend: true, cooldown: 10, severity: 'warning' },
   { type: 'mad', threshold: 5, window: 60, minSamples: 10, cooldown: 1, severity: 'warning' },
   { type: 'rate', maxPerSecond: 0.05, cooldown: 1, severity: 'warning' },
   { type: 'flatline', duration: 30 * MIN, tolerance: 0, cooldown: 1, severity: 'warning' },
   { type: 'gap', duration: 5 * MIN, severity: 'warning' },
-  { type: 'novelty', threshold: 0.5, minSamples: 100, learnFor: 86_400_000, daily: true, cooldown: 20, severity: 'warning' },
+  { type: 'novelty', threshold: 0.5, minSamples: 100, learnFor: 86_400_000, daily: true, halfLife: 86_400, rareWeight: 1, extremeMargin: 0.2, cooldown: 20, severity: 'warning' },
   { type: 'variance', window: 30, ratio: 2.5, alpha: 0.005, minSamples: 100, cooldown: 60, severity: 'warning' },
+  // history fading fast and faults learned lightly: weights that are not whole readings
+  { type: 'novelty', threshold: 0.5, minSamples: 100, learnFor: 0, daily: true, halfLife: 1000, rareWeight: 0.05, extremeMargin: 0.2, cooldown: 20, severity: 'warning' },
 ];
 
 describe('threshold', () => {
@@ -68,10 +70,10 @@ describe('zscore', () => {
 });
 
 describe('ewma and cusum (level shifts)', () => {
-  // A shift of one deviation: no single reading is remarkable, the run of them is.
+  // A shift of 1.5 deviations: no single reading is remarkable, the run of them is.
   const shifted = (seed: number) => {
     const n = noise(seed);
-    return series(600, (i) => 10 + n() + (i >= 400 ? 0.3 : 0));
+    return series(600, (i) => 10 + n() + (i >= 400 ? 0.45 : 0));
   };
   for (const spec of [SPECS[2]!, SPECS[3]!]) {
     it(`${spec.type}: finds a small lasting shift soon after it starts, once, and not before`, () => {
@@ -80,7 +82,7 @@ describe('ewma and cusum (level shifts)', () => {
       expect(at.filter((i) => i < 400)).toEqual([]);
       expect(at.length).toBeGreaterThanOrEqual(1);
       expect(at[0]!).toBeLessThan(440);
-      expect(got.get(at[0]!)!.message).toMatch(spec.type === 'ewma' ? /recent average .* above the control limit/ : /shifted up from 10\./);
+      expect(got.get(at[0]!)!.message).toMatch(spec.type === 'ewma' ? /recent readings run .* deviations above what the baseline expected \(10\./ : /shifted up from the expected 10\./);
       expect(feed(createDetector(spec), series(600, () => 10 + noise(9)())).size).toBe(0);
     });
   }

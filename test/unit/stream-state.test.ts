@@ -77,18 +77,24 @@ describe('stream checkpoints', () => {
   });
 
   it('keeps a pipeline\'s state when only when-to-speak options change (a threshold, a warm-up, an upgrade\'s defaults), or a group detector is added; and reads checkpoints of the old fingerprint', () => {
-    const novelty = (minSamples: number, learnFor: number, threshold = 0.5): DetectorSpec => ({ type: 'novelty', threshold, minSamples, learnFor, daily: true, cooldown: 20, severity: 'warning' });
+    const novelty = (minSamples: number, learnFor: number, threshold = 0.5): DetectorSpec => ({ type: 'novelty', threshold, minSamples, learnFor, daily: true, halfLife: 86_400, rareWeight: 1, extremeMargin: 0.2, cooldown: 20, severity: 'warning' });
     const spec = (d: DetectorSpec[]): PipelineSpec => ({ match: ['p/*'], window: { type: 'tumbling', size: 60_000, lateness: 0 }, aggregates: ['count', 'mean'], detectors: d });
     const before = spec([novelty(100, 86_400_000)]);
     const s = createStream([before]);
     for (let i = 0; i < 150; i++) s.ingest({ sensor: 'p/x', ts: 1_000 + i * 100, value: i % 7, receivedAt: 1_000 + i * 100 }, []);
     const saved = s.save();
     const progress = (st: ReturnType<typeof createStream>) => st.learning(5);
-    for (const after of [spec([novelty(200, 0)]), spec([novelty(100, 86_400_000, 0.7)]), spec([novelty(100, 86_400_000), { type: 'multivariate', group: 'p/*', every: 10_000, alpha: 0.002, minRows: 60, maxSensors: 8, threshold: 0.5, cooldown: 30, severity: 'warning' }])]) {
+    const { halfLife: _h, rareWeight: _r, extremeMargin: _m, ...olderNovelty } = novelty(100, 86_400_000) as Extract<DetectorSpec, { type: 'novelty' }>;
+    const older = spec([olderNovelty as DetectorSpec]); // a checkpoint's spec from before those options
+    for (const after of [spec([novelty(200, 0)]), spec([novelty(100, 86_400_000, 0.7)]), spec([{ ...novelty(100, 86_400_000), halfLife: 5000, rareWeight: 0.1, extremeMargin: 0.5 } as DetectorSpec]), spec([novelty(100, 86_400_000), { type: 'multivariate', group: 'p/*', every: 10_000, alpha: 0.002, minRows: 60, maxSensors: 8, threshold: 0.5, cooldown: 30, severity: 'warning' }])]) {
       const next = createStream([after], JSON.parse(JSON.stringify(saved)) as typeof saved);
       expect(next.openWindows()).toBe(1);
       expect(next.learning(5).detectors).toBeGreaterThanOrEqual(1); // p/x's novelty came along
     }
+    // A checkpoint from before halfLife, rareWeight and extremeMargin existed: its state comes along.
+    const fromOlder = createStream([older]);
+    for (let i = 0; i < 150; i++) fromOlder.ingest({ sensor: 'p/x', ts: 1_000 + i * 100, value: i % 7, receivedAt: 1_000 + i * 100 }, []);
+    expect(createStream([before], JSON.parse(JSON.stringify(fromOlder.save())) as typeof saved).openWindows()).toBe(1);
     // A checkpoint written before (its fingerprint: the whole spec, JSON) is still recognised by
     // the stream recovery rebuilds from the checkpoint's own specs, and handed over from there.
     const old = JSON.parse(JSON.stringify(saved)) as typeof saved;

@@ -1,23 +1,57 @@
-// An exponentially weighted mean and variance: the slow "normal" that EWMA and CUSUM compare
-// against. `alpha` is the weight of each new value (about 2 / (N + 1) for an N-reading memory).
+// The slow "normal" that EWMA and CUSUM compare against: an exponentially weighted level, with
+// (detrend) a trend learned as slowly (Holt's linear method), and the variance of what they do
+// not predict. `alpha` is the weight of each new value (about 2 / (N + 1) for an N-reading memory).
+// Why the trend: a plain slow mean lags behind a drift by its slope times the memory, and every
+// reading of the drift then looks shifted the same way, which is what made these charts raise
+// false alarms on real plant data (docs/anomaly-detection.md).
 export interface Baseline {
   n: number;
-  mean: number;
+  level: number;
+  /** Change per reading (0 without detrend). */
+  trend: number;
+  /** Of the one-step residuals, value - (level + trend). */
   variance: number;
+  /** A fast average of the residuals, and the slow mean of its square (see `deviation`). */
+  run?: number;
+  runSquare?: number;
 }
 
-export const emptyBaseline = (): Baseline => ({ n: 0, mean: 0, variance: 0 });
+export const emptyBaseline = (): Baseline => ({ n: 0, level: 0, trend: 0, variance: 0 });
 
-export function learn(b: Baseline, value: number, alpha: number): void {
+/** A saved baseline (checkpoints before the trend held { n, mean, variance }); without detrend, no trend. */
+export function restoreBaseline(saved: unknown, detrend: boolean): Baseline {
+  const s = saved as Partial<Baseline> & { mean?: number };
+  return { n: s.n ?? 0, level: s.level ?? s.mean ?? 0, trend: detrend ? (s.trend ?? 0) : 0, variance: s.variance ?? 0, ...(s.run !== undefined && { run: s.run, runSquare: s.runSquare }) };
+}
+
+const RUN_LAMBDA = 0.1;
+/** The trend learns ten times slower than the level: damped, so noise does not swing it. */
+const TREND = 0.1;
+
+/**
+ * The residuals' deviation as runs of them vary: sqrt(mean square of their fast average *
+ * (2 - l) / l), which is their plain deviation for independent noise and larger for a sensor
+ * whose noise wanders (autocorrelated: real process data), where runs of same-signed residuals
+ * are normal and must not count as a shift.
+ */
+export const deviation = (b: Baseline): number => Math.sqrt(Math.max(b.variance, ((b.runSquare ?? 0) * (2 - RUN_LAMBDA)) / RUN_LAMBDA));
+
+/** The value expected next. */
+export const expected = (b: Baseline): number => b.level + b.trend;
+
+export function learn(b: Baseline, value: number, alpha: number, detrend: boolean): void {
   if (b.n === 0) {
-    b.mean = value;
-    b.variance = 0;
+    b.level = value;
   } else {
-    // Until 1/alpha readings, a plain running mean (the first values would weigh too much).
+    // Until 1/alpha readings, plain running means (the first values would weigh too much).
     const a = Math.max(alpha, 1 / (b.n + 1));
-    const d = value - b.mean;
-    b.mean += a * d;
-    b.variance = (1 - a) * (b.variance + a * d * d);
+    const e = value - b.level - b.trend;
+    const level = b.level + b.trend + a * e;
+    if (detrend) b.trend += alpha * TREND * (level - b.level - b.trend);
+    b.level = level;
+    b.variance = (1 - a) * (b.variance + a * e * e);
+    b.run = RUN_LAMBDA * e + (1 - RUN_LAMBDA) * (b.run ?? 0);
+    b.runSquare = (1 - a) * (b.runSquare ?? 0) + a * b.run * b.run;
   }
   b.n++;
 }

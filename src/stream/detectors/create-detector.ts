@@ -23,14 +23,14 @@ interface Gated {
 export type DetectorSpec =
   | { type: 'threshold'; min?: number; max?: number; hysteresis?: number; severity: Severity }
   | ({ type: 'zscore'; threshold: number; window: number; minSamples: number } & Gated)
-  | ({ type: 'ewma'; lambda: number; limit: number; alpha: number; minSamples: number } & Gated)
-  | ({ type: 'cusum'; k: number; h: number; alpha: number; minSamples: number } & Gated)
+  | ({ type: 'ewma'; lambda: number; limit: number; alpha: number; minSamples: number; detrend: boolean } & Gated)
+  | ({ type: 'cusum'; k: number; h: number; alpha: number; minSamples: number; detrend: boolean } & Gated)
   | ({ type: 'mad'; threshold: number; window: number; minSamples: number } & Gated)
   | ({ type: 'variance'; window: number; ratio: number; alpha: number; minSamples: number } & Gated)
   | ({ type: 'rate'; maxPerSecond: number } & Gated)
   | ({ type: 'flatline'; duration: number; tolerance: number } & Gated)
   | { type: 'gap'; duration: number; severity: Severity }
-  | ({ type: 'novelty'; threshold: number; minSamples: number; learnFor: number; daily: boolean } & Gated)
+  | ({ type: 'novelty'; threshold: number; minSamples: number; learnFor: number; daily: boolean; halfLife: number; rareWeight: number; extremeMargin: number } & Gated)
   | GroupSpec;
 
 /** The detectors that watch one sensor each (a group detector watches several: device-group.ts). */

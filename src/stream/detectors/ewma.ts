@@ -1,9 +1,10 @@
-// EWMA control chart (Roberts 1959): the exponentially weighted mean of recent values,
-// z = lambda * x + (1 - lambda) * z, against a slow baseline; out of control when
-// |z - mean| > limit * sigma * sqrt(lambda / (2 - lambda)). Small lambda catches small
-// sustained shifts; lambda = 1 is a plain Shewhart chart. Score 0.5 at the control limit.
+// EWMA control chart (Roberts 1959) on standardized residuals: each reading's deviation from what
+// the slow baseline expected (level, and trend with detrend), in the baseline's deviations, is
+// averaged z = lambda * r + (1 - lambda) * z; out of control when |z| > limit * sqrt(lambda /
+// (2 - lambda)). Small lambda catches small sustained shifts; lambda = 1 is a Shewhart chart.
+// Score 0.5 at the control limit.
 import { round, WARMING_UP, type ScoreCore } from './detector.js';
-import { emptyBaseline, learn, type Baseline } from './baseline.js';
+import { deviation, emptyBaseline, expected, learn, restoreBaseline } from './baseline.js';
 
 export interface EwmaOptions {
   lambda: number;
@@ -12,34 +13,38 @@ export interface EwmaOptions {
   /** Weight of each value in the slow baseline. */
   alpha: number;
   minSamples: number;
+  /** Follow a drift (level and trend) rather than a level alone. */
+  detrend: boolean;
 }
 
-export function ewmaCore({ lambda, limit, alpha, minSamples }: EwmaOptions, saved?: unknown): ScoreCore {
-  const st = saved as { z: number; base: Baseline } | undefined;
-  let z = st?.z ?? NaN;
-  const base: Baseline = st ? { ...st.base } : emptyBaseline();
+export function ewmaCore({ lambda, limit, alpha, minSamples, detrend }: EwmaOptions, saved?: unknown): ScoreCore {
+  const st = saved as { z: number; base: unknown } | undefined;
+  // z is in deviations; checkpoints before standardized residuals held the sensor's unit.
+  let z = st && 'level' in (st.base as object) ? st.z : 0;
+  const base = st ? restoreBaseline(st.base, detrend) : emptyBaseline();
   const width = Math.sqrt(lambda / (2 - lambda));
-  const last = { mean: 0, sd: 0, bound: 0 };
+  const last = { expect: 0, sd: 0 };
   return {
     save: () => ({ z, base: { ...base } }),
     learned: () => Math.min(1, base.n / minSamples),
     assess(_ts, value) {
-      z = Number.isNaN(z) ? value : lambda * value + (1 - lambda) * z;
       const ready = base.n >= minSamples;
-      last.sd = Math.sqrt(base.variance);
-      last.mean = base.mean;
-      learn(base, value, alpha);
+      const sd = deviation(base);
+      const e = expected(base);
+      learn(base, value, alpha, detrend);
       if (!ready) return WARMING_UP;
-      last.bound = limit * last.sd * width;
-      const dev = z - last.mean;
-      return last.bound > 0 ? Math.min(1, Math.abs(dev) / (2 * last.bound)) : dev === 0 ? 0 : 1;
+      const r = sd > 0 ? (value - e) / sd : value === e ? 0 : 10 * Math.sign(value - e);
+      z = lambda * r + (1 - lambda) * z;
+      last.expect = e;
+      last.sd = sd;
+      return Math.min(1, Math.abs(z) / (2 * limit * width));
     },
     explain() {
-      const { mean, sd, bound } = last;
-      const up = z > mean;
+      const { expect, sd } = last;
+      const bound = limit * width;
       return {
-        message: `the recent average ${round(z)} is ${up ? 'above' : 'below'} the control limit ${round(up ? mean + bound : mean - bound)} (baseline ${round(mean)})`,
-        evidence: { ewma: round(z), mean: round(mean), stddev: round(sd), lowerLimit: round(mean - bound), upperLimit: round(mean + bound) },
+        message: `the recent readings run ${round(Math.abs(z))} deviations ${z > 0 ? 'above' : 'below'} what the baseline expected (${round(expect)}; control limit ${round(bound)})`,
+        evidence: { ewma: round(z), expected: round(expect), stddev: round(sd), limit: round(bound) },
       };
     },
   };

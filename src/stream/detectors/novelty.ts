@@ -10,7 +10,7 @@
 // Causal, fixed memory (about 10 KB a sensor), O(log bins) per reading. No global min or max
 // is needed in advance: history is the only reference.
 import { round, WARMING_UP, type ScoreCore } from './detector.js';
-import { binOf, createTailCounter, surprise } from './tail-counter.js';
+import { binOf, createTailCounter, surprise, type SavedTailCounter } from './tail-counter.js';
 import { createDailyProfile } from './daily-profile.js';
 
 export interface NoveltyOptions {
@@ -20,6 +20,17 @@ export interface NoveltyOptions {
   learnFor: number;
   /** Also compare with the usual value at this time of day. */
   daily: boolean;
+  /** Readings after which a reading's weight in history has halved (0: history never fades). */
+  halfLife: number;
+  /** Weight with which a reading at or above `threshold` joins history (1: like any other). */
+  rareWeight: number;
+  /** The score that makes a reading anomalous (the gate's threshold). */
+  threshold: number;
+  /**
+   * How far past the extremes seen (as a share of their range) a value must be to count as the
+   * rarest there is, one in 10 n; just past them it counts as one in n.
+   */
+  extremeMargin: number;
 }
 
 const DAILY_WEIGHT = 0.9;
@@ -30,31 +41,44 @@ const DAY_MS = 86_400_000; // the distances from the daily profile learn for two
 
 interface Saved {
   since: number | null;
+  /** Readings seen (older checkpoints: the count in `values`). */
+  seen?: number;
+  /** The lowest and highest readings ever (exact; older checkpoints lack them). */
+  lo?: number | null;
+  hi?: number | null;
   /** The latest reading's time (older checkpoints lack it). */
   latest?: number;
   residualsSince: number | null;
-  values: Array<[number, number]>;
-  residuals: Array<[number, number]>;
+  values: SavedTailCounter | Array<[number, number]>;
+  residuals: SavedTailCounter | Array<[number, number]>;
   profile: number[];
 }
 
-export function noveltyCore({ minSamples, learnFor, daily }: NoveltyOptions, saved?: unknown): ScoreCore {
+export function noveltyCore({ minSamples, learnFor, daily, halfLife, rareWeight, threshold, extremeMargin }: NoveltyOptions, saved?: unknown): ScoreCore {
   const st = saved as Saved | undefined;
   let since = st?.since ?? null;
   let residualsSince = st?.residualsSince ?? null;
-  const values = createTailCounter(st?.values);
-  const residuals = createTailCounter(st?.residuals);
+  const decay = halfLife > 0 ? 2 ** (-1 / halfLife) : 1;
+  const values = createTailCounter(st?.values, decay);
+  const residuals = createTailCounter(st?.residuals, decay);
+  let seen = st?.seen ?? values.n;
+  let lo = st?.lo ?? null;
+  let hi = st?.hi ?? null;
   const profile = createDailyProfile(PROFILE_ALPHA, st?.profile);
   const last = { value: 0, n: 0, share: 1, above: true, usual: NaN, residualShare: 1, byTime: false };
   let latest = st?.latest ?? since ?? 0;
   return {
-    save: (): Saved => ({ since, residualsSince, latest, values: values.save(), residuals: residuals.save(), profile: profile.save() }),
+    save: (): Saved => ({ since, seen, lo, hi, residualsSince, latest, values: values.save(), residuals: residuals.save(), profile: profile.save() }),
     // Both the samples and the event time of history count: the slower one says how far it is.
-    learned: () => Math.min(1, values.n / minSamples, learnFor <= 0 ? 1 : since === null ? 0 : (latest - since) / learnFor),
+    learned: () => Math.min(1, seen / minSamples, learnFor <= 0 ? 1 : since === null ? 0 : (latest - since) / learnFor),
     assess(ts, value) {
       latest = ts;
       const n = values.n;
+      seen++;
       since ??= ts;
+      const [low, high] = [lo ?? value, hi ?? value];
+      lo = Math.min(low, value);
+      hi = Math.max(high, value);
       const usual = daily ? profile.expect(ts) : undefined;
       let sDaily = 0;
       let residualShare = 1;
@@ -68,7 +92,7 @@ export function noveltyCore({ minSamples, learnFor, daily }: NoveltyOptions, sav
         }
         residuals.add(r);
       }
-      if (n < minSamples || ts - since < learnFor) {
+      if (seen <= minSamples || ts - since < learnFor) {
         values.add(value);
         if (daily) profile.add(ts, value);
         return WARMING_UP;
@@ -76,18 +100,21 @@ export function noveltyCore({ minSamples, learnFor, daily }: NoveltyOptions, sav
       const bin = binOf(value);
       const upper = values.upperShare(bin);
       const lower = values.lowerShare(bin);
-      values.add(value);
-      if (daily) profile.add(ts, value);
       const share = Math.min(upper, lower);
-      const sValue = surprise(share, n);
+      const sValue = share > 0 ? surprise(share, n) : pastExtremes(n, value > high ? value - high : low - value, high - low, extremeMargin);
+      const score = Math.min(1, Math.max(sValue, DAILY_WEIGHT * sDaily) / SCALE);
+      // What was anomalous joins history lightly: a fault that comes back still looks rare, while
+      // a level that stays becomes usual after a while (about rareWeight^-1 times longer).
+      values.add(value, score >= threshold ? rareWeight : 1);
+      if (daily) profile.add(ts, value);
       last.value = value;
-      last.n = n;
+      last.n = seen - 1;
       last.share = share;
       last.above = upper <= lower;
       last.usual = usual ?? NaN;
       last.residualShare = residualShare;
       last.byTime = DAILY_WEIGHT * sDaily > sValue;
-      return Math.min(1, Math.max(sValue, DAILY_WEIGHT * sDaily) / SCALE);
+      return score;
     },
     explain() {
       const { value, n, share, above, usual, residualShare, byTime } = last;
@@ -101,6 +128,16 @@ export function noveltyCore({ minSamples, learnFor, daily }: NoveltyOptions, sav
       };
     },
   };
+}
+
+/**
+ * Surprise of a value no history bin reaches: -log10(1 / n) just past the extremes, rising to
+ * -log10(1 / (10 n)) at `margin` of their range beyond (a drifting sensor edges past its extremes
+ * all the time; a fault leaps). Within the range (faded bins) it counts as just past them.
+ */
+function pastExtremes(n: number, beyond: number, range: number, margin: number): number {
+  const far = range > 0 && margin > 0 ? Math.min(1, Math.max(0, beyond) / (margin * range)) : 1;
+  return Math.log10(Math.max(1, n)) + far;
 }
 
 const pct = (p: number) => `${Number((p * 100).toPrecision(2))}%`;

@@ -1,0 +1,160 @@
+// Issue 16: the shipped defaults over time, on synthetic signals whose answer is known: false
+// alarms per sensor-day on noise, drift, a fault that comes back, a level that stays, history
+// that fades, and a drifting sensor edging past its extremes.
+import { describe, expect, it } from 'vitest';
+import { createDetector, type SensorDetectorSpec } from '../../src/stream/detectors/create-detector.js';
+import { detector as detectorSchema } from '../../src/config/pipelines-schema.js';
+import type { Detector } from '../../src/stream/detectors/detector.js';
+import { seededRandom } from '../../src/sources/simulated/signal.js';
+import { TAIL_BINS } from '../../src/stream/detectors/tail-counter.js';
+
+const DAY = 86_400; // readings at 1 Hz
+const T0 = 1_795_000_000_000;
+const spec = (o: Record<string, unknown>) => detectorSchema.parse(o) as SensorDetectorSpec;
+/** Standard normal noise (Box-Muller), seeded. */
+function gaussian(seed: number): () => number {
+  const r = seededRandom(seed);
+  return () => Math.sqrt(-2 * Math.log(1 - r())) * Math.cos(2 * Math.PI * r());
+}
+/** Indexes of the readings that made an event, at 1 Hz. */
+function events(d: Detector, n: number, value: (i: number) => number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) if (d.observe(T0 + i * 1000, value(i), T0 + i * 1000)) out.push(i);
+  return out;
+}
+
+describe('ewma and cusum at their shipped defaults (residuals in units of the sensor\'s own noise)', () => {
+  for (const type of ['ewma', 'cusum']) {
+    it(`${type}: at most one false alarm in a day of 1 Hz noise, independent or wandering (AR(1), phi 0.9)`, () => {
+      const g = gaussian(101);
+      expect(events(createDetector(spec({ type })), DAY, () => 50 + g()).length).toBeLessThanOrEqual(1);
+      const h = gaussian(102);
+      let x = 0;
+      const wandering = () => (x = 0.9 * x + Math.sqrt(1 - 0.81) * h());
+      expect(events(createDetector(spec({ type })), DAY, () => 50 + wandering()).length).toBeLessThanOrEqual(1);
+    });
+    it(`${type}: on a steady drift, no false alarm; with detrend a 4-deviation step on top is caught within 30 s, which a level-only baseline misses`, () => {
+      // 1 Hz, noise sd 1, drifting 0.05 deviations a reading (a warming room, a filling tank);
+      // the trend is learned within about an hour, the step comes at three
+      const g = gaussian(103);
+      const drift = Array.from({ length: 4 * 3600 }, (_, i) => 20 + 0.05 * i + g());
+      const step = drift.map((v, i) => v + (i >= 3 * 3600 ? 4 : 0));
+      for (const detrend of [true, false]) expect(events(createDetector(spec({ type, detrend })), drift.length, (i) => drift[i]!), `detrend ${detrend}`).toEqual([]);
+      const got = events(createDetector(spec({ type })), step.length, (i) => step[i]!);
+      expect(got[0]! - 3 * 3600).toBeGreaterThanOrEqual(0);
+      expect(got[0]! - 3 * 3600).toBeLessThan(30);
+      // without the trend the baseline lags 5 deviations behind, and its deviation has grown to match
+      expect(events(createDetector(spec({ type, detrend: false })), step.length, (i) => step[i]!).filter((i) => i < 3 * 3600 + 30)).toEqual([]);
+    });
+  }
+});
+
+describe('a fault that comes back', () => {
+  // 1 Hz, noise sd 1 around 50; a 30 s fault at +8, three times
+  const faulty = (seed: number, at: number[]) => {
+    const g = gaussian(seed);
+    const v = Array.from({ length: at.at(-1)! + 600 }, () => 50 + g());
+    for (const a of at) for (let i = a; i < a + 30; i++) v[i] = v[i]! + 8;
+    return v;
+  };
+  const caught = (d: Detector, v: number[], at: number[]) => {
+    const got = events(d, v.length, (i) => v[i]!);
+    return at.map((a) => got.some((i) => i >= a && i < a + 30));
+  };
+  it('novelty (default) catches it each time when it comes back twelve hours later', () => {
+    const at = [6 * 3600, 18 * 3600, 30 * 3600];
+    expect(caught(createDetector(spec({ type: 'novelty' })), faulty(111, at), at)).toEqual([true, true, true]);
+  });
+  it('an hour apart, the default has learned it (30 of 7,000 readings) and misses the repeats; rareWeight keeps it rare', () => {
+    const at = [2 * 3600, 3 * 3600, 4 * 3600];
+    const v = faulty(112, at);
+    expect(caught(createDetector(spec({ type: 'novelty' })), v, at)).toEqual([true, false, false]);
+    expect(caught(createDetector(spec({ type: 'novelty', rareWeight: 0.05 })), v, at)).toEqual([true, true, true]);
+  });
+  it('detectors with a moving baseline (zscore, mad, ewma, cusum) catch every repeat at any spacing', () => {
+    const at = [2 * 3600, 3 * 3600, 4 * 3600];
+    const v = faulty(113, at);
+    for (const type of ['zscore', 'mad', 'ewma', 'cusum']) expect(caught(createDetector(spec({ type })), v, at), type).toEqual([true, true, true]);
+  });
+});
+
+describe('novelty: a level that stays becomes usual; history that fades', () => {
+  it('a new operating level raises one event, then is usual', () => {
+    const g = gaussian(121);
+    const got = events(createDetector(spec({ type: 'novelty' })), 20_000, (i) => (i < 8000 ? 50 : 80) + g());
+    expect(got.filter((i) => i < 8000)).toEqual([]);
+    expect(got.filter((i) => i >= 8000 && i < 8030).length).toBe(1);
+    expect(got.filter((i) => i >= 8100)).toEqual([]);
+  });
+  it('with a short half-life an old level is forgotten and is rare again; without fading it is not', () => {
+    // level A for 5,000 readings, B for 40,000 (40 half-lives of 1,000), then A again
+    const g = gaussian(122);
+    const v = (i: number) => (i < 5000 || i >= 45_000 ? 50 : 80) + g();
+    expect(events(createDetector(spec({ type: 'novelty', halfLife: 1000 })), 46_000, v).filter((i) => i >= 45_000 && i < 45_030).length).toBe(1);
+    expect(events(createDetector(spec({ type: 'novelty', halfLife: 0 })), 46_000, v).filter((i) => i >= 45_000 && i < 45_030)).toEqual([]);
+  });
+  it('a short history: a value edging past its extremes is not an event, a leap past them is', () => {
+    // 300 readings of slow drift and noise (range about 6), then a reading 0.05 past the highest,
+    // and later one 3 (half the range) past
+    const g = gaussian(123);
+    const base = Array.from({ length: 400 }, (_, i) => 50 + i * 0.01 + g());
+    const hi = Math.max(...base.slice(0, 300));
+    base[300] = hi + 0.05;
+    base[380] = Math.max(...base.slice(0, 380)) + 3;
+    const got = events(createDetector(spec({ type: 'novelty' })), 400, (i) => base[i]!);
+    expect(got).not.toContain(300);
+    expect(got).toContain(380);
+  });
+});
+
+describe('novelty state (fading weights are whole numbers)', () => {
+  const walk = (seed: number, n: number) => {
+    const g = gaussian(seed);
+    let x = 100;
+    return Array.from({ length: n }, (_, i) => (x += g() * 0.5) + (i % 5000 === 4999 ? 50 : 0));
+  };
+  it('continues bit for bit after a restore between rescales of its weights, through JSON', () => {
+    const s = spec({ type: 'novelty', halfLife: 1000, rareWeight: 0.05 });
+    const v = walk(131, 60_000); // rescales every 20 half-lives or so
+    const whole = createDetector(s);
+    const a = events(whole, v.length, (i) => v[i]!);
+    const first = createDetector(s);
+    const b = events(first, 30_000, (i) => v[i]!);
+    const second = createDetector(s, JSON.parse(JSON.stringify(first.save())));
+    for (let i = 30_000; i < v.length; i++) {
+      if (second.observe(T0 + i * 1000, v[i]!, T0 + i * 1000)) b.push(i);
+    }
+    expect(b).toEqual(a);
+    expect(second.score).toBe(whole.score);
+    expect(JSON.stringify(second.save())).toBe(JSON.stringify(whole.save()));
+  });
+  it('is bounded (fixed bins), and with fading the bins of a long-gone past vanish', () => {
+    const d = createDetector(spec({ type: 'novelty', halfLife: 1000 }));
+    // every magnitude from 1e-7 to 1e13, both signs: every bin there is
+    const sweep = Array.from({ length: 4000 }, (_, i) => (i % 2 ? -1 : 1) * 10 ** (-7 + (20 * i) / 4000));
+    events(d, sweep.length, (i) => sweep[i]!);
+    const bins = (x: Detector) => (x.save() as { core: { values: { bins: unknown[] } } }).core.values.bins.length;
+    expect(bins(d)).toBeLessThanOrEqual(TAIL_BINS);
+    expect(bins(d)).toBeGreaterThan(800);
+    const g = gaussian(133);
+    events(d, 60_000, () => 50 + g()); // 60 half-lives at one level
+    expect(bins(d)).toBeLessThan(40);
+    expect(JSON.stringify(d.save()).length).toBeLessThan(3000);
+  });
+  it('reads a checkpoint from before fading (counts per bin) and continues as if nothing changed', () => {
+    const s = spec({ type: 'novelty', halfLife: 0 });
+    const g = gaussian(134);
+    const v = Array.from({ length: 3000 }, (_, i) => 50 + g() + (i === 2500 ? 9 : 0));
+    const whole = events(createDetector(s), v.length, (i) => v[i]!);
+    const first = createDetector(s);
+    const a = events(first, 1500, (i) => v[i]!);
+    type Core = { values: { bins: Array<[number, number]> }; residuals: { bins: Array<[number, number]> }; seen?: number; lo?: number; hi?: number };
+    const saved = JSON.parse(JSON.stringify(first.save())) as { quiet: number; core: Core };
+    const old = { ...saved.core, values: saved.core.values.bins.map(([b, w]) => [b, w / 1024]), residuals: saved.core.residuals.bins.map(([b, w]) => [b, w / 1024]) } as Record<string, unknown>;
+    delete old.seen;
+    const second = createDetector(s, { quiet: saved.quiet, core: old });
+    for (let i = 1500; i < v.length; i++) if (second.observe(T0 + i * 1000, v[i]!, T0 + i * 1000)) a.push(i);
+    expect(a).toEqual(whole);
+    expect(whole).toContain(2500);
+  });
+});
