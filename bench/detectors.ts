@@ -26,21 +26,25 @@ export function benchDetector(type: DetectorType, sensors = 1000, rounds = 2000)
   return { type, nsPerReading: Math.round(Number(process.hrtime.bigint() - start) / (sensors * rounds)) };
 }
 
-/** A multivariate group of `k` sensors at its shipped defaults: microseconds per aligned row (k readings and one model step). */
-export function benchMultivariate(k = 8, rows = 20_000): { k: number; usPerRow: number } {
-  const spec = detectorSchema.parse({ type: 'multivariate', group: 'dev/*', every: '10s', maxSensors: 16 }) as GroupSpec;
+/**
+ * A multivariate group of `k` sensors at its shipped defaults (`regimes` operating states, each
+ * learned first from 200 rows at its own level): microseconds per aligned row (k readings and
+ * one model step against every state).
+ */
+export function benchMultivariate(k = 8, regimes = 1, rows = 20_000): { k: number; usPerRow: number } {
+  const spec = detectorSchema.parse({ type: 'multivariate', group: 'dev/*', every: '10s', maxSensors: 16, regimes }) as GroupSpec;
   const group = createDeviceGroup(spec);
   const random = seededRandom(2);
   const t0 = 1_795_000_000_000;
   const sensors = Array.from({ length: k }, (_, i) => `dev/s${i}`);
-  const feed = (from: number, to: number) => {
+  const feed = (from: number, to: number, level: (r: number) => number) => {
     for (let r = from; r < to; r++) {
       const load = Math.sin(r / 50);
-      for (let s = 0; s < k; s++) group.observe(sensors[s]!, t0 + r * 10_000 + s, 10 * s + load * (s + 1) + random() - 0.5);
+      for (let s = 0; s < k; s++) group.observe(sensors[s]!, t0 + r * 10_000 + s, level(r) * (s + 1) + 10 * s + load * (s + 1) + random() - 0.5);
     }
   };
-  feed(0, 200); // warm-up
+  for (let g = 0; g < regimes; g++) feed(200 * g, 200 * (g + 1), () => 100 * g); // warm-up, one state after another
   const start = process.hrtime.bigint();
-  feed(200, 200 + rows);
+  feed(200 * regimes, 200 * regimes + rows, (r) => 100 * (Math.floor(r / 500) % regimes));
   return { k, usPerRow: Math.round(Number(process.hrtime.bigint() - start) / rows / 10) / 100 };
 }

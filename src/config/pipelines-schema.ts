@@ -79,6 +79,7 @@ const multivariateDetector = z.strictObject({
   alpha: z.number().gt(0).max(1).default(0.002).describe('weight of each row in the model: history fades (about 350 rows half-life)'),
   minRows: z.number().int().min(10).max(1_000_000).default(60).describe('rows before the first verdict (10 minutes at 10 s)'),
   maxSensors: z.number().int().min(2).max(16).default(8).describe('members at most (the first in id order)'),
+  regimes: z.number().int().min(1).max(4).default(1).describe('operating states remembered (running, idle, ...), each with its own mean and covariance; a state that lasts minRows rows unexplained becomes one'),
   threshold: z.number().gt(0).max(1).default(0.5).describe('score at or above this is an event: -log10(p) / 12 (0.5: one row in a million)'),
   cooldown: cooldown(30).describe('rows after an event before the next (extended while anomalous)'),
   severity: severity.default('warning'),

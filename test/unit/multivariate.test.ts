@@ -123,20 +123,70 @@ describe('multivariate (per device)', () => {
     const r = seededRandom(3);
     const rows = Array.from({ length: 600 }, () => Array.from({ length: 8 }, () => r() * 10));
     // sensors in tiny units (micro-amperes) are not swamped by the ridge: a break still scores
-    const tiny = createMultivariateModel(2, { alpha: 0.002, minRows: 60, threshold: 0.5 });
+    const tiny = createMultivariateModel(2, { alpha: 0.002, minRows: 60, threshold: 0.5, regimes: 1 });
     const q = seededRandom(9);
     for (let i = 0; i < 500; i++) {
       const f = Math.sin(i / 20);
       tiny.assess([1e-7 * f + 1e-9 * q(), 2e-7 * f + 1e-9 * q()]);
     }
     expect(tiny.assess([1e-7, -2e-7])).toBeGreaterThan(0.5);
-    const a = createMultivariateModel(8, { alpha: 0.002, minRows: 60, threshold: 0.5 });
-    const b = createMultivariateModel(8, { alpha: 0.002, minRows: 60, threshold: 0.5 });
+    const a = createMultivariateModel(8, { alpha: 0.002, minRows: 60, threshold: 0.5, regimes: 1 });
+    const b = createMultivariateModel(8, { alpha: 0.002, minRows: 60, threshold: 0.5, regimes: 1 });
     const sa = rows.map((x) => a.assess(x));
     const sb = rows.map((x, i) => b.assess(i >= 300 ? x.map((v) => v * 5) : x));
     expect(sb.slice(0, 300)).toEqual(sa.slice(0, 300));
     for (const s of [...sa, ...sb]) expect(s === -1 || (s >= 0 && s <= 1)).toBe(true);
     expect(JSON.stringify(a.save()).length).toBeLessThan(4000); // 8 means and a 8 x 8 covariance, whatever the history
+  });
+
+  describe('operating states (regimes)', () => {
+    // A pump that runs for an hour (flow ~30, current following it), then idles for an hour
+    // (flow ~0.5, current ~0.3), every 10 s; in hour 11.5, while idle, three rows half-way
+    // between (flow 15, current 5.2): a valve stuck half open, normal for neither state.
+    const machine = (seed: number, stuckAt: number) => {
+      const r = seededRandom(seed);
+      const noise = () => r() + r() + r() + r() - 2; // sd ~0.58
+      const out: Array<{ sensor: string; ts: number; value: number }> = [];
+      for (let s = 0; s < 12 * 3600; s += 10) {
+        const running = Math.floor(s / 3600) % 2 === 0;
+        const stuck = s >= stuckAt && s < stuckAt + 30;
+        const flow = stuck ? 15 : running ? 30 + noise() : 0.5 + 0.05 * noise();
+        const current = stuck ? 5.2 : running ? 0.2 + 0.33 * flow + 0.05 * noise() : 0.3 + 0.02 * noise();
+        out.push({ sensor: 'pump/flow', ts: T0 + s * 1000, value: flow }, { sensor: 'pump/current', ts: T0 + s * 1000 + 1, value: current });
+      }
+      return out;
+    };
+    const stuckAt = 11.5 * 3600;
+    const at = (a: Anomaly[]) => a.filter((x) => x.ts >= T0 + stuckAt * 1000 && x.ts <= T0 + (stuckAt + 60) * 1000).length;
+    it('with two remembered states, a row between them is caught; one mean and covariance over both finds it ordinary', () => {
+      const two = run([det({ type: 'multivariate', group: 'pump/*', every: '10s', regimes: 2 })], machine(41, stuckAt));
+      const one = run([det({ type: 'multivariate', group: 'pump/*', every: '10s' })], machine(41, stuckAt));
+      expect(at(two)).toBe(1);
+      expect(two.find((x) => x.ts >= T0 + stuckAt * 1000)!.verdict.message).toMatch(/closest to operating state \d of 2/);
+      expect(at(one)).toBe(0);
+      // once both states are known (after the first idle hour), switching between them is normal
+      expect(two.filter((x) => x.ts >= T0 + 3 * 3600 * 1000 && x.ts < T0 + stuckAt * 1000)).toEqual([]);
+    });
+    it('continues exactly after a restore with several states, and keeps the most recently used when fewer are allowed', () => {
+      const spec = det({ type: 'multivariate', group: 'pump/*', every: '10s', regimes: 2 });
+      const readings = machine(42, stuckAt);
+      const whole = run([spec], readings);
+      const stream = createStream([pipeline([spec])]);
+      const out: StreamOutput[] = [];
+      const half = Math.floor(readings.length * 0.6);
+      readings.slice(0, half).forEach((x) => stream.ingest({ ...x, receivedAt: x.ts }, out));
+      const saved = JSON.parse(JSON.stringify(stream.save())) as ReturnType<typeof stream.save>;
+      const restored = createStream([pipeline([spec])], saved);
+      readings.slice(half).forEach((x) => restored.ingest({ ...x, receivedAt: x.ts }, out));
+      expect(out.filter((o) => o.kind === 'anomaly')).toEqual(whole);
+      const m = createMultivariateModel(2, { alpha: 0.002, minRows: 60, threshold: 0.5, regimes: 2 });
+      const q = seededRandom(8);
+      for (let i = 0; i < 600; i++) m.assess(i < 300 ? [30 + q(), 10 + q()] : [1 + q() * 0.1, 0.3 + q() * 0.1]);
+      const both = m.save();
+      expect('regimes' in both && both.regimes.length).toBe(2);
+      const fewer = createMultivariateModel(2, { alpha: 0.002, minRows: 60, threshold: 0.5, regimes: 1 }, both);
+      expect(fewer.assess([1, 0.3])).toBeLessThan(0.5); // the idle state, used last, stayed
+    });
   });
 
   it('check-config: each group needs an id of its own', () => {

@@ -21,6 +21,8 @@ export interface GroupSpec {
   alpha: number;
   minRows: number;
   maxSensors: number;
+  /** Operating states remembered, each with its own mean and covariance. */
+  regimes: number;
   threshold: number;
   cooldown: number;
   severity: Severity;
@@ -49,7 +51,7 @@ export interface DeviceGroup {
 
 /** What a group's state depends on: its spec without the options that only decide when it speaks. */
 export function groupKey(spec: GroupSpec): string {
-  const { threshold: _t, cooldown: _c, severity: _s, minRows: _m, ...rest } = spec;
+  const { threshold: _t, cooldown: _c, severity: _s, minRows: _m, regimes: _r, ...rest } = spec;
   return JSON.stringify(rest);
 }
 
@@ -107,11 +109,12 @@ export function createDeviceGroup(spec: GroupSpec, saved?: SavedGroup): DeviceGr
     }
     if (!hot) return undefined;
     quiet = spec.cooldown;
-    const { t2, p, shares } = model.explain();
+    const { t2, p, shares, regime, regimes } = model.explain();
     const ranked = members.map((m, i) => [m, shares[i]!] as const).sort((a, b) => b[1] - a[1]);
     const top = ranked.filter(([, s]) => s > 0).slice(0, 2);
-    const message = `the joint behaviour of ${spec.group} is unusual (T² ${round(t2)} over ${members.length} sensors, p ${p.toPrecision(2)})${top.length ? `: mostly ${top.map(([m, s]) => `${m} (${Math.round(s * 100)}%)`).join(' and ')}` : ''}`;
-    const evidence: Record<string, number> = { t2: round(t2), sensors: members.length };
+    const state = regimes > 1 ? `, closest to operating state ${regime + 1} of ${regimes}` : '';
+    const message = `the joint behaviour of ${spec.group} is unusual (T² ${round(t2)} over ${members.length} sensors, p ${p.toPrecision(2)}${state})${top.length ? `: mostly ${top.map(([m, s]) => `${m} (${Math.round(s * 100)}%)`).join(' and ')}` : ''}`;
+    const evidence: Record<string, number> = { t2: round(t2), sensors: members.length, ...(regimes > 1 && { regime: regime + 1, regimes }) };
     for (const [m, s] of ranked.slice(0, 5)) evidence[`share:${m}`] = round(s);
     return { ts: boundary, value: round(t2), verdict: { detector: 'multivariate', severity: spec.severity, score: Math.round(score * 1e4) / 1e4, message, evidence } };
   };

@@ -8,7 +8,14 @@
 // k degrees of freedom, and the score is -log10(p) / 12 (0.5: one in a
 // million rows). Each sensor's share of T^2 (d_i (S^-1 d)_i) names what moved. A row scored
 // anomalous is learned ten times slower, so a fault is reported before it becomes the norm.
-// Pure; O(k^2) state and O(k^3) per row (k <= 16: about 2 us for 8 sensors).
+// T^2 is taken over the full covariance, so every direction is in it, the low-variance ones
+// too: the residual (Q/SPE) statistic of a reduced, PCA-style model has nothing left to add
+// here; the ridge bounds how much a direction that barely varied can weigh.
+// Regimes: a machine that runs, idles and stops has several normal states, each with its own
+// relations between sensors; one mean and covariance over all of them is too wide to see a
+// fault in any. With `regimes` > 1, a state that lasts (minRows rows no known state explains)
+// is learned as a state of its own, and each row is judged against the state it fits best.
+// Pure; O(R k^2) state and O(R k^3) per row (k <= 16: about 2 us for 8 sensors and one regime).
 
 export interface MultivariateModel {
   /**
@@ -17,32 +24,63 @@ export interface MultivariateModel {
    * marginal mean and covariance, fewer degrees of freedom) and not learned.
    */
   assess(row: ArrayLike<number>): number;
-  /** For the row last assessed: T^2, its tail probability, and each sensor's share of T^2. */
-  explain(): { t2: number; p: number; shares: number[] };
+  /** For the row last assessed: T^2, its tail probability, each sensor's share of T^2, and the regime it was judged against. */
+  explain(): { t2: number; p: number; shares: number[]; regime: number; regimes: number };
   learned(): number;
   save(): SavedModel;
 }
 
-export interface SavedModel {
-  k: number;
+interface SavedRegime {
   n: number;
   mean: number[];
   cov: number[];
+  /** Row count when it last fitted a row best (least recently used goes first). */
+  used: number;
+}
+
+/** Checkpoints before regimes held one model: { k, n, mean, cov }. */
+export type SavedModel = { k: number; rows: number; strange: number; regimes: SavedRegime[]; warming: SavedRegime | null } | { k: number; n: number; mean: number[]; cov: number[] };
+
+export interface ModelOptions {
+  alpha: number;
+  minRows: number;
+  threshold: number;
+  /** Operating states remembered, each with its own mean and covariance (1: one reference). */
+  regimes: number;
+}
+
+interface Regime {
+  n: number;
+  mean: Float64Array;
+  cov: Float64Array; // row-major, symmetric
+  used: number;
 }
 
 const RIDGE = 0.001; // share of each variance added on the diagonal
 const EPS = 1e-9; // of the mean variance: the least any direction may vary
 const SCALE = 12; // -log10(p) for score 1
 
-export function createMultivariateModel(k: number, o: { alpha: number; minRows: number; threshold: number }, saved?: SavedModel): MultivariateModel {
-  const n0 = saved && saved.k === k ? saved : undefined;
-  let n = n0?.n ?? 0;
-  const mean = Float64Array.from(n0?.mean ?? new Array<number>(k).fill(0));
-  const cov = Float64Array.from(n0?.cov ?? new Array<number>(k * k).fill(0)); // row-major, symmetric
+export function createMultivariateModel(k: number, o: ModelOptions, saved?: SavedModel): MultivariateModel {
+  const regime = (r?: SavedRegime): Regime => ({
+    n: r?.n ?? 0,
+    mean: Float64Array.from(r?.mean ?? new Array<number>(k).fill(0)),
+    cov: Float64Array.from(r?.cov ?? new Array<number>(k * k).fill(0)),
+    used: r?.used ?? 0,
+  });
+  const s0 = saved && saved.k === k ? saved : undefined;
+  const st = s0 && 'regimes' in s0 ? s0 : undefined;
+  /** Known operating states; the first warms up before any verdict. */
+  const regimes: Regime[] = st ? st.regimes.map(regime) : [regime(s0 && 'n' in s0 ? { ...s0, used: 0 } : undefined)];
+  while (regimes.length > o.regimes) regimes.splice(leastUsed(regimes), 1); // fewer allowed than saved: the most recently used stay
+  /** A new state being learned from rows no known one explains (one at a time). */
+  let warming: Regime | null = st?.warming ? regime(st.warming) : null;
+  let rows = st?.rows ?? 0;
+  /** Whole rows in a row that no known state explained. */
+  let strange = st?.strange ?? 0;
   const d = new Float64Array(k);
   const sol = new Float64Array(k);
   const chol = new Float64Array(k * k);
-  const last = { t2: 0, p: 1, shares: new Array<number>(k).fill(0) };
+  const last = { t2: 0, p: 1, shares: new Array<number>(k).fill(0), regime: 0 };
 
   const idx = new Int32Array(k); // the members a row has (all, or those with a recent reading)
   /**
@@ -50,7 +88,7 @@ export function createMultivariateModel(k: number, o: { alpha: number; minRows: 
    * order); false when not positive definite. The ridge floor is relative to the variances, so
    * a sensor in tiny units (micro-amperes, strain) is not swamped by it.
    */
-  const solve = (q: number): boolean => {
+  const solve = (q: number, cov: Float64Array): boolean => {
     let trace = 0;
     for (let a = 0; a < q; a++) trace += cov[idx[a]! * k + idx[a]!]!;
     const floor = EPS * (trace / q) + Number.MIN_VALUE;
@@ -79,53 +117,90 @@ export function createMultivariateModel(k: number, o: { alpha: number; minRows: 
     return true;
   };
 
-  const learn = (row: ArrayLike<number>, weight: number) => {
-    n++;
+  /** T^2 of the row against a regime over the members in idx (d and sol are left for it). */
+  const t2Of = (row: ArrayLike<number>, r: Regime, q: number): number => {
+    for (let i = 0; i < k; i++) d[i] = row[i]! - r.mean[i]!;
+    let t2 = 0;
+    if (q > 0 && solve(q, r.cov)) for (let a = 0; a < q; a++) t2 += d[idx[a]!]! * sol[a]!;
+    return Number.isFinite(t2) ? Math.max(0, t2) : 0;
+  };
+
+  const learn = (r: Regime, row: ArrayLike<number>, weight: number) => {
+    r.n++;
     // Until 1/alpha rows a plain running mean (the first rows would weigh too much); a row judged
     // anomalous keeps its small weight even then (it must not become the norm at once).
-    const a = weight < o.alpha ? weight : Math.max(weight, 1 / n);
-    for (let i = 0; i < k; i++) d[i] = row[i]! - mean[i]!;
-    for (let i = 0; i < k; i++) mean[i]! += a * d[i]!;
+    const a = weight < o.alpha ? weight : Math.max(weight, 1 / r.n);
+    for (let i = 0; i < k; i++) d[i] = row[i]! - r.mean[i]!;
+    for (let i = 0; i < k; i++) r.mean[i]! += a * d[i]!;
     for (let i = 0; i < k; i++) {
       for (let j = 0; j <= i; j++) {
-        const v = (1 - a) * (cov[i * k + j]! + a * d[i]! * d[j]!);
-        cov[i * k + j] = v;
-        cov[j * k + i] = v;
+        const v = (1 - a) * (r.cov[i * k + j]! + a * d[i]! * d[j]!);
+        r.cov[i * k + j] = v;
+        r.cov[j * k + i] = v;
       }
     }
   };
 
   return {
     assess(row) {
-      if (n < o.minRows) {
-        learn(row, o.alpha);
+      rows++;
+      const first = regimes[0]!;
+      if (regimes.length === 1 && first.n < o.minRows) {
+        learn(first, row, o.alpha);
         return -1;
       }
       let q = 0;
-      for (let i = 0; i < k; i++) {
-        d[i] = row[i]! - mean[i]!;
-        if (!Number.isNaN(row[i]!)) idx[q++] = i;
+      for (let i = 0; i < k; i++) if (!Number.isNaN(row[i]!)) idx[q++] = i;
+      // Judged against the known state it fits best: a row normal for any state is normal.
+      let best = 0;
+      let bestT2 = Infinity;
+      let bestLogP = -Infinity;
+      for (let r = 0; r < regimes.length; r++) {
+        const t2 = t2Of(row, regimes[r]!, q);
+        const logP = q > 0 ? chiSquareLog10Tail(t2, q) : 0;
+        if (logP > bestLogP) [best, bestT2, bestLogP] = [r, t2, logP];
       }
-      let t2 = 0;
-      if (q > 0 && solve(q)) {
-        for (let a = 0; a < q; a++) t2 += d[idx[a]!]! * sol[a]!;
-      }
-      t2 = Number.isFinite(t2) ? Math.max(0, t2) : 0;
-      const logP = q > 0 ? chiSquareLog10Tail(t2, q) : 0;
-      const score = Math.min(1, -logP / SCALE);
-      last.t2 = t2;
-      last.p = 10 ** logP;
+      if (regimes.length > 1) t2Of(row, regimes[best]!, q); // d and sol of the best, for the shares
+      const score = Math.min(1, -bestLogP / SCALE);
+      last.t2 = bestT2;
+      last.p = 10 ** bestLogP;
+      last.regime = best;
       last.shares.fill(0);
-      for (let a = 0; a < q; a++) last.shares[idx[a]!] = t2 > 0 ? (d[idx[a]!]! * sol[a]!) / t2 : 0;
+      for (let a = 0; a < q; a++) last.shares[idx[a]!] = bestT2 > 0 ? (d[idx[a]!]! * sol[a]!) / bestT2 : 0;
       // Only whole rows teach the model (a partial one says nothing of the missing covariances).
-      if (q === k) learn(row, score >= o.threshold ? o.alpha / 10 : o.alpha);
+      if (q < k) return score;
+      const fits = score < o.threshold;
+      learn(regimes[best]!, row, fits ? o.alpha : o.alpha / 10);
+      regimes[best]!.used = rows;
+      strange = fits ? 0 : strange + 1;
+      if (fits) warming = null; // what was strange passed before it became a state
+      else if (o.regimes > 1) {
+        // A state that lasts (minRows strange rows in a row) is learned as a state of its own;
+        // its own minRows later it judges rows, and the least recently used one makes room.
+        if (warming === null && strange >= o.minRows) warming = regime();
+        if (warming) {
+          learn(warming, row, o.alpha);
+          if (warming.n >= o.minRows) {
+            warming.used = rows;
+            if (regimes.length >= o.regimes) regimes.splice(leastUsed(regimes), 1);
+            regimes.push(warming);
+            warming = null;
+            strange = 0;
+          }
+        }
+      }
       return score;
     },
-    explain: () => ({ t2: last.t2, p: last.p, shares: [...last.shares] }),
-    learned: () => Math.min(1, n / o.minRows),
-    save: () => ({ k, n, mean: [...mean], cov: [...cov] }),
+    explain: () => ({ t2: last.t2, p: last.p, shares: [...last.shares], regime: last.regime, regimes: regimes.length }),
+    learned: () => (regimes.length > 1 ? 1 : Math.min(1, regimes[0]!.n / o.minRows)),
+    save: () => {
+      const out = (r: Regime): SavedRegime => ({ n: r.n, mean: [...r.mean], cov: [...r.cov], used: r.used });
+      return { k, rows, strange, regimes: regimes.map(out), warming: warming ? out(warming) : null };
+    },
   };
 }
+
+const leastUsed = (rs: readonly Regime[]) => rs.reduce((lru, r, i) => (r.used < rs[lru]!.used ? i : lru), 0);
 
 /**
  * log10 of P(X >= x) for X chi-square with k degrees of freedom: exact for even k (a finite

@@ -1,13 +1,14 @@
 // How rare a value is among what a sensor has reported: weights in fixed logarithmic bins (sign
 // and magnitude, each bin 10% wide, magnitudes 1e-6 .. 1e12, smaller ones count as zero) under a
 // Fenwick tree, so the share of history at or beyond a value costs O(log bins). Memory is fixed
-// (about 14 KB) however long the history; bins are what make "the same value" 10% wide.
+// (7 KB, from the first reading) however long the history; bins are what make "the same value"
+// 10% wide.
 // History can fade: with `decay` < 1 each reading weighs 1/decay times the one before, so one `h`
 // readings old weighs decay^h of a new one. Rather than shrinking every bin at each reading, the
 // weight of a new reading (`unit`) grows, and all bins are divided by 2^20 when it gets large;
-// bins that fall below one unit then vanish, which keeps the state small. Every weight is a whole
-// number below 2^53, so sums are exact in any order: a counter restored from its bins continues
-// bit for bit.
+// bins that fall below one unit then vanish, which keeps the saved state small. Every weight is a
+// whole number below 2^53, so sums are exact in any order: the per-bin weights read back from the
+// tree are exact, and a counter rebuilt from them continues bit for bit.
 const GAMMA = 1.1;
 const LOG_GAMMA = Math.log(GAMMA);
 const K_MIN = Math.round(Math.log(1e-6) / LOG_GAMMA);
@@ -52,41 +53,54 @@ export interface SavedTailCounter {
  * `decay`: weight kept per reading (1: history never fades; 2^(-1/h) halves it every h readings).
  */
 export function createTailCounter(saved?: SavedTailCounter | Array<[number, number]>, decay = 1): TailCounter {
-  const bins = new Float64Array(TAIL_BINS);
-  const tree = new Float64Array(TAIL_BINS + 1);
+  // Allocated at the first reading (a daily residual counter waits a day for its first).
+  let tree: Float64Array | null = null;
   let total = 0;
   let unit = UNIT;
   /** The exact, unrounded weight of a new reading; `unit` is it rounded. */
   let growth = UNIT;
   const bump = (bin: number, by: number) => {
-    bins[bin]! += by;
+    tree ??= new Float64Array(TAIL_BINS + 1);
     for (let i = bin + 1; i <= TAIL_BINS; i += i & -i) tree[i]! += by;
     total += by;
   };
   /** Weight in bins 0..bin. */
   const prefix = (bin: number) => {
     let s = 0;
-    for (let i = bin + 1; i > 0; i -= i & -i) s += tree[i]!;
+    if (tree) for (let i = bin + 1; i > 0; i -= i & -i) s += tree[i]!;
     return s;
   };
-  const rebuild = () => {
-    tree.fill(0);
+  /** The tree from per-bin weights in `scratch` (1-based), in O(bins). */
+  const build = () => {
+    tree ??= new Float64Array(TAIL_BINS + 1);
+    tree.set(scratch);
     total = 0;
-    for (let b = 0; b < TAIL_BINS; b++) {
-      const w = bins[b]!;
-      if (w === 0) continue;
-      for (let i = b + 1; i <= TAIL_BINS; i += i & -i) tree[i]! += w;
-      total += w;
+    for (let i = 1; i <= TAIL_BINS; i++) {
+      total += scratch[i]!;
+      const j = i + (i & -i);
+      if (j <= TAIL_BINS) tree[j]! += tree[i]!;
     }
   };
-  if (Array.isArray(saved)) {
-    for (const [bin, count] of saved) bins[bin] = count * UNIT;
-    rebuild();
-  } else if (saved) {
-    for (const [bin, w] of saved.bins) bins[bin] = w;
-    growth = saved.growth;
-    unit = Math.round(growth);
-    rebuild();
+  /** Per-bin weights into `scratch` (1-based), in O(bins): the inverse of build. */
+  const unbuild = () => {
+    scratch.fill(0);
+    if (!tree) return;
+    scratch.set(tree);
+    for (let i = TAIL_BINS; i >= 1; i--) {
+      const j = i + (i & -i);
+      if (j <= TAIL_BINS) scratch[j]! -= scratch[i]!;
+    }
+  };
+  if (saved) {
+    scratch.fill(0);
+    if (Array.isArray(saved)) {
+      for (const [bin, count] of saved) scratch[bin + 1] = count * UNIT;
+    } else {
+      for (const [bin, w] of saved.bins) scratch[bin + 1] = w;
+      growth = saved.growth;
+      unit = Math.round(growth);
+    }
+    if (scratch.some((w) => w !== 0)) build();
   }
   return {
     get n() {
@@ -98,9 +112,10 @@ export function createTailCounter(saved?: SavedTailCounter | Array<[number, numb
       if (decay < 1) {
         growth /= decay;
         if (growth >= RESCALE_AT) {
-          for (let b = 0; b < TAIL_BINS; b++) bins[b] = Math.round(bins[b]! / RESCALE_BY);
+          unbuild();
+          for (let i = 1; i <= TAIL_BINS; i++) scratch[i] = Math.round(scratch[i]! / RESCALE_BY);
+          build();
           growth /= RESCALE_BY;
-          rebuild();
         }
         unit = Math.round(growth);
       }
@@ -108,12 +123,16 @@ export function createTailCounter(saved?: SavedTailCounter | Array<[number, numb
     upperShare: (b) => (total - (b > 0 ? prefix(b - 1) : 0)) / total,
     lowerShare: (b) => prefix(b) / total,
     save() {
+      unbuild();
       const out: Array<[number, number]> = [];
-      for (let b = 0; b < TAIL_BINS; b++) if (bins[b] !== 0) out.push([b, bins[b]!]);
+      for (let i = 1; i <= TAIL_BINS; i++) if (scratch[i] !== 0) out.push([i - 1, scratch[i]!]);
       return { bins: out, growth };
     },
   };
 }
+
+/** Per-bin weights while a tree is built or read back (synchronous use only). */
+const scratch = new Float64Array(TAIL_BINS + 1);
 
 /**
  * Surprise of a tail share, -log10(p) (3 = one in a thousand). Past everything seen (p = 0) it
