@@ -317,7 +317,9 @@ export function createGroupCommit(opts: GroupCommitOptions): GroupCommit {
       });
     },
     // Lent to the uplink only while the store fails; otherwise held pieces are about to commit.
-    unwritten: (kind, afterSeq, limit) => (failure ? held.unwritten(kind, afterSeq, limit) : []),
+    // Nothing while a piece is out for a commit attempt: the drain would read past its seqs, and
+    // if the attempt succeeds they land in the outbox behind the drain's cursor.
+    unwritten: (kind, afterSeq, limit) => (failure && !held.committing() ? held.unwritten(kind, afterSeq, limit) : []),
     delivered: (seq) => held.delivered(seq),
   };
 }

@@ -80,7 +80,10 @@ export interface HeldBatches {
   take(): Batch[];
   /** Takes the oldest batches up to about `maxBytes` (at least one), for one bounded commit. */
   takePiece(maxBytes: number): Batch[];
+  /** Held, and in the piece out for a commit attempt. */
   waiting(): number;
+  /** A piece with messages is out for a commit attempt. */
+  committing(): boolean;
   /** Held messages of one class after `seq`, in seq order. */
   unwritten(kind: MessageKind, afterSeq: number, limit: number): OutboxRow[];
   /** A held message reached the fleet broker: it leaves its batch, the commit will not insert it. */
@@ -118,6 +121,10 @@ export function createHeldBatches(limits: HeldLimits): HeldBatches {
   const deliveredAway = new Set<number>();
   // Seqs of the piece out for a commit attempt (only those can be delivered "away").
   let away = { from: Infinity, to: -Infinity };
+  // What that piece holds, still counted as waiting until it is committed or held again: in
+  // between it is in no batch here and not yet in the outbox, and "nothing waiting, nothing
+  // backlogged" must never be said while it is out.
+  let awayWaiting = 0;
   const shed: ShedCounts = { journalReadings: 0, summaries: 0, anomalies: 0, deadLetters: 0 };
   let journalGap = false;
 
@@ -221,6 +228,7 @@ export function createHeldBatches(limits: HeldLimits): HeldBatches {
         }
       }
       away = { from: Infinity, to: -Infinity };
+      awayWaiting = 0;
       batches = [...failed, ...batches];
       coalesce();
       enforce();
@@ -244,6 +252,10 @@ export function createHeldBatches(limits: HeldLimits): HeldBatches {
       while (n < batches.length && (n === 0 || bytes + batchBytes(batches[n]!) <= maxBytes)) bytes += batchBytes(batches[n++]!);
       const piece = batches.splice(0, n);
       away = { from: Infinity, to: -Infinity };
+      awayWaiting = piece.reduce((w, b) => {
+        const c = (b.counts ??= countsOf(b));
+        return w + c.journal + c.rows + c.rejections;
+      }, 0);
       for (const b of piece) {
         if (b.rows.length === 0) continue;
         away.from = Math.min(away.from, b.rows[0]!.seq);
@@ -251,7 +263,8 @@ export function createHeldBatches(limits: HeldLimits): HeldBatches {
       }
       return piece;
     },
-    waiting: () => count((c) => c.journal + c.rows + c.rejections),
+    waiting: () => count((c) => c.journal + c.rows + c.rejections) + awayWaiting,
+    committing: () => away.from !== Infinity,
     unwritten(kind, afterSeq, limit) {
       const out: OutboxRow[] = [];
       for (const b of batches) {
@@ -284,6 +297,7 @@ export function createHeldBatches(limits: HeldLimits): HeldBatches {
     isDelivered: (seq) => deliveredAway.has(seq),
     forgetBelow(seq) {
       away = { from: Infinity, to: -Infinity };
+      awayWaiting = 0;
       for (const s of deliveredAway) if (s < seq) deliveredAway.delete(s);
     },
     takeJournalGap() {
