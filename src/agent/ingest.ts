@@ -155,7 +155,9 @@ export function createIngest(o: IngestOptions): Ingest {
           else sink.reject({ reason: 'clock-untrusted', detail: `the agent's clock is not trusted yet and clock.holdReadings (${o.holdReadings}) readings are already held`, source, receivedAt: r.receivedAt, payload: JSON.stringify({ sensor: r.sensor, value: r.value }) });
           return;
         }
-        const problem = o.admission.check(r, trusted ? o.clock() : Infinity);
+        // Every source stamps receivedAt with the clock as the message arrives (and a replay or a
+        // release, as it lets the reading in): the same instant, without a second clock read.
+        const problem = o.admission.check(r, trusted ? r.receivedAt : Infinity);
         if (problem) {
           sink.reject({ ...problem, source, receivedAt: r.receivedAt, payload: JSON.stringify({ sensor: r.sensor, ts: r.ts, value: r.value }) });
           return;

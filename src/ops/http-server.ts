@@ -11,7 +11,8 @@ import { checkHost, checkJsonRequest, checkToken, type Refusal } from './http-gu
 export interface HttpHandlers {
   healthy: () => boolean;
   status: () => Promise<unknown>;
-  metrics: Registry;
+  /** The registry, made at the first scrape (prom-client costs RSS a device that is never scraped need not pay). */
+  metrics: () => Promise<Registry>;
   /** POST /deadletters/replay with a JSON filter; answers what was replayed. */
   replayDeadLetters: (filter: ReplayRequest) => Promise<unknown>;
   /** POST /deadletters/purge with a JSON filter (or {"all": true}); answers how many went. */
@@ -81,7 +82,10 @@ export async function startHttpServer(o: HttpOptions, h: HttpHandlers, log: Logg
       if (path === '/healthz') {
         const ok = h.healthy();
         send(ok ? 200 : 503, 'application/json', JSON.stringify({ status: ok ? 'ok' : 'not progressing or store not writable (see /status)' }));
-      } else if (path === '/metrics') send(200, h.metrics.contentType, await h.metrics.metrics());
+      } else if (path === '/metrics') {
+        const registry = await h.metrics();
+        send(200, registry.contentType, await registry.metrics());
+      }
       else if (path === '/status') send(200, 'application/json', JSON.stringify(await h.status()));
       else send(404, 'text/plain', 'not found: try /healthz, /metrics or /status\n');
     };

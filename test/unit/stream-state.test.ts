@@ -86,7 +86,7 @@ describe('stream checkpoints', () => {
     const progress = (st: ReturnType<typeof createStream>) => st.learning(5);
     const { halfLife: _h, rareWeight: _r, extremeMargin: _m, ...olderNovelty } = novelty(100, 86_400_000) as Extract<DetectorSpec, { type: 'novelty' }>;
     const older = spec([olderNovelty as DetectorSpec]); // a checkpoint's spec from before those options
-    for (const after of [spec([novelty(200, 0)]), spec([novelty(100, 86_400_000, 0.7)]), spec([{ ...novelty(100, 86_400_000), halfLife: 5000, rareWeight: 0.1, extremeMargin: 0.5 } as DetectorSpec]), spec([novelty(100, 86_400_000), { type: 'multivariate', group: 'p/*', every: 10_000, alpha: 0.002, minRows: 60, maxSensors: 8, threshold: 0.5, cooldown: 30, severity: 'warning' }])]) {
+    for (const after of [spec([novelty(200, 0)]), spec([novelty(100, 86_400_000, 0.7)]), spec([{ ...novelty(100, 86_400_000), halfLife: 5000, rareWeight: 0.1, extremeMargin: 0.5 } as DetectorSpec]), spec([novelty(100, 86_400_000), { type: 'multivariate', group: 'p/*', every: 10_000, alpha: 0.002, minRows: 60, maxSensors: 8, regimes: 1, threshold: 0.5, cooldown: 30, severity: 'warning' }])]) {
       const next = createStream([after], JSON.parse(JSON.stringify(saved)) as typeof saved);
       expect(next.openWindows()).toBe(1);
       expect(next.learning(5).detectors).toBeGreaterThanOrEqual(1); // p/x's novelty came along
