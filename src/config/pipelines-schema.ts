@@ -114,7 +114,7 @@ const noveltyDetector = z.strictObject({
   daily: z.boolean().default(true).describe('also compare with the usual value at this time of day'),
   halfLife: z.number().int().refine((v) => v === 0 || (v >= 1000 && v <= MAX_HALF_LIFE), { message: 'must be 0 (never fades) or 1000 to 10000000 readings' }).default(86_400).describe('readings after which a reading counts half in history: a day at 1 Hz, 60 days at one a minute (0: history never fades)'),
   extremeMargin: z.number().min(0).max(100).default(0.2).describe('how far past the lowest or highest reading seen, as a share of their range, a value is the rarest there is (one in 10 n); just past them it is one in n'),
-  rareWeight: z.number().min(0).max(1).default(1).describe('weight with which an anomalous reading joins history: below 1, a fault that comes back still looks rare'),
+  rareWeight: z.number().min(0).max(1).refine((w) => w === 0 || w >= 0.01, { message: 'must be 0 or 0.01 to 1' }).default(1).describe('weight with which an anomalous reading joins history: below 1, a fault that comes back still looks rare'),
   cooldown: cooldown(20),
   severity: severity.default('warning'),
 });

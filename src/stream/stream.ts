@@ -16,6 +16,9 @@ import { createAvailability, type AvailabilityEvent } from './availability.js';
 import { createRuleEngine, type RuleEngine, type Watch } from './rules/rule-engine.js';
 import type { Reading } from './reading.js';
 import { learningReport } from './learning-report.js';
+import { pipelineFingerprint, stateMatcher } from './pipeline-fingerprint.js';
+
+export { pipelineFingerprint } from './pipeline-fingerprint.js';
 import type { PipelineSpec, SavedStream, Stream, StreamOptions, StreamOutput } from './stream-types.js';
 
 export type * from './stream-types.js';
@@ -34,34 +37,6 @@ interface PipelineState {
   detectors: Map<string, Detector[]>;
   /** Detectors of a group of sensors (multivariate). */
   groups: Array<{ matches: (sensor: string) => boolean; group: DeviceGroup }>;
-}
-
-/**
- * Options that decide when a detector speaks, or how it learns from now on, not the form of what
- * it has learned: changing them (or their defaults, in an upgrade) keeps a pipeline's state,
- * history included.
- */
-const JUDGEMENT = new Set(['threshold', 'cooldown', 'severity', 'minSamples', 'learnFor', 'limit', 'ratio', 'h', 'k', 'lambda', 'extremeMargin', 'detrend', 'halfLife', 'rareWeight']);
-
-/**
- * What a pipeline's state depends on: two pipelines with equal fingerprints can share state.
- * Group detectors are not part of it (each keeps its own state by its own spec: device-group.ts),
- * so adding one to a pipeline keeps the pipeline's windows and per-sensor detectors.
- */
-export function pipelineFingerprint(spec: PipelineSpec): string {
-  const detectors = spec.detectors.filter((d) => !isGroupSpec(d)).map((d) => Object.fromEntries(Object.entries(d).filter(([k]) => !JUDGEMENT.has(k))));
-  return JSON.stringify({ match: spec.match, window: windowOf(spec), aggregates: spec.aggregates, detectors, v: 2 });
-}
-
-/** The fingerprint checkpoints were written with before version 2 (the whole spec): still recognised. */
-function legacyFingerprint(spec: PipelineSpec): string {
-  return JSON.stringify({ match: spec.match, window: windowOf(spec), aggregates: spec.aggregates, detectors: spec.detectors });
-}
-
-/** The window as its state depends on it (a tumbling window's fields in a fixed order). */
-function windowOf(spec: PipelineSpec): unknown {
-  const w = spec.window;
-  return w.type === undefined || w.type === 'tumbling' ? { type: 'tumbling', size: w.size, lateness: w.lateness } : w;
 }
 
 /**
@@ -84,8 +59,8 @@ export function createStream(specs: readonly PipelineSpec[], saved?: SavedStream
   const unclaimed = [...(saved?.pipelines ?? [])];
   const pipelines: PipelineState[] = specs.map((spec) => {
     const fingerprint = pipelineFingerprint(spec);
-    const legacy = legacyFingerprint(spec);
-    const i = unclaimed.findIndex((p) => p.fingerprint === fingerprint || p.fingerprint === legacy);
+    const claims = stateMatcher(spec);
+    const i = unclaimed.findIndex((p) => claims(p.fingerprint));
     const prior = i >= 0 ? unclaimed.splice(i, 1)[0] : undefined;
     const sensorSpecs = spec.detectors.filter((d): d is SensorDetectorSpec => !isGroupSpec(d));
     return {

@@ -46,6 +46,14 @@ describe('ewma and cusum at their shipped defaults (residuals in units of the se
       // without the trend the baseline lags 5 deviations behind, and its deviation has grown to match
       expect(events(createDetector(spec({ type, detrend: false })), step.length, (i) => step[i]!).filter((i) => i < 3 * 3600 + 30)).toEqual([]);
     });
+    it(`${type}: one gross reading (a 1e9 glitch) does not blind it: a fault of 8 deviations five minutes later is caught`, () => {
+      const g = gaussian(105);
+      const got = events(createDetector(spec({ type })), 3600 + 300 + 120, (i) => (i === 3600 ? 1e9 : 50 + g() + (i >= 3900 ? 8 : 0)));
+      expect(got.filter((i) => i >= 3900 && i < 3960).length).toBe(1);
+    });
+    it(`${type}: float noise on a constant sensor is not a shift`, () => {
+      expect(events(createDetector(spec({ type })), 600, (i) => (i >= 300 && i < 303 ? 20 + 4e-15 : 20))).toEqual([]);
+    });
   }
 });
 
@@ -94,16 +102,14 @@ describe('novelty: a level that stays becomes usual; history that fades', () => 
     expect(events(createDetector(spec({ type: 'novelty', halfLife: 0 })), 46_000, v).filter((i) => i >= 45_000 && i < 45_030)).toEqual([]);
   });
   it('a short history: a value edging past its extremes is not an event, a leap past them is', () => {
-    // 300 readings of slow drift and noise (range about 6), then a reading 0.05 past the highest,
-    // and later one 3 (half the range) past
-    const g = gaussian(123);
-    const base = Array.from({ length: 400 }, (_, i) => 50 + i * 0.01 + g());
-    const hi = Math.max(...base.slice(0, 300));
-    base[300] = hi + 0.05;
-    base[380] = Math.max(...base.slice(0, 380)) + 3;
-    const got = events(createDetector(spec({ type: 'novelty' })), 400, (i) => base[i]!);
-    expect(got).not.toContain(300);
-    expect(got).toContain(380);
+    // Novelty's bins are 10% wide: the bin of 50 holds 47.47 .. 52.22. 300 readings within
+    // 47.5 .. 52.0 and one at 52.20; then 52.23, past everything seen but by 0.6% of the range
+    // (the next bin, so the bins alone call it a new extreme); later a leap to 60 (two bins up).
+    const r = seededRandom(123);
+    const v = Array.from({ length: 400 }, (_, i) => (i === 50 ? 52.2 : i === 300 ? 52.23 : i === 380 ? 60 : 47.5 + 4.5 * r()));
+    const got = (o: Record<string, unknown>) => events(createDetector(spec({ type: 'novelty', ...o })), v.length, (i) => v[i]!);
+    expect(got({})).toEqual([380]);
+    expect(got({ extremeMargin: 0 })).toContain(300); // as it was: any new extreme is one in 10 n
   });
 });
 

@@ -166,6 +166,22 @@ describe('multivariate (per device)', () => {
       expect(at(one)).toBe(0);
       // once both states are known (after the first idle hour), switching between them is normal
       expect(two.filter((x) => x.ts >= T0 + 3 * 3600 * 1000 && x.ts < T0 + stuckAt * 1000)).toEqual([]);
+      // and learning the idle state did not widen the running one: caught as soon as idle is known
+      const early = 1.5 * 3600;
+      const soon = run([det({ type: 'multivariate', group: 'pump/*', every: '10s', regimes: 2 })], machine(41, early));
+      expect(soon.filter((x) => x.ts >= T0 + early * 1000 && x.ts <= T0 + (early + 60) * 1000)).toHaveLength(1);
+    });
+    it('learns only whole rows while warming up: a member that reports once a minute does not poison the model', () => {
+      const g = createDeviceGroup(det({ type: 'multivariate', group: 'pump/*' }) as GroupSpec);
+      const r = seededRandom(12);
+      for (let t = 0; t < 3 * 3600_000; t += 1000) {
+        const x = Math.sin(t / 600_000);
+        g.observe('pump/flow', T0 + t, 20 + 10 * x + 0.1 * r());
+        g.observe('pump/current', T0 + t, 5 + 2 * x + 0.05 * r());
+        if (t % 60_000 === 0) g.observe('pump/temp', T0 + t, 40 + 5 * x + 0.1 * r());
+      }
+      const saved = g.save().model!;
+      expect('regimes' in saved && saved.regimes[0]!.mean.every(Number.isFinite)).toBe(true);
     });
     it('continues exactly after a restore with several states, and keeps the most recently used when fewer are allowed', () => {
       const spec = det({ type: 'multivariate', group: 'pump/*', every: '10s', regimes: 2 });

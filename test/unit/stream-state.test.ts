@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createStream, type DetectorSpec, type PipelineSpec, type StreamOutput, type SavedStream } from '../../src/stream/stream.js';
 import { seededRandom } from '../../src/sources/simulated/signal.js';
 import type { Reading } from '../../src/stream/reading.js';
+import { pipeline as pipelineSchema } from '../../src/config/pipelines-schema.js';
 
 const SPECS: PipelineSpec[] = [
   {
@@ -106,6 +107,21 @@ describe('stream checkpoints', () => {
     expect(progress(upgraded).least[0]).toMatchObject({ sensor: 'p/x', detector: 'novelty', progress: 0.75 }); // 150 of the new 200
     // A change of what is learned (a window size) still starts the pipeline empty.
     expect(createStream([{ ...spec([novelty(200, 0)]), window: { type: 'tumbling', size: 120_000, lateness: 0 } }], saved).openWindows()).toBe(0);
+  });
+
+  it('takes over a checkpoint whose fingerprint the previous release wrote, with options that count as judgement only now (ewma lambda, cusum h and k)', () => {
+    const spec = pipelineSchema.parse({ match: ['plant/**'], window: { type: 'tumbling', size: '60s' }, detectors: [{ type: 'ewma' }, { type: 'cusum' }, { type: 'novelty' }] }) as PipelineSpec;
+    const s = createStream([spec]);
+    for (let i = 0; i < 3000; i++) s.ingest({ sensor: 'plant/t', ts: 1.7e12 + i * 1000, value: 20 + Math.sin(i), receivedAt: 1.7e12 + i * 1000 }, []);
+    const saved = JSON.parse(JSON.stringify(s.save())) as SavedStream;
+    // Exactly what 864a7b5 (2026-11-30) wrote for this config, key order and all.
+    saved.pipelines[0]!.fingerprint = '{"match":["plant/**"],"window":{"type":"tumbling","size":60000,"lateness":0},"aggregates":["count","min","max","mean","stddev","first","last"],"detectors":[{"type":"ewma","lambda":0.2,"alpha":0.01},{"type":"cusum","k":0.5,"h":8,"alpha":0.01},{"type":"novelty","daily":true}],"v":2}';
+    const after = createStream([spec], saved);
+    expect(after.openWindows()).toBe(1);
+    expect(after.save().pipelines[0]!.detectors).toHaveLength(1);
+    // a real change (another alpha) still starts afresh
+    saved.pipelines[0]!.fingerprint = saved.pipelines[0]!.fingerprint.replace('"alpha":0.01}', '"alpha":0.02}');
+    expect(createStream([spec], saved).openWindows()).toBe(0);
   });
 
   it('tick reports whether it changed anything', () => {

@@ -39,13 +39,24 @@ export const deviation = (b: Baseline): number => Math.sqrt(Math.max(b.variance,
 /** The value expected next. */
 export const expected = (b: Baseline): number => b.level + b.trend;
 
+/** Past its first readings, a residual teaches as if it were at most this many deviations. */
+const CLIP = 5;
+const CLIP_AFTER = 30;
+
 export function learn(b: Baseline, value: number, alpha: number, detrend: boolean): void {
   if (b.n === 0) {
     b.level = value;
   } else {
     // Until 1/alpha readings, plain running means (the first values would weigh too much).
     const a = Math.max(alpha, 1 / (b.n + 1));
-    const e = value - b.level - b.trend;
+    let e = value - b.level - b.trend;
+    // One gross reading (a sentinel 65535, a glitch) must not swing the level, the trend and the
+    // variance for hours: beyond CLIP deviations it teaches as a CLIP-deviation one (Huber). A real
+    // step still moves the baseline, CLIP deviations' worth a reading.
+    if (b.n >= CLIP_AFTER) {
+      const limit = CLIP * deviation(b);
+      if (limit > 0 && Math.abs(e) > limit) e = Math.sign(e) * limit;
+    }
     const level = b.level + b.trend + a * e;
     if (detrend) b.trend += alpha * TREND * (level - b.level - b.trend);
     b.level = level;

@@ -27,7 +27,8 @@ export function cusumCore({ k, h, alpha, minSamples, detrend }: CusumOptions, sa
     learned: () => Math.min(1, base.n / minSamples),
     assess(_ts, value) {
       const e = expected(base);
-      const sd = deviation(base);
+      // Never below a millionth of a millionth of the level: float noise on a constant is not a shift.
+      const sd = Math.max(deviation(base), 1e-12 * Math.abs(e));
       const ready = base.n >= minSamples;
       learn(base, value, alpha, detrend); // slowly: a lasting shift becomes the new normal
       if (!ready) return WARMING_UP;

@@ -29,8 +29,9 @@ export function ewmaCore({ lambda, limit, alpha, minSamples, detrend }: EwmaOpti
     learned: () => Math.min(1, base.n / minSamples),
     assess(_ts, value) {
       const ready = base.n >= minSamples;
-      const sd = deviation(base);
       const e = expected(base);
+      // Never below a millionth of a millionth of the level: float noise on a constant is not a shift.
+      const sd = Math.max(deviation(base), 1e-12 * Math.abs(e));
       learn(base, value, alpha, detrend);
       if (!ready) return WARMING_UP;
       const r = sd > 0 ? (value - e) / sd : value === e ? 0 : 10 * Math.sign(value - e);

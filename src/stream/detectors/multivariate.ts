@@ -58,6 +58,8 @@ interface Regime {
 
 const RIDGE = 0.001; // share of each variance added on the diagonal
 const EPS = 1e-9; // of the mean variance: the least any direction may vary
+const MEAN_EPS = 1e-12; // of mean²: the least a sensor that never moved may vary (float noise on a constant is not a fault)
+const CLIP = 5; // a row that fits no state teaches as if it were at most this many deviations off
 const SCALE = 12; // -log10(p) for score 1
 
 export function createMultivariateModel(k: number, o: ModelOptions, saved?: SavedModel): MultivariateModel {
@@ -70,10 +72,15 @@ export function createMultivariateModel(k: number, o: ModelOptions, saved?: Save
   const s0 = saved && saved.k === k ? saved : undefined;
   const st = s0 && 'regimes' in s0 ? s0 : undefined;
   /** Known operating states; the first warms up before any verdict. */
-  const regimes: Regime[] = st ? st.regimes.map(regime) : [regime(s0 && 'n' in s0 ? { ...s0, used: 0 } : undefined)];
+  // A state with a non-finite mean or covariance (a checkpoint from before partial rows were kept
+  // out of the warm-up) is dropped: it would judge every row a perfect fit.
+  const sound = (r: Regime) => r.mean.every(Number.isFinite) && r.cov.every(Number.isFinite);
+  const restored = (st ? st.regimes.map(regime) : s0 && 'n' in s0 ? [regime({ ...s0, used: 0 })] : []).filter(sound);
+  const regimes: Regime[] = restored.length > 0 ? restored : [regime()];
   while (regimes.length > o.regimes) regimes.splice(leastUsed(regimes), 1); // fewer allowed than saved: the most recently used stay
   /** A new state being learned from rows no known one explains (one at a time). */
   let warming: Regime | null = st?.warming ? regime(st.warming) : null;
+  if (warming && !sound(warming)) warming = null;
   let rows = st?.rows ?? 0;
   /** Whole rows in a row that no known state explained. */
   let strange = st?.strange ?? 0;
@@ -88,7 +95,8 @@ export function createMultivariateModel(k: number, o: ModelOptions, saved?: Save
    * order); false when not positive definite. The ridge floor is relative to the variances, so
    * a sensor in tiny units (micro-amperes, strain) is not swamped by it.
    */
-  const solve = (q: number, cov: Float64Array): boolean => {
+  const solve = (q: number, r: Regime): boolean => {
+    const cov = r.cov;
     let trace = 0;
     for (let a = 0; a < q; a++) trace += cov[idx[a]! * k + idx[a]!]!;
     const floor = EPS * (trace / q) + Number.MIN_VALUE;
@@ -96,7 +104,7 @@ export function createMultivariateModel(k: number, o: ModelOptions, saved?: Save
       const i = idx[a]!;
       for (let b = 0; b <= a; b++) {
         const j = idx[b]!;
-        let s = cov[i * k + j]! + (a === b ? RIDGE * cov[i * k + i]! + floor : 0);
+        let s = cov[i * k + j]! + (a === b ? RIDGE * cov[i * k + i]! + floor + MEAN_EPS * r.mean[i]! * r.mean[i]! : 0);
         for (let m = 0; m < b; m++) s -= chol[a * k + m]! * chol[b * k + m]!;
         if (a === b) {
           if (!(s > 0)) return false;
@@ -117,20 +125,26 @@ export function createMultivariateModel(k: number, o: ModelOptions, saved?: Save
     return true;
   };
 
-  /** T^2 of the row against a regime over the members in idx (d and sol are left for it). */
+  /**
+   * T^2 of the row against a regime over the members in idx (d and sol are left for it);
+   * Infinity when it cannot be told (no fit at all, never a perfect one).
+   */
   const t2Of = (row: ArrayLike<number>, r: Regime, q: number): number => {
     for (let i = 0; i < k; i++) d[i] = row[i]! - r.mean[i]!;
+    if (q === 0) return 0;
+    if (!solve(q, r)) return Infinity;
     let t2 = 0;
-    if (q > 0 && solve(q, r.cov)) for (let a = 0; a < q; a++) t2 += d[idx[a]!]! * sol[a]!;
-    return Number.isFinite(t2) ? Math.max(0, t2) : 0;
+    for (let a = 0; a < q; a++) t2 += d[idx[a]!]! * sol[a]!;
+    return Number.isNaN(t2) ? Infinity : Math.max(0, t2);
   };
 
-  const learn = (r: Regime, row: ArrayLike<number>, weight: number) => {
+  /** `shrink` (<= 1) scales the row's deviation from the mean: a glitch teaches no more than CLIP deviations would. */
+  const learn = (r: Regime, row: ArrayLike<number>, weight: number, shrink = 1) => {
     r.n++;
     // Until 1/alpha rows a plain running mean (the first rows would weigh too much); a row judged
     // anomalous keeps its small weight even then (it must not become the norm at once).
     const a = weight < o.alpha ? weight : Math.max(weight, 1 / r.n);
-    for (let i = 0; i < k; i++) d[i] = row[i]! - r.mean[i]!;
+    for (let i = 0; i < k; i++) d[i] = (row[i]! - r.mean[i]!) * shrink;
     for (let i = 0; i < k; i++) r.mean[i]! += a * d[i]!;
     for (let i = 0; i < k; i++) {
       for (let j = 0; j <= i; j++) {
@@ -144,20 +158,21 @@ export function createMultivariateModel(k: number, o: ModelOptions, saved?: Save
   return {
     assess(row) {
       rows++;
-      const first = regimes[0]!;
-      if (regimes.length === 1 && first.n < o.minRows) {
-        learn(first, row, o.alpha);
-        return -1;
-      }
       let q = 0;
       for (let i = 0; i < k; i++) if (!Number.isNaN(row[i]!)) idx[q++] = i;
+      const first = regimes[0]!;
+      if (regimes.length === 1 && first.n < o.minRows) {
+        // Only whole rows teach (a missing member would make the mean NaN for good).
+        if (q === k) learn(first, row, o.alpha);
+        return -1;
+      }
       // Judged against the known state it fits best: a row normal for any state is normal.
       let best = 0;
       let bestT2 = Infinity;
       let bestLogP = -Infinity;
       for (let r = 0; r < regimes.length; r++) {
         const t2 = t2Of(row, regimes[r]!, q);
-        const logP = q > 0 ? chiSquareLog10Tail(t2, q) : 0;
+        const logP = q === 0 ? 0 : t2 === Infinity ? -Infinity : chiSquareLog10Tail(t2, q);
         if (logP > bestLogP) [best, bestT2, bestLogP] = [r, t2, logP];
       }
       if (regimes.length > 1) t2Of(row, regimes[best]!, q); // d and sol of the best, for the shares
@@ -166,11 +181,21 @@ export function createMultivariateModel(k: number, o: ModelOptions, saved?: Save
       last.p = 10 ** bestLogP;
       last.regime = best;
       last.shares.fill(0);
-      for (let a = 0; a < q; a++) last.shares[idx[a]!] = bestT2 > 0 ? (d[idx[a]!]! * sol[a]!) / bestT2 : 0;
+      if (Number.isFinite(bestT2)) for (let a = 0; a < q; a++) last.shares[idx[a]!] = bestT2 > 0 ? (d[idx[a]!]! * sol[a]!) / bestT2 : 0;
+      else {
+        // No covariance to weigh by: each member's share of the squared deviations.
+        let sum = 0;
+        for (let a = 0; a < q; a++) sum += d[idx[a]!]! ** 2;
+        for (let a = 0; a < q; a++) last.shares[idx[a]!] = sum > 0 && Number.isFinite(sum) ? d[idx[a]!]! ** 2 / sum : 1 / q;
+      }
       // Only whole rows teach the model (a partial one says nothing of the missing covariances).
       if (q < k) return score;
       const fits = score < o.threshold;
-      learn(regimes[best]!, row, fits ? o.alpha : o.alpha / 10);
+      // A row that fits no state: with one state it teaches it slowly (alpha / 10, as a glitch of
+      // at most CLIP deviations); with several it teaches only the state being learned, so the
+      // rows of a new state do not widen the old one.
+      if (fits) learn(regimes[best]!, row, o.alpha);
+      else if (o.regimes === 1 && Number.isFinite(bestT2)) learn(regimes[best]!, row, o.alpha / 10, bestT2 > CLIP * CLIP ? CLIP / Math.sqrt(bestT2) : 1);
       regimes[best]!.used = rows;
       strange = fits ? 0 : strange + 1;
       if (fits) warming = null; // what was strange passed before it became a state

@@ -77,8 +77,6 @@ export function noveltyCore({ minSamples, learnFor, daily, halfLife, rareWeight,
       seen++;
       since ??= ts;
       const [low, high] = [lo ?? value, hi ?? value];
-      lo = Math.min(low, value);
-      hi = Math.max(high, value);
       const usual = daily ? profile.expect(ts) : undefined;
       let sDaily = 0;
       let residualShare = 1;
@@ -93,6 +91,8 @@ export function noveltyCore({ minSamples, learnFor, daily, halfLife, rareWeight,
         residuals.add(r);
       }
       if (seen <= minSamples || ts - since < learnFor) {
+        lo = Math.min(low, value);
+        hi = Math.max(high, value);
         values.add(value);
         if (daily) profile.add(ts, value);
         return WARMING_UP;
@@ -106,6 +106,12 @@ export function noveltyCore({ minSamples, learnFor, daily, halfLife, rareWeight,
       // What was anomalous joins history lightly: a fault that comes back still looks rare, while
       // a level that stays becomes usual after a while (about rareWeight^-1 times longer).
       values.add(value, score >= threshold ? rareWeight : 1);
+      // The extremes are of what was usual: a glitch judged anomalous does not stretch the range
+      // that the next leap is measured against.
+      if (score < threshold) {
+        lo = Math.min(low, value);
+        hi = Math.max(high, value);
+      }
       if (daily) profile.add(ts, value);
       last.value = value;
       last.n = seen - 1;

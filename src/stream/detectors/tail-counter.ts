@@ -5,7 +5,7 @@
 // 10% wide.
 // History can fade: with `decay` < 1 each reading weighs 1/decay times the one before, so one `h`
 // readings old weighs decay^h of a new one. Rather than shrinking every bin at each reading, the
-// weight of a new reading (`unit`) grows, and all bins are divided by 2^20 when it gets large;
+// weight of a new reading (`unit`) grows, and all bins are divided by 2^10 when it gets large;
 // bins that fall below one unit then vanish, which keeps the saved state small. Every weight is a
 // whole number below 2^53, so sums are exact in any order: the per-bin weights read back from the
 // tree are exact, and a counter rebuilt from them continues bit for bit.
@@ -16,11 +16,11 @@ const K_MAX = Math.round(Math.log(1e12) / LOG_GAMMA);
 const HALF = K_MAX - K_MIN + 1;
 const ZERO = HALF; // bins 0..HALF-1 negative (most negative first), HALF zero, HALF+1.. positive
 export const TAIL_BINS = 2 * HALF + 1;
-/** Weight of a reading when history does not fade (1/1024 resolution); fading, it grows from here to 2^28, then is divided by 2^20. */
+/** Weight of a reading when history does not fade (1/1024 resolution); fading, it grows from here to 2^28, then is divided by 2^10. */
 const UNIT = 1024;
 /** With n_eff <= 1.45 * 1e7 readings (half-life at most 1e7), totals stay below 2^53. */
 const RESCALE_AT = 2 ** 28;
-const RESCALE_BY = 2 ** 20;
+const RESCALE_BY = 2 ** 10; // the unit stays >= 2^18 after one: a rareWeight of 0.01 is still 2,600 units
 export const MAX_HALF_LIFE = 1e7;
 
 export function binOf(v: number): number {
@@ -96,8 +96,11 @@ export function createTailCounter(saved?: SavedTailCounter | Array<[number, numb
     if (Array.isArray(saved)) {
       for (const [bin, count] of saved) scratch[bin + 1] = count * UNIT;
     } else {
-      for (const [bin, w] of saved.bins) scratch[bin + 1] = w;
-      growth = saved.growth;
+      // Saved while fading and restored without (halfLife set to 0): back to a fixed unit, or
+      // the weights of a large unit would pass 2^53 in time.
+      const scale = decay === 1 && saved.growth !== UNIT ? UNIT / saved.growth : 1;
+      for (const [bin, w] of saved.bins) scratch[bin + 1] = scale === 1 ? w : Math.round(w * scale);
+      growth = scale === 1 ? saved.growth : UNIT;
       unit = Math.round(growth);
     }
     if (scratch.some((w) => w !== 0)) build();
