@@ -16,9 +16,9 @@ export interface DiskWriteResult {
   rssMB: number;
 }
 
-const CLK_TCK = 100;
+export const CLK_TCK = 100;
 
-function sample(pid: number) {
+export function sample(pid: number) {
   const io = readFileSync(`/proc/${pid}/io`, 'utf8');
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');

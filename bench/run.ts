@@ -6,6 +6,7 @@ import { benchRules, benchStream } from './stream.js';
 import { benchRestart } from './restart.js';
 import { benchOutboxAppend, benchDrain } from './outbox.js';
 import { benchDiskWrites } from './disk-writes.js';
+import { benchIdle, UNIT_FLAGS } from './idle.js';
 import { benchDetector, benchMultivariate } from './detectors.js';
 import { benchFields } from './fields.js';
 import { benchFleet } from './fleet.js';
@@ -50,6 +51,18 @@ if (!only || only === 'fields') {
   const m = runs[1]!;
   console.log('\nformat: fields, zigbee2mqtt preset + stream stage (one core, no I/O; median of 3)');
   console.log(`| devices | fields/message | messages/s | readings/s |\n|---|---|---|---|\n| ${m.devices} | 5 (+ linkquality, left out) | ${m.messagesPerS.toLocaleString('en')} | ${m.readingsPerS.toLocaleString('en')} |`);
+}
+
+if (only === 'idle') {
+  // npm run bench -- idle [minutes]: the unit's flags, then with MALLOC_ARENA_MAX=2, one after the other
+  const minutes = Number(process.argv[3] ?? 10);
+  const runs = [
+    await benchIdle({ label: `systemd unit's flags (${UNIT_FLAGS.join(' ')})`, minutes }),
+    await benchIdle({ label: 'the same, MALLOC_ARENA_MAX=2', minutes, env: { MALLOC_ARENA_MAX: '2' } }),
+  ];
+  console.log(`\nidle: 10 simulated sensors at 1 Hz, 1 s windows, defaults, ${minutes} minutes after a 20 s warm-up (samples every 10 s)`);
+  console.log('| run | CPU % of a core | CPU % per minute | RSS MB first / median / last / max | writes MB/h |\n|---|---|---|---|---|');
+  for (const r of runs) console.log(`| ${r.label} | ${r.cpuPercent} | ${r.cpuPerMinute.join(', ')} | ${r.rssMB.first} / ${r.rssMB.median} / ${r.rssMB.last} / ${r.rssMB.max} | ${r.writeMBPerHour} |`);
 }
 
 if (only === 'profile') {
