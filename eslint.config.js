@@ -81,4 +81,10 @@ export default tseslint.config(
     ignores: ['src/stream/**', 'src/tools/**', ...Object.keys(ROOMS).map((r) => `src/${r}/**`)],
     rules: { 'no-restricted-imports': ['error', { patterns: [TOOLS_BAN] }] },
   },
+  {
+    // The Node-RED peer's settings and flow generator (bench/peers): CommonJS, as Node-RED loads them.
+    files: ['bench/peers/**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly', process: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
 );

@@ -1,6 +1,6 @@
 // The agent at idle over minutes, not one: 10 simulated sensors at 1 Hz, 1 s windows (a summary
 // per sensor a second), the journal and ack-after-commit on (defaults), the systemd unit's V8
-// flags. Samples its CPU time, RSS and bytes written from /proc every 10 s after a 20 s warm-up,
+// flags. The soak is the same at 100 sensors x 10 Hz (1,000 readings/s) for an hour. Samples its CPU time, RSS and bytes written from /proc every 10 s after a 20 s warm-up,
 // and reports CPU % of one core over the whole run and per minute, RSS (first, median, last,
 // max: flat or growing?) and disk writes per hour. `env` adds environment variables (e.g.
 // MALLOC_ARENA_MAX=2), `flags` replaces the V8 flags.
@@ -17,15 +17,17 @@ export interface IdleResult {
   cpuPercent: number;
   cpuPerMinute: number[];
   rssMB: { first: number; median: number; last: number; max: number };
+  /** Every sample, MB. */
+  rss: number[];
   writeMBPerHour: number;
 }
 
 export const UNIT_FLAGS = ['--max-semi-space-size=2'];
 
-export async function benchIdle(o: { label: string; minutes: number; flags?: string[]; env?: Record<string, string> }): Promise<IdleResult> {
+export async function benchIdle(o: { label: string; minutes: number; flags?: string[]; env?: Record<string, string>; sensors?: number; rateHz?: number }): Promise<IdleResult> {
   const fleet = await startFleet();
   const dir = mkdtempSync(join(tmpdir(), 'outpost-idle-'));
-  const sensors = Array.from({ length: 10 }, (_, i) => `{ id: room/t${i}, rateHz: 1 }`).join(', ');
+  const sensors = Array.from({ length: o.sensors ?? 10 }, (_, i) => `{ id: room/t${i}, rateHz: ${o.rateHz ?? 1} }`).join(', ');
   writeFileSync(join(dir, 'agent.yaml'), `
 device: { id: idle }
 broker: { enabled: false }
@@ -59,6 +61,7 @@ log: { level: warn }
     minutes: o.minutes,
     cpuPercent: cpu(a, b),
     cpuPerMinute: perMinute,
+    rss: rss.map(r1),
     rssMB: { first: r1(rss[0]!), median: r1([...rss].sort((x, y) => x - y)[Math.floor(rss.length / 2)]!), last: r1(rss.at(-1)!), max: r1(Math.max(...rss)) },
     writeMBPerHour: Math.round((((b.written - a.written) / seconds) * 3600) / 1e6 * 10) / 10,
   };

@@ -7,6 +7,7 @@ import { benchRestart } from './restart.js';
 import { benchOutboxAppend, benchDrain } from './outbox.js';
 import { benchDiskWrites } from './disk-writes.js';
 import { benchIdle, UNIT_FLAGS } from './idle.js';
+import { benchPeers } from './peers.js';
 import { benchDetector, benchMultivariate } from './detectors.js';
 import { benchFields } from './fields.js';
 import { benchFleet } from './fleet.js';
@@ -53,16 +54,28 @@ if (!only || only === 'fields') {
   console.log(`| devices | fields/message | messages/s | readings/s |\n|---|---|---|---|\n| ${m.devices} | 5 (+ linkquality, left out) | ${m.messagesPerS.toLocaleString('en')} | ${m.readingsPerS.toLocaleString('en')} |`);
 }
 
+if (only === 'peers') {
+  // npm run bench -- peers [rounds]: Outpost, Node-RED (installed into .tmp/peers once) and the hand-written ceiling
+  await benchPeers(Number(process.argv[3] ?? 3));
+}
+
 if (only === 'idle') {
-  // npm run bench -- idle [minutes]: the unit's flags, then with MALLOC_ARENA_MAX=2, one after the other
+  // npm run bench -- idle [minutes] [arena]: the unit's flags (and then with MALLOC_ARENA_MAX=2)
   const minutes = Number(process.argv[3] ?? 10);
-  const runs = [
-    await benchIdle({ label: `systemd unit's flags (${UNIT_FLAGS.join(' ')})`, minutes }),
-    await benchIdle({ label: 'the same, MALLOC_ARENA_MAX=2', minutes, env: { MALLOC_ARENA_MAX: '2' } }),
-  ];
+  const runs = [await benchIdle({ label: `systemd unit's flags (${UNIT_FLAGS.join(' ')})`, minutes })];
+  if (process.argv[4] === 'arena') runs.push(await benchIdle({ label: 'the same, MALLOC_ARENA_MAX=2', minutes, env: { MALLOC_ARENA_MAX: '2' } }));
   console.log(`\nidle: 10 simulated sensors at 1 Hz, 1 s windows, defaults, ${minutes} minutes after a 20 s warm-up (samples every 10 s)`);
   console.log('| run | CPU % of a core | CPU % per minute | RSS MB first / median / last / max | writes MB/h |\n|---|---|---|---|---|');
   for (const r of runs) console.log(`| ${r.label} | ${r.cpuPercent} | ${r.cpuPerMinute.join(', ')} | ${r.rssMB.first} / ${r.rssMB.median} / ${r.rssMB.last} / ${r.rssMB.max} | ${r.writeMBPerHour} |`);
+}
+
+if (only === 'soak') {
+  // npm run bench -- soak [minutes]: 1,000 readings/s (100 simulated sensors at 10 Hz) for an hour by default: is RSS flat?
+  const minutes = Number(process.argv[3] ?? 60);
+  const r = await benchIdle({ label: 'soak: 100 sensors x 10 Hz', minutes, sensors: 100, rateHz: 10 });
+  console.log(`\nsoak: 100 simulated sensors at 10 Hz (1,000 readings/s), 1 s windows, defaults, ${minutes} minutes after a 20 s warm-up`);
+  console.log(`CPU ${r.cpuPercent}% of a core (per minute: ${r.cpuPerMinute.join(', ')}); RSS MB first ${r.rssMB.first}, median ${r.rssMB.median}, last ${r.rssMB.last}, max ${r.rssMB.max}; writes ${r.writeMBPerHour} MB/h`);
+  console.log(`RSS per 10 s sample: ${r.rss.join(' ')}`);
 }
 
 if (only === 'profile') {
