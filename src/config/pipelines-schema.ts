@@ -109,11 +109,11 @@ const gapDetector = z.strictObject({
 const noveltyDetector = z.strictObject({
   type: z.literal('novelty'),
   threshold: z.number().gt(0).max(1).default(0.5).describe('score at or above this is an anomaly: -log10(p) / 6 for a value as rare as a share p of history (0.5: one in a thousand)'),
-  minSamples: minSamples(200).describe('readings before the first verdict: 200 s at 1 Hz, about 17 h at one reading every 5 minutes'),
+  minSamples: minSamples(150).describe('readings before the first verdict: 150 s at 1 Hz, about 12.5 h at one reading every 5 minutes'),
   learnFor: duration('1d').default(0).describe('history (event time) also needed before the first verdict (0: the readings alone decide; 1d waits for a daily signal\'s range)'),
   daily: z.boolean().default(true).describe('also compare with the usual value at this time of day'),
   halfLife: z.number().int().refine((v) => v === 0 || (v >= 1000 && v <= MAX_HALF_LIFE), { message: 'must be 0 (never fades) or 1000 to 10000000 readings' }).default(86_400).describe('readings after which a reading counts half in history: a day at 1 Hz, 60 days at one a minute (0: history never fades)'),
-  extremeMargin: z.number().min(0).max(100).default(0.2).describe('how far past the lowest or highest reading seen, as a share of their range, a value is the rarest there is (one in 10 n); just past them it is one in n'),
+  extremeMargin: z.number().min(0).max(100).default(0.2).describe('how far past the lowest or highest reading seen, as a share of their range, a value is the rarest there is (one in 10 n); just past them one in n, or fewer when readings follow each other closely'),
   rareWeight: z.number().min(0).max(1).refine((w) => w === 0 || w >= 0.01, { message: 'must be 0 or 0.01 to 1' }).default(1).describe('weight with which an anomalous reading joins history: below 1, a fault that comes back still looks rare'),
   cooldown: cooldown(20),
   severity: severity.default('warning'),

@@ -111,6 +111,20 @@ describe('novelty: a level that stays becomes usual; history that fades', () => 
     expect(got({})).toEqual([380]);
     expect(got({ extremeMargin: 0 })).toContain(300); // as it was: any new extreme is one in 10 n
   });
+  it('a long history of a smooth channel: edging past its extremes is weak evidence (its readings follow each other), past independent readings it is not; a leap is caught in both', () => {
+    // 1,500 readings inside the bin 47.47 .. 52.22 (one at 52.2 sets the extreme), then 52.23 at
+    // reading 1,500 (past everything seen by 0.7% of the range: the next bin) and 60 at 1,600.
+    // Independent readings: 1 in 1,500 is past 1 in 1,000, an event. A smooth channel (AR(1),
+    // phi 0.98: 1,500 readings are worth about 15 independent ones) makes no event for it.
+    const r = seededRandom(124);
+    const g = gaussian(125);
+    let z = 0;
+    const smooth = () => Math.min(52, Math.max(47.5, 49.75 + 1.2 * (z = 0.98 * z + Math.sqrt(1 - 0.98 ** 2) * g())));
+    const make = (next: () => number) => Array.from({ length: 1700 }, (_, i) => (i === 50 ? 52.2 : i === 1500 ? 52.23 : i === 1600 ? 60 : next()));
+    const run = (v: number[]) => events(createDetector(spec({ type: 'novelty', halfLife: 0 })), v.length, (i) => v[i]!);
+    expect(run(make(() => 47.5 + 4.5 * r()))).toEqual([1500, 1600]);
+    expect(run(make(smooth))).toEqual([1600]);
+  });
 });
 
 describe('novelty state (fading weights are whole numbers)', () => {

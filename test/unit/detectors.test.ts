@@ -89,13 +89,13 @@ describe('ewma and cusum (level shifts)', () => {
 });
 
 describe('from the first hour (issue 16)', () => {
-  it('the default (novelty at its shipped settings) catches a new sensor\'s first fault right after its 200-reading warm-up', () => {
+  it('the default (novelty at its shipped settings) catches a new sensor\'s first fault right after its 150-reading warm-up', () => {
     const spec = detectorSchema.parse({ type: 'novelty' }) as SensorDetectorSpec;
     const n = noise(31);
-    // 1 Hz: 200 readings are 200 s; the fault at reading 230 (under four minutes after the first)
-    const got = [...feed(createDetector(spec), series(400, (i) => 32 + n() + (i >= 230 && i < 240 ? 5 : 0), 1000)).keys()];
-    expect(got.filter((i) => i < 230)).toEqual([]);
-    expect(got[0]).toBe(230);
+    // 1 Hz: 150 readings are 150 s; the fault at reading 170 (under three minutes after the first)
+    const got = [...feed(createDetector(spec), series(400, (i) => 32 + n() + (i >= 170 && i < 180 ? 5 : 0), 1000)).keys()];
+    expect(got.filter((i) => i < 170)).toEqual([]);
+    expect(got[0]).toBe(170);
   });
   it('a 3% level shift of a noisy reading (noise 1% of it) is caught by cusum and ewma within a minute at 1 Hz', () => {
     for (const type of ['cusum', 'ewma'] as const) {

@@ -6,12 +6,14 @@
 //   among earlier such differences (one-sided), once they have two `learnFor` of history of
 //   their own (the profile must settle first);
 // - score = max(s_value, 0.9 s_daily) / 6, with s = -log10(p) (0.5 means one in a thousand).
-//   Past everything seen, p = 1 / (10 n): a new extreme is the strongest evidence there is.
+//   Past everything seen, p = 1 / (10 n) for a leap, 1 / n_eff for a value edging past (n_eff:
+//   what n readings that follow each other closely are worth; serial-correlation.ts).
 // Causal, fixed memory (about 10 KB a sensor), O(log bins) per reading. No global min or max
 // is needed in advance: history is the only reference.
 import { round, WARMING_UP, type ScoreCore } from './detector.js';
 import { binOf, createTailCounter, surprise, type SavedTailCounter } from './tail-counter.js';
 import { createDailyProfile } from './daily-profile.js';
+import { createSerialCorrelation, type SavedSerialCorrelation } from './serial-correlation.js';
 
 export interface NoveltyOptions {
   /** Readings before the first verdict. */
@@ -52,6 +54,8 @@ interface Saved {
   values: SavedTailCounter | Array<[number, number]>;
   residuals: SavedTailCounter | Array<[number, number]>;
   profile: number[];
+  /** How closely readings follow each other (older checkpoints lack it: learned afresh). */
+  serial?: SavedSerialCorrelation;
 }
 
 export function noveltyCore({ minSamples, learnFor, daily, halfLife, rareWeight, threshold, extremeMargin }: NoveltyOptions, saved?: unknown): ScoreCore {
@@ -65,10 +69,11 @@ export function noveltyCore({ minSamples, learnFor, daily, halfLife, rareWeight,
   let lo = st?.lo ?? null;
   let hi = st?.hi ?? null;
   const profile = createDailyProfile(PROFILE_ALPHA, st?.profile);
+  const serial = createSerialCorrelation(st?.serial);
   const last = { value: 0, n: 0, share: 1, above: true, usual: NaN, residualShare: 1, byTime: false };
   let latest = st?.latest ?? since ?? 0;
   return {
-    save: (): Saved => ({ since, seen, lo, hi, residualsSince, latest, values: values.save(), residuals: residuals.save(), profile: profile.save() }),
+    save: (): Saved => ({ since, seen, lo, hi, residualsSince, latest, values: values.save(), residuals: residuals.save(), profile: profile.save(), serial: serial.save() }),
     // Both the samples and the event time of history count: the slower one says how far it is.
     learned: () => Math.min(1, seen / minSamples, learnFor <= 0 ? 1 : since === null ? 0 : (latest - since) / learnFor),
     assess(ts, value) {
@@ -76,6 +81,7 @@ export function noveltyCore({ minSamples, learnFor, daily, halfLife, rareWeight,
       const n = values.n;
       seen++;
       since ??= ts;
+      serial.add(value);
       const [low, high] = [lo ?? value, hi ?? value];
       const usual = daily ? profile.expect(ts) : undefined;
       let sDaily = 0;
@@ -101,7 +107,7 @@ export function noveltyCore({ minSamples, learnFor, daily, halfLife, rareWeight,
       const upper = values.upperShare(bin);
       const lower = values.lowerShare(bin);
       const share = Math.min(upper, lower);
-      const sValue = share > 0 ? surprise(share, n) : pastExtremes(n, value > high ? value - high : low - value, high - low, extremeMargin);
+      const sValue = share > 0 ? surprise(share, n) : pastExtremes(n, serial.effective(n), value > high ? value - high : low - value, high - low, extremeMargin);
       const score = Math.min(1, Math.max(sValue, DAILY_WEIGHT * sDaily) / SCALE);
       // What was anomalous joins history lightly: a fault that comes back still looks rare, while
       // a level that stays becomes usual after a while (about rareWeight^-1 times longer).
@@ -137,13 +143,16 @@ export function noveltyCore({ minSamples, learnFor, daily, halfLife, rareWeight,
 }
 
 /**
- * Surprise of a value no history bin reaches: -log10(1 / n) just past the extremes, rising to
- * -log10(1 / (10 n)) at `margin` of their range beyond (a drifting sensor edges past its extremes
- * all the time; a fault leaps). Within the range (faded bins) it counts as just past them.
+ * Surprise of a value no history bin reaches: -log10(1 / nEff) just past the extremes, rising to
+ * -log10(1 / (10 n)) at `margin` of their range beyond. A drifting sensor edges past its extremes
+ * all the time, and n readings that follow each other closely are worth nEff <= n independent
+ * ones (serial-correlation.ts); a fault leaps. Within the range (faded bins) it counts as just
+ * past them.
  */
-function pastExtremes(n: number, beyond: number, range: number, margin: number): number {
+function pastExtremes(n: number, nEff: number, beyond: number, range: number, margin: number): number {
   const far = range > 0 && margin > 0 ? Math.min(1, Math.max(0, beyond) / (margin * range)) : 1;
-  return Math.log10(Math.max(1, n)) + far;
+  const near = Math.log10(Math.max(1, Math.min(n, nEff)));
+  return near + far * (Math.log10(10 * Math.max(1, n)) - near);
 }
 
 const pct = (p: number) => `${Number((p * 100).toPrecision(2))}%`;
