@@ -20,6 +20,9 @@ CREATE TABLE IF NOT EXISTS commands (
 CREATE INDEX IF NOT EXISTS commands_issued ON commands (issued_at);
 CREATE INDEX IF NOT EXISTS commands_id ON commands (id);
 CREATE TABLE IF NOT EXISTS backfills (device TEXT NOT NULL, first INTEGER NOT NULL, last INTEGER NOT NULL, command TEXT NOT NULL, PRIMARY KEY (device, first, last));
+-- The log keys of the replies in commands.replies: a reply is listed once however often its
+-- entry is projected (two instances rebuilding at once, a rebuild while another accepts).
+CREATE TABLE IF NOT EXISTS command_replies_seen (key TEXT PRIMARY KEY);
 `;
 
 const RANK: Record<string, number> = { pending: 0, sent: 1, accepted: 2, done: 3, failed: 3, rejected: 3, expired: 3 };
@@ -57,6 +60,9 @@ export async function projectCommand(tx: Executor, e: LogEntry): Promise<void> {
       );
       return;
     case 'cmd-result': {
+      // Every other projection is an upsert that gives the same row twice; a list of replies
+      // would grow, so a reply projected before is skipped (its row is as it left it).
+      if ((await tx.run('INSERT INTO command_replies_seen (key) VALUES (?) ON CONFLICT (key) DO NOTHING', [e.key])).changes === 0) return;
       const status = String(m.status);
       const reply = JSON.stringify({ status, ts: m.ts, msgId: m.msgId, ...(m.duplicate === true && { duplicate: true }), ...(m.error !== undefined && { error: m.error }) });
       // Replies to commands this fleet did not issue (a shell's mosquitto_rr) make their row too.

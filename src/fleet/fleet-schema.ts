@@ -3,7 +3,7 @@
 // rebuilt by `outpost fleet rebuild`, and rebuilt at start when PROJECTION_VERSION changed.
 import { COMMANDS_SCHEMA } from './command-projection.js';
 
-export const PROJECTION_VERSION = '3';
+export const PROJECTION_VERSION = '4';
 
 export const LOG_SCHEMA = `
 CREATE TABLE IF NOT EXISTS log (
@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS audit (id INTEGER PRIMARY KEY, at INTEGER NOT NULL, w
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 `;
 
-export const PROJECTION_TABLES = ['devices', 'prefixes', 'prefix_status', 'summaries', 'sensor_state', 'alerts', 'clears', 'commands', 'backfills'] as const;
+export const PROJECTION_TABLES = ['devices', 'prefixes', 'prefix_status', 'summaries', 'sensor_state', 'alerts', 'clears', 'commands', 'backfills', 'command_replies_seen'] as const;
 
 export const PROJECTION_SCHEMA = `
 CREATE TABLE IF NOT EXISTS devices (

@@ -197,6 +197,7 @@ export async function openFleetStore(where: FleetConfig['store'] | string): Prom
         // Commands whose issue went with the log (and replies-only rows as old), and their backfills.
         await tx.run("DELETE FROM commands WHERE coalesce(issued_at, updated_at) < ? AND NOT EXISTS (SELECT 1 FROM log WHERE log.key = 'cmd:' || commands.id)", [before]);
         await tx.run('DELETE FROM backfills WHERE NOT EXISTS (SELECT 1 FROM commands c WHERE c.device = backfills.device AND c.id = backfills.command)');
+        await tx.run('DELETE FROM command_replies_seen WHERE NOT EXISTS (SELECT 1 FROM log WHERE log.key = command_replies_seen.key)');
         await tx.run('DELETE FROM dead_letters WHERE received_at < ?', [before]);
         return gone;
       });

@@ -68,12 +68,15 @@ async function readModel(store: FleetStore) {
   };
 }
 
-type Backend = { name: string; open(): Promise<FleetStore> };
+type Place = Parameters<typeof openFleetStore>[0];
+/** `place` makes a new empty store's address; `open` a new store, or another handle on `at`. */
+type Backend = { name: string; place(): Promise<Place>; open(at?: Place): Promise<FleetStore> };
 let pgServer: Postgres | undefined;
 let dbCount = 0;
+const backend = (name: string, place: () => Promise<Place>): Backend => ({ name, place, open: async (at) => openFleetStore(at ?? (await place())) });
 const backends: Backend[] = [
-  { name: 'sqlite', open: () => openFleetStore(join(tempDir(), 'fleet.db')) },
-  { name: 'postgres', open: async () => openFleetStore({ type: 'postgres', url: await pgServer!.database(`fleet${dbCount++}`), retention: 0 }) },
+  backend('sqlite', async () => join(tempDir(), 'fleet.db')),
+  backend('postgres', async () => ({ type: 'postgres', url: await pgServer!.database(`fleet${dbCount++}`), retention: 0 })),
 ];
 
 beforeAll(async () => {
@@ -145,6 +148,21 @@ describe.each(backends)('fleet store contract: $name', (backend) => {
       { numRuns: backend.name === 'postgres' ? 8 : 25 },
     );
   }, 120_000);
+
+  it('two instances rebuilding at once, while another accepts redeliveries, give the read model of one (nothing listed twice)', async () => {
+    const at = await backend.place();
+    const [a, b, c] = [await backend.open(at), await backend.open(at), await backend.open(at)];
+    try {
+      await a.accept(ALL);
+      const want = await readModel(a);
+      expect(want.commands.every((x) => x.replies.length === 1)).toBe(true);
+      await Promise.all([a.rebuild(), b.rebuild(), c.accept(ALL.slice(0, 20)), c.accept(ALL.slice(20))]);
+      expect(await readModel(a)).toEqual(want);
+      expect(await readModel(b)).toEqual(want);
+    } finally {
+      for (const s of [a, b, c]) await s.close();
+    }
+  }, 60_000);
 
   it('retention keeps what says how things stand, and a rebuild after it agrees', async () => {
     const store = await backend.open();
