@@ -14,6 +14,23 @@ import { reportProblems } from './report-problems.js';
 import type { Io } from './io.js';
 
 export async function run(file: string, io: Io): Promise<number> {
+  // One listener per signal for the whole run, never removed: Node drops a signal that arrives
+  // while its last listener is swapped for another (found: a SIGTERM just as the agent finished
+  // starting was lost, and the agent ran on). What a signal does depends on the phase.
+  let onStop: (signal: NodeJS.Signals) => void = () => (stopBeforeStart = true);
+  let stopBeforeStart = false;
+  const dispatch = (signal: NodeJS.Signals) => onStop(signal);
+  process.on('SIGTERM', dispatch);
+  process.on('SIGINT', dispatch);
+  try {
+    return await runPhases(file, io, (handler) => (onStop = handler), () => stopBeforeStart);
+  } finally {
+    process.off('SIGTERM', dispatch);
+    process.off('SIGINT', dispatch);
+  }
+}
+
+async function runPhases(file: string, io: Io, onStop: (handler: (signal: NodeJS.Signals) => void) => void, stopBeforeStart: () => boolean): Promise<number> {
   let undone: string | undefined;
   try {
     undone = undoInterruptedApply(file);
@@ -22,6 +39,7 @@ export async function run(file: string, io: Io): Promise<number> {
   }
   const loaded = await loadConfigIsolated(file);
   if (!loaded.ok) return reportProblems(file, loaded, io);
+  if (stopBeforeStart()) return 0; // stopped while the config was read: nothing was opened
   const log = createLogger(loaded.config.log.level);
   exitOnUnexpected(log);
   if (undone) log.warn({ file }, undone);
@@ -49,15 +67,18 @@ export async function run(file: string, io: Io): Promise<number> {
   const host = createConfigHost({ file, log, reload: reloadNow, current: () => agent });
   agent = createAgent({ config: loaded.config, log, host });
   // A signal during a long start (recovery of a big journal) stops cleanly: what started is
-  // stopped in reverse, the rest never starts.
-  let stopDuringStart = false;
-  const early = (signal: NodeJS.Signals) => {
+  // stopped in reverse, the rest never starts. A second one exits at once.
+  let stopDuringStart = stopBeforeStart();
+  onStop((signal) => {
+    if (stopDuringStart) {
+      log.warn({ signal }, 'second signal while starting: exiting without waiting');
+      process.exit(1);
+    }
     stopDuringStart = true;
     log.info({ signal }, 'stopping while starting');
     void agent.stop().catch(() => undefined);
-  };
-  process.once('SIGTERM', early);
-  process.once('SIGINT', early);
+  });
+  if (stopDuringStart) return 0;
   try {
     await agent.start();
   } catch (err) {
@@ -66,16 +87,13 @@ export async function run(file: string, io: Io): Promise<number> {
     log.fatal({ err: (err as Error).message }, 'outpost cannot start');
     io.err(`outpost: ${(err as Error).message}`);
     return 1;
-  } finally {
-    process.off('SIGTERM', early);
-    process.off('SIGINT', early);
   }
   if (stopDuringStart) return agent.stop().then(() => 0, () => 1);
   notify?.send(`READY=1\nSTATUS=serving ${loaded.config.device.id}\nMAINPID=${process.pid}`);
   const stopWatchdog = notify && startWatchdog({ notify, env: process.env, progressing: () => agent.progressing(), log });
 
   return new Promise<number>((resolve) => {
-    const onSignal = (signal: NodeJS.Signals) => {
+    onStop((signal) => {
       if (stopping) {
         log.warn({ signal }, 'second signal: exiting without waiting');
         process.exit(1);
@@ -96,9 +114,7 @@ export async function run(file: string, io: Io): Promise<number> {
           stopWatchdog?.();
           notify?.close();
         });
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
+    });
     process.on('SIGHUP', () => {
       if (host.busy()) return log.warn('SIGHUP ignored: a config.apply is on trial (it reloads, and rolls back if it must)');
       if (stopping || reloading) return;
