@@ -42,8 +42,6 @@ const KEEP_AFTER_EXPIRY_MS = 86_400_000;
 export interface CommandRunner {
   /** One message from <prefix>/cmd/+; resolves when it may be acknowledged. */
   handle(topic: string, payload: Buffer, props: { responseTopic?: string; correlationData?: Buffer }): Promise<void>;
-  /** Commands recorded by an agent that stopped before they finished get a failed reply. */
-  sweep(): Promise<void>;
   /** Long commands still running, awaited by a stop (bounded by the caller). */
   running(): Promise<void>;
 }
@@ -143,14 +141,6 @@ export function createCommandRunner(d: RunnerDeps): CommandRunner {
       }
       log.info({ id: cmd.id, name, issuedBy: cmd.issuedBy ?? null }, 'command received');
       return run(ref, route, name, args.args);
-    },
-    async sweep() {
-      const continuing = new Set(d.continuing());
-      for (const c of await unfinishedCommands(d.db)) {
-        if (continuing.has(c.id)) continue;
-        log.warn({ id: c.id, name: c.name }, 'command interrupted by a stop or crash: answered failed, not run again');
-        await d.replies.write({ id: c.id, name: c.name, keepUntil: c.keep_until }, { sensor: 'cmd-result', props: null }, { status: 'failed', error: 'interrupted: the agent stopped while it ran; not run again', ts: ts() }, { record: 'final' });
-      }
     },
     running: async () => void (await Promise.allSettled([...active.values()])),
   };
