@@ -7,7 +7,7 @@
 // REFUSALS_PER_MINUTE a minute (a flood of junk cannot fill the outbox).
 import type { KeyObject } from 'node:crypto';
 import type { Database } from '../../store/sqlite.js';
-import { findCommand, recordCommand, unfinishedCommands } from '../../store/command-records.js';
+import { findCommand, recordCommand } from '../../store/command-records.js';
 import { commandRequest, signedBytes, type CommandRequest } from '../../wire/command-wire.js';
 import { verifyBytes } from '../../commands/command-signature.js';
 import { COMMANDS, defaultAllowed, isCommandName, parseArgs, type CommandName } from '../../commands/command-args.js';
