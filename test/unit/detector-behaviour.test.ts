@@ -6,7 +6,8 @@ import { createDetector, type SensorDetectorSpec } from '../../src/stream/detect
 import { detector as detectorSchema } from '../../src/config/pipelines-schema.js';
 import type { Detector } from '../../src/stream/detectors/detector.js';
 import { seededRandom } from '../../src/sources/simulated/signal.js';
-import { TAIL_BINS } from '../../src/stream/detectors/tail-counter.js';
+import { TAIL_BINS, binOf } from '../../src/stream/detectors/tail-counter.js';
+import { noveltyCore, type NoveltyOptions } from '../../src/stream/detectors/novelty.js';
 
 const DAY = 86_400; // readings at 1 Hz
 const T0 = 1_795_000_000_000;
@@ -124,6 +125,49 @@ describe('novelty: a level that stays becomes usual; history that fades', () => 
     const run = (v: number[]) => events(createDetector(spec({ type: 'novelty', halfLife: 0 })), v.length, (i) => v[i]!);
     expect(run(make(() => 47.5 + 4.5 * r()))).toEqual([1500, 1600]);
     expect(run(make(smooth))).toEqual([1600]);
+  });
+  it('a checkpoint from before the serial weighting (no `serial` in it) loads, and the detector goes on catching leaps', () => {
+    const s = spec({ type: 'novelty', halfLife: 0 });
+    const r = seededRandom(128);
+    const d = createDetector(s);
+    for (let i = 0; i < 500; i++) d.observe(T0 + i * 1000, 47.5 + 4.5 * r(), T0 + i * 1000);
+    const strip = (x: unknown): unknown => (Array.isArray(x) ? x.map(strip) : x && typeof x === 'object' ? Object.fromEntries(Object.entries(x).filter(([k]) => k !== 'serial').map(([k, v]) => [k, strip(v)])) : x);
+    const saved = JSON.parse(JSON.stringify(d.save())) as unknown;
+    expect(JSON.stringify(saved)).toContain('"serial"');
+    const old = createDetector(s, strip(saved));
+    const got: number[] = [];
+    for (let i = 500; i < 1200; i++) if (old.observe(T0 + i * 1000, i === 1100 ? 60 : 47.5 + 4.5 * r(), T0 + i * 1000)) got.push(i);
+    expect(got).toEqual([1100]);
+  });
+  it('a burst of glitches does not make independent readings look smooth for long: edging past the extremes an hour later is an event again', () => {
+    // The bin 47.47 .. 52.22 again, independent readings; 100 readings of -1e100 (an error code
+    // admission lets through) at 700; 52.23 (past everything usual, by a hair) at 6,000.
+    const r = seededRandom(126);
+    const v = Array.from({ length: 6100 }, (_, i) => (i === 50 ? 52.2 : i >= 700 && i < 800 ? -1e100 : i === 6000 ? 52.23 : 47.5 + 4.5 * r()));
+    const got = events(createDetector(spec({ type: 'novelty', halfLife: 0 })), v.length, (i) => v[i]!);
+    expect(got.filter((i) => i >= 800)).toEqual([6000]);
+  });
+  it('a value past everything seen is never less rare than one inside the outermost bin (the score grows with the distance)', () => {
+    // A smooth channel (n_eff small) whose top bin holds one reading (55, in 52.22 .. 57.7) and
+    // whose range is wide (one reading at 20): past that bin's edge must score at least as high
+    // as just inside it, whatever the bins' edges.
+    const g = gaussian(127);
+    let z = 0;
+    const smooth = Array.from({ length: 3000 }, (_, i) => (i === 50 ? 55 : i === 60 ? 20 : Math.min(52, Math.max(47.5, 49.75 + 1.2 * (z = 0.98 * z + Math.sqrt(1 - 0.98 ** 2) * g())))));
+    const high = Math.max(...smooth);
+    // The top occupied bin's upper edge, found by bisection: probes on both sides of it.
+    let [lo, hi] = [high, high * 2];
+    for (let k = 0; k < 60; k++) {
+      const mid = (lo + hi) / 2;
+      if (binOf(mid) === binOf(high)) lo = mid;
+      else hi = mid;
+    }
+    const scores = [high / lo, 1 - 1e-9, 1 + 1e-9, 1.01, 1.03, 1.06, 1.1, 1.2].map((f) => {
+      const core = noveltyCore(spec({ type: 'novelty', halfLife: 0 }) as unknown as NoveltyOptions);
+      smooth.forEach((x, i) => core.assess(T0 + i * 1000, x));
+      return core.assess(T0 + 3000 * 1000, lo * f);
+    });
+    for (let i = 1; i < scores.length; i++) expect(scores[i]!, `${scores.join(' ')}`).toBeGreaterThanOrEqual(scores[i - 1]!);
   });
 });
 

@@ -30,7 +30,8 @@ export interface NoveltyOptions {
   threshold: number;
   /**
    * How far past the extremes seen (as a share of their range) a value must be to count as the
-   * rarest there is, one in 10 n; just past them it counts as one in n.
+   * rarest there is, one in 10 n; just past them it counts as one in n_eff (n, or fewer when
+   * readings follow each other closely), and never less rare than the outermost bin.
    */
   extremeMargin: number;
 }
@@ -81,7 +82,6 @@ export function noveltyCore({ minSamples, learnFor, daily, halfLife, rareWeight,
       const n = values.n;
       seen++;
       since ??= ts;
-      serial.add(value);
       const [low, high] = [lo ?? value, hi ?? value];
       const usual = daily ? profile.expect(ts) : undefined;
       let sDaily = 0;
@@ -100,6 +100,7 @@ export function noveltyCore({ minSamples, learnFor, daily, halfLife, rareWeight,
         lo = Math.min(low, value);
         hi = Math.max(high, value);
         values.add(value);
+        serial.add(value);
         if (daily) profile.add(ts, value);
         return WARMING_UP;
       }
@@ -107,16 +108,21 @@ export function noveltyCore({ minSamples, learnFor, daily, halfLife, rareWeight,
       const upper = values.upperShare(bin);
       const lower = values.lowerShare(bin);
       const share = Math.min(upper, lower);
-      const sValue = share > 0 ? surprise(share, n) : pastExtremes(n, serial.effective(n), value > high ? value - high : low - value, high - low, extremeMargin);
+      // Past everything seen: never less rare than a value in the outermost bin (the score grows
+      // with the distance, whatever the bins' edges), more as it leaps (pastExtremes).
+      const edge = share > 0 ? 0 : value > high ? values.upperShare(binOf(high)) : values.lowerShare(binOf(low));
+      const sValue = share > 0 ? surprise(share, n) : Math.max(edge > 0 ? surprise(edge, n) : 0, pastExtremes(n, serial.effective(n), value > high ? value - high : low - value, high - low, extremeMargin));
       const score = Math.min(1, Math.max(sValue, DAILY_WEIGHT * sDaily) / SCALE);
       // What was anomalous joins history lightly: a fault that comes back still looks rare, while
       // a level that stays becomes usual after a while (about rareWeight^-1 times longer).
       values.add(value, score >= threshold ? rareWeight : 1);
-      // The extremes are of what was usual: a glitch judged anomalous does not stretch the range
-      // that the next leap is measured against.
+      // The extremes and the serial correlation are of what was usual: a glitch judged anomalous
+      // does not stretch the range the next leap is measured against, nor make the sensor look
+      // smooth (or jumpy) for days.
       if (score < threshold) {
         lo = Math.min(low, value);
         hi = Math.max(high, value);
+        serial.add(value);
       }
       if (daily) profile.add(ts, value);
       last.value = value;

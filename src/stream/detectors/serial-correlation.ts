@@ -9,6 +9,8 @@
 
 const FORGET = 0.001; // weight of a new reading once 1,000 have been seen
 const RHO_MAX = 0.999; // so that n_eff stays positive and a restore is finite
+const CLIP = 5; // after CLIP_AFTER readings, a deviation or a change counts at most 5 of its usual size
+const CLIP_AFTER = 30;
 
 /** [readings counted, mean, variance of the value, mean square change, previous value] */
 export type SavedSerialCorrelation = [number, number, number, number, number];
@@ -30,10 +32,12 @@ export function createSerialCorrelation(saved?: unknown): SerialCorrelation {
       if (count === 1) {
         mean = value;
       } else {
-        const d = value - mean;
+        // A glitch inside the warm-up (the caller skips those judged anomalous after it) moves
+        // the estimates by a bounded amount, not for days.
+        const d = clip(value - mean, variance, count);
         mean += a * d;
         variance = (1 - a) * (variance + a * d * d);
-        const step = value - prev;
+        const step = clip(value - prev, change, count);
         // The first change is averaged from the second reading on (its own count is one less).
         change += Math.max(1 / (count - 1), FORGET) * (step * step - change);
       }
@@ -47,4 +51,10 @@ export function createSerialCorrelation(saved?: unknown): SerialCorrelation {
     },
     save: () => [count, mean, variance, change, prev],
   };
+}
+
+function clip(x: number, meanSquare: number, count: number): number {
+  if (count <= CLIP_AFTER || !(meanSquare > 0)) return x;
+  const bound = CLIP * Math.sqrt(meanSquare);
+  return Math.max(-bound, Math.min(bound, x));
 }
