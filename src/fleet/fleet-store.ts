@@ -112,11 +112,39 @@ export async function openFleetStore(where: FleetConfig['store'] | string): Prom
     }
     return fresh;
   };
+  // Several instances on one PostgreSQL: accepting and retention share the projections, a
+  // rebuild has them alone (a transaction-scoped advisory lock), so a rebuild replays the log
+  // in its order with nothing projected beside it: two rebuilds at once, or one while another
+  // instance accepts, give the read model of one rebuild. Accepts wait while a rebuild runs.
+  const shareProjections = async (tx: Executor) => {
+    if (cfg.type === 'postgres') await tx.exec('SELECT pg_advisory_xact_lock_shared(7217003)');
+  };
+  /** Drops the projections and replays the whole log, in one transaction, if `needed` still says so. */
+  const rebuild = (needed: (tx: Executor) => Promise<boolean>): Promise<number> =>
+    db.transaction(async (tx) => {
+      if (cfg.type === 'postgres') await tx.exec('SELECT pg_advisory_xact_lock(7217003)');
+      if (!(await needed(tx))) return 0;
+      for (const t of PROJECTION_TABLES) await tx.run(`DELETE FROM ${t}`);
+      let after = 0;
+      let n = 0;
+      for (;;) {
+        const rows = await tx.all<LogRow & { rowid: number }>(`SELECT rowid, ${LOG_COLUMNS} FROM log WHERE rowid > ? ORDER BY rowid LIMIT ?`, [after, BATCH]);
+        if (rows.length === 0) break;
+        const seen: Seen = new Map();
+        await projectBatch(tx, rows.map(entryOf), seen);
+        await flushSeen(tx, seen);
+        n += rows.length;
+        after = rows[rows.length - 1]!.rowid;
+      }
+      await tx.run("INSERT INTO meta (key, value) VALUES ('projection_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [PROJECTION_VERSION]);
+      return n;
+    });
   const store: FleetStore = {
     db,
     changes,
     accept: (entries) =>
       db.transaction(async (tx) => {
+        await shareProjections(tx);
         // By device (stable: a device's order kept): concurrent instances lock device rows in
         // one order, so their batches never deadlock (PostgreSQL notices one only after a second).
         // Entries of no device (statuses, acknowledgements) stay after the rest: an acknowledgement
@@ -134,31 +162,7 @@ export async function openFleetStore(where: FleetConfig['store'] | string): Prom
     async audit(who, action, target, at) {
       await db.run('INSERT INTO audit (at, who, action, target) VALUES (?, ?, ?, ?)', [at, who, action, target]);
     },
-    async rebuild() {
-      // The version mark goes with the old projections: a rebuild cut short is redone at start.
-      await db.transaction(async (tx) => {
-        for (const t of PROJECTION_TABLES) await tx.run(`DELETE FROM ${t}`);
-        await tx.run("DELETE FROM meta WHERE key = 'projection_version'");
-      });
-      let after = 0;
-      let n = 0;
-      for (;;) {
-        const rows = await db.all<LogRow & { rowid: number }>(
-          `SELECT rowid, ${LOG_COLUMNS} FROM log WHERE rowid > ? ORDER BY rowid LIMIT ?`,
-          [after, BATCH],
-        );
-        if (rows.length === 0) break;
-        await db.transaction(async (tx) => {
-          const seen: Seen = new Map();
-          await projectBatch(tx, rows.map(entryOf), seen);
-          await flushSeen(tx, seen);
-        });
-        n += rows.length;
-        after = rows[rows.length - 1]!.rowid;
-      }
-      await db.run("INSERT INTO meta (key, value) VALUES ('projection_version', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", [PROJECTION_VERSION]);
-      return n;
-    },
+    rebuild: () => rebuild(async () => true),
     async retain(before) {
       // What is older goes from the log, except the entries that say how things stand now (the
       // latest status of each prefix and health of each device), the events (availability,
@@ -166,6 +170,7 @@ export async function openFleetStore(where: FleetConfig['store'] | string): Prom
       // acknowledgements of alerts still kept; then the projection rows whose entries went. A
       // rebuild after it gives what the projections are.
       return db.transaction(async (tx) => {
+        await shareProjections(tx);
         // Several instances on one PostgreSQL: one retains at a time, the others skip this round.
         if (cfg.type === 'postgres' && !(await tx.get<{ ok: boolean }>('SELECT pg_try_advisory_xact_lock(7217002) AS ok'))?.ok) return 0;
         const gone = (
@@ -204,8 +209,9 @@ export async function openFleetStore(where: FleetConfig['store'] | string): Prom
     },
     close: () => db.close(),
   };
-  const version = await db.get<{ value: string }>("SELECT value FROM meta WHERE key = 'projection_version'");
-  // A new store, or projections of another version: built from the log.
-  if (version?.value !== PROJECTION_VERSION) await store.rebuild();
+  // A new store, or projections of another version: built from the log (by one instance: the
+  // others, waiting for its lock, find them built).
+  const stale = async (tx: Executor) => (await tx.get<{ value: string }>("SELECT value FROM meta WHERE key = 'projection_version'"))?.value !== PROJECTION_VERSION;
+  if (await stale(db)) await rebuild(stale);
   return store;
 }
