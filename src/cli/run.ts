@@ -6,7 +6,6 @@
 import type { AgentConfig } from '../config/load.js';
 import { loadConfigIsolated } from '../config/load-isolated.js';
 import { createLogger, type Logger } from '../ops/logger.js';
-import { createAgent } from '../agent/agent.js';
 import type { Agent, AgentHost } from '../agent/agent-types.js';
 import { createConfigHost, undoInterruptedApply, type Reloaded } from './config-apply.js';
 import { connectSdNotify, startWatchdog, type SdNotify } from '../ops/sd-notify.js';
@@ -31,6 +30,10 @@ export async function run(file: string, io: Io): Promise<number> {
 }
 
 async function runPhases(file: string, io: Io, onStop: (handler: (signal: NodeJS.Signals) => void) => void, stopBeforeStart: () => boolean): Promise<number> {
+  // The agent's modules load on this thread while the config is checked on another (its own
+  // modules, zod among them): on two cores or more the two overlap (about 250 ms of a start).
+  const agentModule = import('../agent/agent.js');
+  agentModule.catch(() => undefined); // awaited below; a config that fails first must not leave it unhandled
   let undone: string | undefined;
   try {
     undone = undoInterruptedApply(file);
@@ -65,6 +68,7 @@ async function runPhases(file: string, io: Io, onStop: (handler: (signal: NodeJS
     return tracked;
   };
   const host = createConfigHost({ file, log, reload: reloadNow, current: () => agent });
+  const { createAgent } = await agentModule;
   agent = createAgent({ config: loaded.config, log, host });
   // A signal during a long start (recovery of a big journal) stops cleanly: what started is
   // stopped in reverse, the rest never starts. A second one exits at once.
@@ -124,6 +128,7 @@ async function runPhases(file: string, io: Io, onStop: (handler: (signal: NodeJS
 }
 
 async function reload(file: string, current: Agent, log: Logger, notify: SdNotify | undefined, host: AgentHost): Promise<Reloaded> {
+  const { createAgent } = await import('../agent/agent.js');
   const loaded = await loadConfigIsolated(file);
   if (!loaded.ok) {
     log.error({ problems: loaded.problems.map((p) => `${p.path}: ${p.message}`) }, 'SIGHUP: the new config has problems; keeping the running one');
