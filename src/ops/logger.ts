@@ -1,6 +1,9 @@
 // JSON logs to stdout, which systemd sends to the journal; nothing is written to the SD card
 // by the logger itself.
-import { pino, type Logger as PinoLogger, type DestinationStream } from 'pino';
+import type { Logger as PinoLogger, DestinationStream } from 'pino';
+import { requireCjs } from './require-cjs.js';
+
+const { pino } = requireCjs('pino') as typeof import('pino');
 
 export type Logger = PinoLogger;
 

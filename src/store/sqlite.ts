@@ -1,7 +1,10 @@
 // A small promise layer over node-sqlite3 (callback-only). Every statement goes through one
 // queue, so a transaction is never interleaved with another caller's statements on the shared
 // connection, and readers never see a batch that is later rolled back.
-import sqlite3 from 'sqlite3';
+import type Sqlite3 from 'sqlite3';
+import { requireCjs } from '../ops/require-cjs.js';
+
+const sqlite3 = requireCjs('sqlite3') as typeof Sqlite3;
 
 export type Params = readonly unknown[];
 
@@ -23,16 +26,16 @@ export interface Database extends Executor {
 
 export async function openDatabase(path: string, opts: { readonly?: boolean } = {}): Promise<Database> {
   const mode = opts.readonly ? sqlite3.OPEN_READONLY : sqlite3.OPEN_READWRITE | sqlite3.OPEN_CREATE;
-  const db = await new Promise<sqlite3.Database>((resolve, reject) => {
+  const db = await new Promise<Sqlite3.Database>((resolve, reject) => {
     const handle = new sqlite3.Database(path, mode, (err) => (err ? reject(err) : resolve(handle)));
   });
   // Prepared statements for hot SQL (the outbox's multi-row INSERT): preparing a 200-row
   // statement each time costs about a quarter of the insert.
-  const statements = new Map<string, sqlite3.Statement>();
+  const statements = new Map<string, Sqlite3.Statement>();
   const direct: Executor = {
     run: (sql, params = []) =>
       new Promise((resolve, reject) =>
-        db.run(sql, params as unknown[], function (this: sqlite3.RunResult, err) {
+        db.run(sql, params as unknown[], function (this: Sqlite3.RunResult, err) {
           if (err) reject(err);
           else resolve({ changes: this.changes, lastID: this.lastID });
         }),
@@ -44,7 +47,7 @@ export async function openDatabase(path: string, opts: { readonly?: boolean } = 
           stmt = db.prepare(sql);
           statements.set(sql, stmt);
         }
-        stmt.run(params as unknown[], function (this: sqlite3.RunResult, err) {
+        stmt.run(params as unknown[], function (this: Sqlite3.RunResult, err) {
           if (err) reject(err);
           else resolve({ changes: this.changes, lastID: this.lastID });
         });

@@ -2,7 +2,8 @@
 // retained online/offline status with its last will, MQTT 5 first and 3.1.1 once the broker
 // refuses 5 (`protocol: auto`), reconnects with exponential backoff and jitter, and errors
 // explained in words. It knows nothing of the outbox: the forwarder hears onOnline/onOffline.
-import mqtt, { type MqttClient, type IClientOptions } from 'mqtt';
+import type { MqttClient, IClientOptions } from 'mqtt';
+import { requireCjs } from '../../ops/require-cjs.js';
 import { clientOptions, explainUplinkError, type ProtocolVersion } from './client-options.js';
 import { refusedProtocol, sendAtOnce } from '../../ops/mqtt-client.js';
 import { redactUrl } from '../../config/redact.js';
@@ -10,6 +11,8 @@ import { holdPubacks } from '../../ops/held-pubacks.js';
 import type { UplinkState } from './uplink-types.js';
 import type { AgentConfig } from '../../config/load.js';
 import type { Logger } from '../../ops/logger.js';
+
+const mqtt = requireCjs('mqtt') as typeof import('mqtt');
 
 /** What a received message's MQTT 5 properties may carry that we use (request/response). */
 export interface MessageProperties {

@@ -14,11 +14,13 @@
 // interop tests). The broker's own in-flight window (Mosquitto: max_inflight_messages) then
 // bounds what waits: backpressure, with commits batching a window's worth of messages.
 import { holdPubacks } from '../../ops/held-pubacks.js';
-import mqtt from 'mqtt';
+import { requireCjs } from '../../ops/require-cjs.js';
 import { redactUrl } from '../../config/redact.js';
 import type { MessageFeed } from './message-feed.js';
 import { topicMatches } from '../../stream/topic-filter.js';
 import type { Logger } from '../../ops/logger.js';
+
+const mqtt = requireCjs('mqtt') as typeof import('mqtt');
 
 export interface ClientFeedOptions {
   url: string;
