@@ -39,6 +39,12 @@ export const deviation = (b: Baseline): number => Math.sqrt(Math.max(b.variance,
 /** The value expected next. */
 export const expected = (b: Baseline): number => b.level + b.trend;
 
+/** The deviation to standardize by, never below 1e-12 of the level: float noise on a constant is not a shift. */
+export const scaleOf = (b: Baseline, e: number): number => Math.max(deviation(b), 1e-12 * Math.abs(e));
+
+/** A reading's residual from `e` in deviations `sd`; on a zero scale any difference counts as 10. */
+export const standardized = (value: number, e: number, sd: number): number => (sd > 0 ? (value - e) / sd : value === e ? 0 : 10 * Math.sign(value - e));
+
 /** Past its first readings, a residual teaches as if it were at most this many deviations. */
 const CLIP = 5;
 const CLIP_AFTER = 30;

@@ -3,7 +3,7 @@
 // an allowance k on each side; a sum past h (in deviations) is a shift. The sums restart after
 // each shift. Catches a small lasting change that no single reading shows. Score 0.5 at h.
 import { round, WARMING_UP, type ScoreCore } from './detector.js';
-import { deviation, emptyBaseline, expected, learn, restoreBaseline } from './baseline.js';
+import { emptyBaseline, expected, learn, restoreBaseline, scaleOf, standardized } from './baseline.js';
 
 export interface CusumOptions {
   /** Allowance, in baseline deviations: drift smaller than this is ignored. */
@@ -27,12 +27,11 @@ export function cusumCore({ k, h, alpha, minSamples, detrend }: CusumOptions, sa
     learned: () => Math.min(1, base.n / minSamples),
     assess(_ts, value) {
       const e = expected(base);
-      // Never below a millionth of a millionth of the level: float noise on a constant is not a shift.
-      const sd = Math.max(deviation(base), 1e-12 * Math.abs(e));
+      const sd = scaleOf(base, e);
       const ready = base.n >= minSamples;
       learn(base, value, alpha, detrend); // slowly: a lasting shift becomes the new normal
       if (!ready) return WARMING_UP;
-      const r = sd > 0 ? (value - e) / sd : value === e ? 0 : 10 * Math.sign(value - e);
+      const r = standardized(value, e, sd);
       up = Math.max(0, up + r - k);
       down = Math.max(0, down - r - k);
       const s = Math.max(up, down);

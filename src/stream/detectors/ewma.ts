@@ -4,7 +4,7 @@
 // (2 - lambda)). Small lambda catches small sustained shifts; lambda = 1 is a Shewhart chart.
 // Score 0.5 at the control limit.
 import { round, WARMING_UP, type ScoreCore } from './detector.js';
-import { deviation, emptyBaseline, expected, learn, restoreBaseline } from './baseline.js';
+import { emptyBaseline, expected, learn, restoreBaseline, scaleOf, standardized } from './baseline.js';
 
 export interface EwmaOptions {
   lambda: number;
@@ -30,11 +30,10 @@ export function ewmaCore({ lambda, limit, alpha, minSamples, detrend }: EwmaOpti
     assess(_ts, value) {
       const ready = base.n >= minSamples;
       const e = expected(base);
-      // Never below a millionth of a millionth of the level: float noise on a constant is not a shift.
-      const sd = Math.max(deviation(base), 1e-12 * Math.abs(e));
+      const sd = scaleOf(base, e);
       learn(base, value, alpha, detrend);
       if (!ready) return WARMING_UP;
-      const r = sd > 0 ? (value - e) / sd : value === e ? 0 : 10 * Math.sign(value - e);
+      const r = standardized(value, e, sd);
       z = lambda * r + (1 - lambda) * z;
       last.expect = e;
       last.sd = sd;
