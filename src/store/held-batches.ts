@@ -128,7 +128,9 @@ export function createHeldBatches(limits: HeldLimits): HeldBatches {
   const shed: ShedCounts = { journalReadings: 0, summaries: 0, anomalies: 0, deadLetters: 0 };
   let journalGap = false;
 
-  const count = (f: (c: Counts) => number) => batches.reduce((n, b) => n + f((b.counts ??= countsOf(b))), 0);
+  const count = (f: (c: Counts) => number, of: readonly Batch[] = batches) => of.reduce((n, b) => n + f((b.counts ??= countsOf(b))), 0);
+  /** What a batch holds that waits for a commit: journal rows, outbox rows and refusals. */
+  const waitingIn = (c: Counts) => c.journal + c.rows + c.rejections;
 
   /**
    * Merges each batch into the one before it while both are small; drops empty ones (acks run
@@ -252,10 +254,7 @@ export function createHeldBatches(limits: HeldLimits): HeldBatches {
       while (n < batches.length && (n === 0 || bytes + batchBytes(batches[n]!) <= maxBytes)) bytes += batchBytes(batches[n++]!);
       const piece = batches.splice(0, n);
       away = { from: Infinity, to: -Infinity };
-      awayWaiting = piece.reduce((w, b) => {
-        const c = (b.counts ??= countsOf(b));
-        return w + c.journal + c.rows + c.rejections;
-      }, 0);
+      awayWaiting = count(waitingIn, piece);
       for (const b of piece) {
         if (b.rows.length === 0) continue;
         away.from = Math.min(away.from, b.rows[0]!.seq);
@@ -263,7 +262,7 @@ export function createHeldBatches(limits: HeldLimits): HeldBatches {
       }
       return piece;
     },
-    waiting: () => count((c) => c.journal + c.rows + c.rejections) + awayWaiting,
+    waiting: () => count(waitingIn) + awayWaiting,
     committing: () => away.from !== Infinity,
     unwritten(kind, afterSeq, limit) {
       const out: OutboxRow[] = [];
