@@ -3,7 +3,7 @@
 // rebuilt by `outpost fleet rebuild`, and rebuilt at start when PROJECTION_VERSION changed.
 import { COMMANDS_SCHEMA } from './command-projection.js';
 
-export const PROJECTION_VERSION = '4';
+export const PROJECTION_VERSION = '5';
 
 export const LOG_SCHEMA = `
 CREATE TABLE IF NOT EXISTS log (
@@ -39,6 +39,7 @@ CREATE TABLE IF NOT EXISTS prefix_status (prefix TEXT PRIMARY KEY, status TEXT N
 CREATE TABLE IF NOT EXISTS summaries (
   device TEXT NOT NULL, sensor TEXT NOT NULL, start INTEGER NOT NULL, end INTEGER NOT NULL,
   seq INTEGER NOT NULL, partial INTEGER NOT NULL, payload TEXT NOT NULL,
+  versions INTEGER NOT NULL DEFAULT 1,       -- versions of the window projected (retention re-projects only those above 1)
   PRIMARY KEY (device, sensor, start, end)
 );
 CREATE INDEX IF NOT EXISTS summaries_end ON summaries (device, sensor, end);

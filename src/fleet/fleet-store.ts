@@ -33,6 +33,8 @@ const NOTIFY_BYTES = 7000;
 const CHANNEL = 'outpost_fleet_changes';
 
 const BATCH = 2000;
+/** Stores made before projection version 5 lack summaries.versions (the rebuild that follows fills it). */
+const SUMMARY_VERSIONS = 'ALTER TABLE summaries ADD COLUMN versions INTEGER NOT NULL DEFAULT 1;';
 
 type LogRow = { key: string; kind: string; device: string | null; seq: number | null; prefix: string; payload: string; received_at: number };
 const LOG_COLUMNS = 'key, kind, device, seq, prefix, payload, received_at';
@@ -50,6 +52,7 @@ export async function openFleetStore(where: FleetConfig['store'] | string): Prom
     await pg.transaction(async (tx) => {
       await tx.exec(`SELECT pg_advisory_xact_lock(7217001)`);
       await tx.exec(PG_COMPAT + postgresSchema(LOG_SCHEMA) + postgresSchema(PROJECTION_SCHEMA));
+      await tx.exec(postgresSchema(SUMMARY_VERSIONS).replace('ADD COLUMN', 'ADD COLUMN IF NOT EXISTS'));
     });
     changes = {
       async publish(list) {
@@ -86,6 +89,7 @@ export async function openFleetStore(where: FleetConfig['store'] | string): Prom
     await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
     await db.exec(LOG_SCHEMA);
     await db.exec(PROJECTION_SCHEMA);
+    if (!(await db.get("SELECT 1 AS ok FROM pragma_table_info('summaries') WHERE name = 'versions'"))) await db.exec(SUMMARY_VERSIONS);
     const listeners = new Set<(change: Record<string, unknown>) => void>();
     changes = {
       async publish(list) {
@@ -184,8 +188,9 @@ export async function openFleetStore(where: FleetConfig['store'] | string): Prom
         await tx.run("DELETE FROM log WHERE kind = 'ack' AND NOT EXISTS (SELECT 1 FROM log a WHERE a.key = json_extract(log.payload, '$.id'))");
         // A window whose winning version went may have another version left (a partial received
         // later): projected again from what the log keeps, as a rebuild would.
+        // Only a window projected from more than one version can have another left.
         const orphans = await tx.all<{ device: string; sensor: string; start: number; end: number }>(
-          'SELECT device, sensor, start, end FROM summaries WHERE NOT EXISTS (SELECT 1 FROM log WHERE log.device = summaries.device AND log.seq = summaries.seq)',
+          'SELECT device, sensor, start, end FROM summaries WHERE versions > 1 AND NOT EXISTS (SELECT 1 FROM log WHERE log.device = summaries.device AND log.seq = summaries.seq)',
         );
         await tx.run('DELETE FROM summaries WHERE NOT EXISTS (SELECT 1 FROM log WHERE log.device = summaries.device AND log.seq = summaries.seq)');
         for (const o of orphans) {

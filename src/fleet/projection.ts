@@ -27,6 +27,11 @@ type Json = Record<string, unknown>;
  */
 const REPLAYED = (t: string) => `(json_extract(${t}.payload, '$.replayed') IS NOT NULL)`;
 const BETTER_SUMMARY = `excluded.partial < summaries.partial OR (excluded.partial = summaries.partial AND (${REPLAYED('excluded')} < ${REPLAYED('summaries')} OR (${REPLAYED('excluded')} = ${REPLAYED('summaries')} AND excluded.seq > summaries.seq)))`;
+/** A window's versions are counted; the best one is kept (SET sees the row as it was, so each CASE asks the same question). */
+const UPSERT_SUMMARY = `ON CONFLICT (device, sensor, start, end) DO UPDATE SET versions = summaries.versions + 1,
+  seq = CASE WHEN ${BETTER_SUMMARY} THEN excluded.seq ELSE summaries.seq END,
+  partial = CASE WHEN ${BETTER_SUMMARY} THEN excluded.partial ELSE summaries.partial END,
+  payload = CASE WHEN ${BETTER_SUMMARY} THEN excluded.payload ELSE summaries.payload END`;
 const ms = (iso: unknown) => (typeof iso === 'string' ? Date.parse(iso) : NaN);
 
 /**
@@ -73,9 +78,7 @@ export async function project(tx: Executor, e: LogEntry, batch: Seen): Promise<v
       const w = m.window as { start: string; end: string };
       seen(batch, device, e.prefix, ms(w.end));
       await tx.runPrepared(
-        `INSERT INTO summaries (device, sensor, start, end, seq, partial, payload) VALUES (?, ?, ?, ?, ?, ?, ?)
-         ON CONFLICT (device, sensor, start, end) DO UPDATE SET seq = excluded.seq, partial = excluded.partial, payload = excluded.payload
-         WHERE ${BETTER_SUMMARY}`,
+        `INSERT INTO summaries (device, sensor, start, end, seq, partial, payload) VALUES (?, ?, ?, ?, ?, ?, ?) ${UPSERT_SUMMARY}`,
         [device, m.sensor, ms(w.start), ms(w.end), e.seq, m.partial === true ? 1 : 0, e.payload],
       );
       return;
@@ -147,9 +150,7 @@ export async function projectBatch(tx: Executor, entries: readonly LogEntry[], b
     windows.clear();
     if (rows.length === 0) return;
     await tx.run(
-      `INSERT INTO summaries (device, sensor, start, end, seq, partial, payload) VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}
-       ON CONFLICT (device, sensor, start, end) DO UPDATE SET seq = excluded.seq, partial = excluded.partial, payload = excluded.payload
-       WHERE ${BETTER_SUMMARY}`,
+      `INSERT INTO summaries (device, sensor, start, end, seq, partial, payload) VALUES ${rows.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')} ${UPSERT_SUMMARY}`,
       rows.flat(),
     );
     rows = [];

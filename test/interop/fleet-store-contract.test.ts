@@ -184,6 +184,33 @@ describe.each(backends)('fleet store contract: $name', (backend) => {
     }
   }, 120_000);
 
+  it('retention: a window whose kept version expired shows the version the log still has; one with no version left goes', async () => {
+    const d = 'd-9';
+    const w = (i: number) => ({ start: iso(T + i * 60_000), end: iso(T + (i + 1) * 60_000) });
+    const entry = (body: Record<string, unknown>, at: number) => {
+      const r = readMessage(['outpost/+'], `outpost/${d}/summary/x/t`, JSON.stringify({ v: 1, device: d, sensor: 'x/t', late: 0, ...body }), at);
+      if (!('entry' in r)) throw new Error('fixture');
+      return r.entry;
+    };
+    const store = await backend.open();
+    try {
+      await store.accept([
+        entry({ id: `${d}:1`, window: w(0), count: 9, mean: 10 }, T), // the live version, old
+        entry({ id: `${d}:2`, window: w(1), count: 9, mean: 20 }, T), // the only version, old
+        entry({ id: `${d}:3`, window: w(0), count: 9, mean: 11, replayed: true }, NOW), // a backfill's copy, recent
+      ]);
+      const before = await sensorSummaries(store.db, d, 'x/t', T - 60_000, NOW, 500);
+      expect(before.map((x) => x.mean)).toEqual([10, 20]); // live over backfill
+      await store.retain(T + 1_800_000);
+      const after = await sensorSummaries(store.db, d, 'x/t', T - 60_000, NOW, 500);
+      expect(after.map((x) => x.mean)).toEqual([11]);
+      await store.rebuild();
+      expect(await sensorSummaries(store.db, d, 'x/t', T - 60_000, NOW, 500)).toEqual(after);
+    } finally {
+      await store.close();
+    }
+  }, 60_000);
+
   it('retention keeps what says how things stand, and a rebuild after it agrees', async () => {
     const store = await backend.open();
     try {
