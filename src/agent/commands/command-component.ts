@@ -23,12 +23,14 @@ export function commandComponent(ctx: AgentContext, parts: AgentParts, api: { st
   const device = config.device.id;
   let runner: CommandRunner | undefined;
   let loading: Promise<CommandRunner> | undefined;
+  let stopped = false;
   let pruner: NodeJS.Timeout | undefined;
   return {
     name: 'commands',
     async start() {
       runner = undefined;
       loading = undefined;
+      stopped = false;
       const key = config.commands.publicKey === undefined ? undefined : readKey(config.commands.publicKey, 'public');
       if (typeof key === 'string') throw new Error(`commands.publicKey: ${key}`);
       if (!key) log.info({ topic: `${config.uplink.topicPrefix}/cmd/+` }, 'commands are taken unsigned (no commands.publicKey): the fleet broker\'s ACL decides who may send them');
@@ -65,10 +67,22 @@ export function commandComponent(ctx: AgentContext, parts: AgentParts, api: { st
       };
       await answerInterrupted({ db, replies, continuing: ctx.opts.host?.continuing() ?? [], clock, log });
       parts.replies = replies;
-      // The inbox hands over one command at a time, so the first one loads the runner alone.
+      // The inbox hands over one command at a time, so the first one loads the runner alone. A
+      // command whose runner was still loading when the component stopped is not run (nor
+      // acknowledged: the broker sends it again next session); a load that failed is tried again
+      // by the next command.
       parts.commandInbox?.attach(async (topic, payload, props) => {
-        loading ??= load().then((r) => (runner = r));
-        return (await loading).handle(topic, payload, props);
+        const pending = (loading ??= load().then((r) => (runner = r)));
+        let r: CommandRunner;
+        try {
+          r = await pending;
+        } catch (err) {
+          if (loading === pending) loading = undefined;
+          log.error({ err: (err as Error).message }, 'the command runner could not be loaded: the command is not acknowledged (sent again)');
+          throw err;
+        }
+        if (stopped) throw new Error('commands are not being taken now: sent again next session');
+        return r.handle(topic, payload, props);
       });
       const prune = () => void pruneCommands(db, clock()).catch((err: Error) => log.warn({ err: err.message }, 'old command records could not be pruned'));
       prune();
@@ -76,6 +90,7 @@ export function commandComponent(ctx: AgentContext, parts: AgentParts, api: { st
       pruner.unref();
     },
     async stop() {
+      stopped = true;
       clearInterval(pruner);
       // Later deliveries are never acknowledged (mqtt.js holds their PUBACK until the connection
       // closes a moment later): the broker sends them again to the next run.
