@@ -52,7 +52,9 @@ export async function openFleetStore(where: FleetConfig['store'] | string): Prom
     await pg.transaction(async (tx) => {
       await tx.exec(`SELECT pg_advisory_xact_lock(7217001)`);
       await tx.exec(PG_COMPAT + postgresSchema(LOG_SCHEMA) + postgresSchema(PROJECTION_SCHEMA));
-      await tx.exec(postgresSchema(SUMMARY_VERSIONS).replace('ADD COLUMN', 'ADD COLUMN IF NOT EXISTS'));
+      // Checked first: ALTER TABLE would lock summaries against every reader even when it adds nothing.
+      const has = await tx.get("SELECT 1 AS ok FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'summaries' AND column_name = 'versions'");
+      if (!has) await tx.exec(postgresSchema(SUMMARY_VERSIONS));
     });
     changes = {
       async publish(list) {
