@@ -16,20 +16,44 @@ export async function run(file: string, io: Io): Promise<number> {
   // One listener per signal for the whole run, never removed: Node drops a signal that arrives
   // while its last listener is swapped for another (found: a SIGTERM just as the agent finished
   // starting was lost, and the agent ran on). What a signal does depends on the phase.
+  // SIGHUP too: before the agent serves, a reload asked for is remembered and done once it does
+  // (without a listener, SIGHUP's default action would end the process).
   let onStop: (signal: NodeJS.Signals) => void = () => (stopBeforeStart = true);
+  let onHup: () => void = () => (hupBeforeServing = true);
   let stopBeforeStart = false;
+  let hupBeforeServing = false;
   const dispatch = (signal: NodeJS.Signals) => onStop(signal);
+  const hup = () => onHup();
   process.on('SIGTERM', dispatch);
   process.on('SIGINT', dispatch);
+  process.on('SIGHUP', hup);
+  const phases: Phases = {
+    onStop: (handler) => (onStop = handler),
+    stopBeforeStart: () => stopBeforeStart,
+    onHup: (handler) => {
+      onHup = handler;
+      if (hupBeforeServing) handler();
+    },
+  };
   try {
-    return await runPhases(file, io, (handler) => (onStop = handler), () => stopBeforeStart);
+    return await runPhases(file, io, phases);
   } finally {
     process.off('SIGTERM', dispatch);
     process.off('SIGINT', dispatch);
+    process.off('SIGHUP', hup);
   }
 }
 
-async function runPhases(file: string, io: Io, onStop: (handler: (signal: NodeJS.Signals) => void) => void, stopBeforeStart: () => boolean): Promise<number> {
+interface Phases {
+  /** What SIGTERM and SIGINT do from now on. */
+  onStop(handler: (signal: NodeJS.Signals) => void): void;
+  /** Whether one came before the agent existed. */
+  stopBeforeStart(): boolean;
+  /** What SIGHUP does from now on (called at once if one came before). */
+  onHup(handler: () => void): void;
+}
+
+async function runPhases(file: string, io: Io, { onStop, stopBeforeStart, onHup }: Phases): Promise<number> {
   // The agent's modules load on this thread while the config is checked on another (its own
   // modules, zod among them): on two cores or more the two overlap (about 250 ms of a start).
   const agentModule = import('../agent/agent.js');
@@ -119,7 +143,7 @@ async function runPhases(file: string, io: Io, onStop: (handler: (signal: NodeJS
           notify?.close();
         });
     });
-    process.on('SIGHUP', () => {
+    onHup(() => {
       if (host.busy()) return log.warn('SIGHUP ignored: a config.apply is on trial (it reloads, and rolls back if it must)');
       if (stopping || reloading) return;
       void reloadNow();

@@ -52,6 +52,38 @@ async function stopAt(line: RegExp | null, after: number) {
   return { ended, tookMs: Date.now() - sent, log: p.output() };
 }
 
+/** Waits until `line` is in the agent's output (or fails with it). */
+function waitForLine(p: ReturnType<typeof start>, line: RegExp, ms = 20_000): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${line} in: ${p.output().slice(-800)}`)), ms);
+    const check = () => {
+      if (line.test(p.output())) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    p.child.stdout!.on('data', check);
+    check();
+  });
+}
+
+describe('SIGHUP while starting', () => {
+  it('does not end the agent (its default action would): the reload asked for is done once it serves', async () => {
+    for (const [line, after] of [[null, 400], [/local broker listening/, 0]] as const) {
+      const p = start(['run', '--config', await config()]);
+      cleanups.push(() => p.child.kill('SIGKILL'));
+      if (line) await waitForLine(p, line);
+      else await new Promise((r) => setTimeout(r, after));
+      p.child.kill('SIGHUP');
+      await waitForLine(p, /SIGHUP: config checked/);
+      await waitForLine(p, /"msg":"outpost running"[\s\S]*"msg":"outpost running"/); // started again on it
+      p.child.kill('SIGTERM');
+      const ended = await Promise.race([p.done, new Promise<'still running'>((r) => setTimeout(() => r('still running'), 10_000))]);
+      expect(ended, `SIGHUP ${line ?? `${after} ms after the spawn`}`).toMatchObject({ code: 0, signal: null });
+    }
+  }, 60_000);
+});
+
 describe('SIGTERM while starting', () => {
   it('before and while the config is read: ends within seconds (0, or the signal itself before any handler exists)', async () => {
     for (const after of [50, 250, 450, 650]) {
