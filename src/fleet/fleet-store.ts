@@ -52,9 +52,13 @@ export async function openFleetStore(where: FleetConfig['store'] | string): Prom
     await pg.transaction(async (tx) => {
       await tx.exec(`SELECT pg_advisory_xact_lock(7217001)`);
       await tx.exec(PG_COMPAT + postgresSchema(LOG_SCHEMA) + postgresSchema(PROJECTION_SCHEMA));
-      // Checked first: ALTER TABLE would lock summaries against every reader even when it adds nothing.
-      const has = await tx.get("SELECT 1 AS ok FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = 'summaries' AND column_name = 'versions'");
-      if (!has) await tx.exec(postgresSchema(SUMMARY_VERSIONS));
+      // Only on a store of an earlier projection version: ALTER TABLE locks summaries against
+      // every reader even when it adds nothing. (Not by looking for the column: this transaction's
+      // snapshot predates the lock wait, so an instance that waited for another's schema would
+      // not see the column that one just made, and ADD COLUMN would fail; IF NOT EXISTS reads
+      // the catalog as it is.)
+      const version = await tx.get<{ value: string }>("SELECT value FROM meta WHERE key = 'projection_version'");
+      if (version?.value !== PROJECTION_VERSION) await tx.exec(postgresSchema(SUMMARY_VERSIONS).replace('ADD COLUMN', 'ADD COLUMN IF NOT EXISTS'));
     });
     changes = {
       async publish(list) {

@@ -149,6 +149,17 @@ describe.each(backends)('fleet store contract: $name', (backend) => {
     );
   }, 120_000);
 
+  it('several instances opening a new store at once all start (one makes the schema, the others find it)', async () => {
+    const at = await backend.place();
+    const stores = await Promise.all([backend.open(at), backend.open(at), backend.open(at)]);
+    try {
+      await stores[1]!.accept(ALL);
+      expect((await readModel(stores[2]!)).devices.map((d) => d.device)).toEqual(['d-1', 'd-2']);
+    } finally {
+      for (const x of stores) await x.close();
+    }
+  }, 60_000);
+
   it('two instances rebuilding at once, while a third accepts, give the read model of one rebuild of the log', async () => {
     // What makes order matter: a second, later reply to a command (the first final one stands,
     // and the list keeps their order) and an acknowledgement of a staleness alert before its
