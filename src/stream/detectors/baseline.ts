@@ -49,20 +49,25 @@ export const standardized = (value: number, e: number, sd: number): number => (s
 const CLIP = 5;
 const CLIP_AFTER = 30;
 
+/**
+ * Huber's clip, as every learning step here uses it: once `seen` readings have taught the
+ * estimate (CLIP_AFTER), `x` counts at most CLIP times `scale` (its usual size) either way, so
+ * one gross reading (a sentinel 65535, a glitch) moves an estimate by a bounded amount.
+ */
+export function huber(x: number, scale: number, seen: number): number {
+  const limit = CLIP * scale;
+  return seen >= CLIP_AFTER && limit > 0 && Math.abs(x) > limit ? Math.sign(x) * limit : x;
+}
+
 export function learn(b: Baseline, value: number, alpha: number, detrend: boolean): void {
   if (b.n === 0) {
     b.level = value;
   } else {
     // Until 1/alpha readings, plain running means (the first values would weigh too much).
     const a = Math.max(alpha, 1 / (b.n + 1));
-    let e = value - b.level - b.trend;
-    // One gross reading (a sentinel 65535, a glitch) must not swing the level, the trend and the
-    // variance for hours: beyond CLIP deviations it teaches as a CLIP-deviation one (Huber). A real
+    // One gross reading must not swing the level, the trend and the variance for hours; a real
     // step still moves the baseline, CLIP deviations' worth a reading.
-    if (b.n >= CLIP_AFTER) {
-      const limit = CLIP * deviation(b);
-      if (limit > 0 && Math.abs(e) > limit) e = Math.sign(e) * limit;
-    }
+    const e = huber(value - b.level - b.trend, deviation(b), b.n);
     const level = b.level + b.trend + a * e;
     if (detrend) b.trend += alpha * TREND * (level - b.level - b.trend);
     b.level = level;

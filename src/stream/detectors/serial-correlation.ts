@@ -6,11 +6,10 @@
 // rho is estimated from the variance of the value and of its reading-to-reading change:
 // Var(x_t - x_t-1) = 2 Var(x) (1 - rho). Both are exponentially weighted means that average
 // all readings while fewer than 1 / FORGET have been seen, then forget at FORGET a reading.
+import { huber } from './baseline.js';
 
 const FORGET = 0.001; // weight of a new reading once 1,000 have been seen
 const RHO_MAX = 0.999; // so that n_eff stays positive and a restore is finite
-const CLIP = 5; // after CLIP_AFTER readings, a deviation or a change counts at most 5 of its usual size
-const CLIP_AFTER = 30;
 
 /** [readings counted, mean, variance of the value, mean square change, previous value] */
 export type SavedSerialCorrelation = [number, number, number, number, number];
@@ -34,10 +33,10 @@ export function createSerialCorrelation(saved?: unknown): SerialCorrelation {
       } else {
         // A glitch inside the warm-up (the caller skips those judged anomalous after it) moves
         // the estimates by a bounded amount, not for days.
-        const d = clip(value - mean, variance, count);
+        const d = huber(value - mean, Math.sqrt(variance), count - 1);
         mean += a * d;
         variance = (1 - a) * (variance + a * d * d);
-        const step = clip(value - prev, change, count);
+        const step = huber(value - prev, Math.sqrt(change), count - 1);
         // The first change is averaged from the second reading on (its own count is one less).
         change += Math.max(1 / (count - 1), FORGET) * (step * step - change);
       }
@@ -51,10 +50,4 @@ export function createSerialCorrelation(saved?: unknown): SerialCorrelation {
     },
     save: () => [count, mean, variance, change, prev],
   };
-}
-
-function clip(x: number, meanSquare: number, count: number): number {
-  if (count <= CLIP_AFTER || !(meanSquare > 0)) return x;
-  const bound = CLIP * Math.sqrt(meanSquare);
-  return Math.max(-bound, Math.min(bound, x));
 }
