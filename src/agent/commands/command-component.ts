@@ -21,14 +21,13 @@ const PRUNE_MS = 3_600_000;
 export function commandComponent(ctx: AgentContext, parts: AgentParts, api: { status(): Promise<unknown>; replayDeadLetters(f: ReplayFilter): Promise<ReplayResult> }): Component {
   const { config, log, clock, stats } = ctx;
   const device = config.device.id;
-  let runner: CommandRunner | undefined;
+  /** The runner, once a first command has asked for it. */
   let loading: Promise<CommandRunner> | undefined;
   let stopped = false;
   let pruner: NodeJS.Timeout | undefined;
   return {
     name: 'commands',
     async start() {
-      runner = undefined;
       loading = undefined;
       stopped = false;
       const key = config.commands.publicKey === undefined ? undefined : readKey(config.commands.publicKey, 'public');
@@ -72,7 +71,7 @@ export function commandComponent(ctx: AgentContext, parts: AgentParts, api: { st
       // acknowledged: the broker sends it again next session); a load that failed is tried again
       // by the next command.
       parts.commandInbox?.attach(async (topic, payload, props) => {
-        const pending = (loading ??= load().then((r) => (runner = r)));
+        const pending = (loading ??= load());
         let r: CommandRunner;
         try {
           r = await pending;
@@ -96,8 +95,7 @@ export function commandComponent(ctx: AgentContext, parts: AgentParts, api: { st
       // closes a moment later): the broker sends them again to the next run.
       parts.commandInbox?.detach();
       // A runner still loading for a first command is waited for like one that runs it.
-      const r = runner ?? (await loading?.catch(() => undefined));
-      runner = undefined;
+      const r = await loading?.catch(() => undefined);
       loading = undefined;
       if (!r) return;
       let timer: NodeJS.Timeout | undefined;
