@@ -3,7 +3,7 @@
 // and the same contract (test/integration/fleet-store-contract.test.ts). Accepting a batch is one
 // transaction: each entry is appended unless its key is there already (a redelivery), and only
 // a new entry is projected. Rebuild replays the log in append order.
-import { openDatabase, type Database, type Executor } from '../store/sqlite.js';
+import { openDatabase, useWal, type Database, type Executor } from '../store/sqlite.js';
 import { LOG_SCHEMA, PROJECTION_SCHEMA, PROJECTION_TABLES, PROJECTION_VERSION } from './fleet-schema.js';
 import { flushSeen, projectBatch, type LogEntry, type Seen } from './projection.js';
 import { openPgDatabase } from './pg-database.js';
@@ -41,6 +41,9 @@ const LOG_COLUMNS = 'key, kind, device, seq, prefix, payload, received_at';
 const entryOf = (r: LogRow): LogEntry => ({ key: r.key, kind: r.kind, device: r.device, seq: r.seq, prefix: r.prefix, payload: r.payload, receivedAt: r.received_at });
 const LOG_ROWS = 100; // 8 parameters each
 
+/** Whether the projections are missing or of another version than this release's. */
+const projectionsStale = async (tx: Executor) => (await tx.get<{ value: string }>("SELECT value FROM meta WHERE key = 'projection_version'"))?.value !== PROJECTION_VERSION;
+
 export async function openFleetStore(where: FleetConfig['store'] | string): Promise<FleetStore> {
   const cfg = typeof where === 'string' ? { type: 'sqlite' as const, path: where } : where;
   let db: Database;
@@ -57,8 +60,7 @@ export async function openFleetStore(where: FleetConfig['store'] | string): Prom
       // snapshot predates the lock wait, so an instance that waited for another's schema would
       // not see the column that one just made, and ADD COLUMN would fail; IF NOT EXISTS reads
       // the catalog as it is.)
-      const version = await tx.get<{ value: string }>("SELECT value FROM meta WHERE key = 'projection_version'");
-      if (version?.value !== PROJECTION_VERSION) await tx.exec(postgresSchema(SUMMARY_VERSIONS).replace('ADD COLUMN', 'ADD COLUMN IF NOT EXISTS'));
+      if (await projectionsStale(tx)) await tx.exec(postgresSchema(SUMMARY_VERSIONS).replace('ADD COLUMN', 'ADD COLUMN IF NOT EXISTS'));
     });
     changes = {
       async publish(list) {
@@ -92,7 +94,7 @@ export async function openFleetStore(where: FleetConfig['store'] | string): Prom
     };
   } else {
     db = await openDatabase(cfg.path);
-    await db.exec('PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; PRAGMA busy_timeout = 5000;');
+    await useWal(db, 'NORMAL');
     await db.exec(LOG_SCHEMA);
     await db.exec(PROJECTION_SCHEMA);
     if (!(await db.get("SELECT 1 AS ok FROM pragma_table_info('summaries') WHERE name = 'versions'"))) await db.exec(SUMMARY_VERSIONS);
@@ -222,7 +224,6 @@ export async function openFleetStore(where: FleetConfig['store'] | string): Prom
   };
   // A new store, or projections of another version: built from the log (by one instance: the
   // others, waiting for its lock, find them built).
-  const stale = async (tx: Executor) => (await tx.get<{ value: string }>("SELECT value FROM meta WHERE key = 'projection_version'"))?.value !== PROJECTION_VERSION;
-  if (await stale(db)) await rebuild(stale);
+  if (await projectionsStale(db)) await rebuild(projectionsStale);
   return store;
 }

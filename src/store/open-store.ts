@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { openDatabase, type Database } from './sqlite.js';
+import { openDatabase, useWal, type Database } from './sqlite.js';
 import { migrate } from './migrations.js';
 import { salvageDatabase, type SalvageReport } from './salvage.js';
 import { seedCounterTx, seqSeed } from './seq-seed.js';
@@ -23,7 +23,7 @@ export async function openStore(path: string, synchronous: 'full' | 'normal' = '
     const fresh = (await db.get<{ page_count: number }>('PRAGMA page_count'))?.page_count === 0;
     // auto_vacuum must be chosen before the first table exists; an older file gets it by VACUUM.
     if (fresh) await db.exec('PRAGMA auto_vacuum = INCREMENTAL');
-    await db.exec(`PRAGMA journal_mode = WAL; PRAGMA synchronous = ${synchronous === 'full' ? 'FULL' : 'NORMAL'}; PRAGMA busy_timeout = 5000;`);
+    await useWal(db, synchronous === 'full' ? 'FULL' : 'NORMAL');
     if (!fresh && (await db.get<{ auto_vacuum: number }>('PRAGMA auto_vacuum'))?.auto_vacuum !== 2) {
       await db.exec('PRAGMA auto_vacuum = INCREMENTAL; VACUUM;');
     }

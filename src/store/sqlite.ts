@@ -101,6 +101,26 @@ export async function openDatabase(path: string, opts: { readonly?: boolean } = 
  * binds the next chunk's parameters while SQLite's thread executes the previous one.
  * `onLastId` gets the highest rowid inserted.
  */
+/**
+ * Write-ahead logging with a 5 s busy timeout, as every store here opens its file. A new file's
+ * switch to WAL needs it alone: a second connection switching at the same moment gets
+ * SQLITE_BUSY at once (SQLite's deadlock avoidance calls no busy handler), so it tries again; the
+ * mode is kept in the file, so the next try finds it set.
+ */
+export async function useWal(db: Database, synchronous: 'FULL' | 'NORMAL'): Promise<void> {
+  await db.exec('PRAGMA busy_timeout = 5000');
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.exec('PRAGMA journal_mode = WAL');
+      break;
+    } catch (err) {
+      if ((err as { code?: string }).code !== 'SQLITE_BUSY' || attempt >= 50) throw err;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+  await db.exec(`PRAGMA synchronous = ${synchronous}`);
+}
+
 export async function insertRows(
   tx: Executor,
   head: string,
